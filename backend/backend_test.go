@@ -1,0 +1,76 @@
+package backend
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestResolve(t *testing.T) {
+	env := func(m map[string]string) func(string) string {
+		return func(k string) string { return m[k] }
+	}
+	tests := []struct {
+		name     string
+		explicit string
+		env      map[string]string
+		want     string
+	}{
+		{"default", "", nil, "go"},
+		{"explicit wins", "xla:cuda", map[string]string{EnvBackend: "go", EnvPlugin: "/p.so"}, "xla:cuda"},
+		{"GOMLX_BACKEND", "", map[string]string{EnvBackend: "go", EnvPlugin: "/p.so"}, "go"},
+		{"plugin path selects xla", "", map[string]string{EnvPlugin: "/abs/xla_cuda_plugin.so"}, "xla:/abs/xla_cuda_plugin.so"},
+		{"blank values ignored", "  ", map[string]string{EnvBackend: " "}, "go"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Resolve(tc.explicit, env(tc.env)); got != tc.want {
+				t.Errorf("Resolve = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewGo(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if b.Name() == "" {
+		t.Errorf("Name = %q", b.Name())
+	}
+	if d := Describe(b, "go"); !strings.HasPrefix(d, "go (") {
+		t.Errorf("Describe = %q", d)
+	}
+}
+
+func TestCheckErrors(t *testing.T) {
+	if err := Check("nosuch"); err == nil || !strings.Contains(err.Error(), "unknown backend") {
+		t.Errorf("unknown backend: err = %v", err)
+	}
+	if err := Check(""); err == nil {
+		t.Error("empty spec accepted")
+	}
+	err := Check("xla:/definitely/missing/plugin.so")
+	if hasXLA() {
+		if err == nil || !strings.Contains(err.Error(), "/definitely/missing/plugin.so") {
+			t.Errorf("missing plugin: err = %v", err)
+		}
+	} else if !errors.Is(err, ErrNoXLA) {
+		t.Errorf("xla without build tag: err = %v, want ErrNoXLA", err)
+	}
+	// New must surface the same errors, never panic.
+	if _, err := New("nosuch:cfg"); err == nil {
+		t.Error("New(nosuch) succeeded")
+	}
+}
+
+func hasXLA() bool {
+	for _, n := range Available() {
+		if n == "xla" {
+			return true
+		}
+	}
+	return false
+}
