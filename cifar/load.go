@@ -1,0 +1,462 @@
+package cifar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// Environment variables read when the corresponding Config field is empty.
+const (
+	// EnvData names the read-only data folder (the folder holding
+	// cifar-10-batches-bin, cifar-100-binary or the .tar.gz archives).
+	EnvData = "HGDTUNE_DATA"
+	// EnvCache names the writable cache folder (downloads, verification stamps).
+	EnvCache = "HGDTUNE_CACHE"
+)
+
+// DefaultBaseURL is where the official archives are downloaded from.
+const DefaultBaseURL = "https://www.cs.toronto.edu/~kriz/"
+
+// DefaultTrainFraction is the paper's share of the training set used for
+// training; the rest is the validation set.
+const DefaultTrainFraction = 0.7
+
+// Config says where the data is and how it may be fetched and checked. The
+// zero value is ready to use: it reads $HGDTUNE_DATA, then the cache folder,
+// never downloads, and verifies every known file's MD5.
+type Config struct {
+	// DataDir is a read-only folder holding the extracted folders
+	// (cifar-10-batches-bin/, cifar-100-binary/) or the archives
+	// (cifar-10-binary.tar.gz, cifar-100-binary.tar.gz). Nothing is ever
+	// written there. It may also name the extracted folder itself (a path
+	// ending in cifar-10-batches-bin or cifar-100-binary). Default:
+	// $HGDTUNE_DATA; when that is unset too, only the cache folder is searched.
+	DataDir string
+	// CacheDir is a writable folder for downloads, their extraction and the
+	// MD5 verification stamps. Default: $HGDTUNE_CACHE, else
+	// os.UserCacheDir()/hgdtune. When no cache folder can be determined,
+	// nothing is cached and downloading fails.
+	CacheDir string
+	// Download allows fetching a missing archive into CacheDir. Default false:
+	// loading never touches the network unless asked to.
+	Download bool
+	// Progress receives a text progress bar while downloading; nil is silent.
+	Progress io.Writer
+	// HTTPClient is used for downloads; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// BaseURL is the URL prefix of the archives; "" means DefaultBaseURL.
+	BaseURL string
+	// SkipMD5 disables all MD5 checks (for user-supplied copies of the files).
+	SkipMD5 bool
+	// Rehash ignores the verification stamps and hashes every file again.
+	Rehash bool
+	// TestFile, when set, is the path of the test-set file to load instead of
+	// the official one (test_batch.bin or test.bin), e.g. a stand-in copy.
+	// It is still checked against the official MD5 unless SkipTestMD5 (or
+	// SkipMD5) is set.
+	TestFile string
+	// SkipTestMD5 disables the MD5 check of the test-set file only.
+	SkipTestMD5 bool
+	// AnyRecordCount accepts data files with any positive whole number of
+	// records instead of the official counts (10,000 per CIFAR-10 batch,
+	// 50,000/10,000 for CIFAR-100 train/test); for small fixtures and subsets.
+	AnyRecordCount bool
+	// Workers is the number of goroutines decoding files; 0 means
+	// min(GOMAXPROCS, number of files).
+	Workers int
+}
+
+// Validate reports whether the Config is usable.
+func (c Config) Validate() error {
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil {
+			return fmt.Errorf("%w: BaseURL %q: %w", ErrConfig, c.BaseURL, err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("%w: BaseURL %q: scheme must be http or https", ErrConfig, c.BaseURL)
+		}
+	}
+	if c.Workers < 0 {
+		return fmt.Errorf("%w: Workers %d < 0", ErrConfig, c.Workers)
+	}
+	return nil
+}
+
+// resolved is a Config with its defaults filled in.
+type resolved struct {
+	Config
+	dataDir, cacheDir string
+}
+
+func (c Config) resolve() resolved {
+	r := resolved{Config: c, dataDir: c.DataDir, cacheDir: c.CacheDir}
+	if r.dataDir == "" {
+		r.dataDir = os.Getenv(EnvData)
+	}
+	if r.cacheDir == "" {
+		r.cacheDir = os.Getenv(EnvCache)
+	}
+	if r.cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			r.cacheDir = filepath.Join(d, "hgdtune")
+		}
+	}
+	if r.BaseURL == "" {
+		r.BaseURL = DefaultBaseURL
+	}
+	if r.HTTPClient == nil {
+		r.HTTPClient = http.DefaultClient
+	}
+	return r
+}
+
+// Dirs returns the data and cache folders this Config resolves to (either
+// may be "").
+func (c Config) Dirs() (dataDir, cacheDir string) {
+	r := c.resolve()
+	return r.dataDir, r.cacheDir
+}
+
+// LoadCIFAR10 loads the CIFAR-10 training and test sets. When the training
+// set loads but no test set is available, it returns train, nil and an error
+// wrapping ErrNoTestSet (and ErrMissing). A missing Config.TestFile is an
+// ordinary error.
+func LoadCIFAR10(ctx context.Context, cfg Config) (train, test *Dataset, err error) {
+	return loadPair(ctx, cfg, CIFAR10Train, CIFAR10Test)
+}
+
+// LoadCIFAR100 loads the CIFAR-100 training and test sets, with the same
+// ErrNoTestSet convention as LoadCIFAR10.
+func LoadCIFAR100(ctx context.Context, cfg Config) (train, test *Dataset, err error) {
+	return loadPair(ctx, cfg, CIFAR100Train, CIFAR100Test)
+}
+
+func loadPair(ctx context.Context, cfg Config, tr, te Set) (*Dataset, *Dataset, error) {
+	train, err := Load(ctx, cfg, tr)
+	if err != nil {
+		return nil, nil, err
+	}
+	test, err := Load(ctx, cfg, te)
+	if err != nil {
+		if errors.Is(err, ErrMissing) && cfg.TestFile == "" { // a missing explicit TestFile is a plain error
+			return train, nil, fmt.Errorf("%w: %w", ErrNoTestSet, err)
+		}
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// dataFile is one file to read: from disk (f != nil) or from memory (data).
+type dataFile struct {
+	name    string // official base name
+	path    string // where it comes from
+	f       *os.File
+	info    fs.FileInfo
+	data    []byte
+	size    int64
+	md5     string // expected sum; "" = no check
+	stamped bool   // a valid verification stamp exists
+	note    string
+	records int
+	offset  int // first record index in the Dataset
+}
+
+// Load loads one data set. Files are looked up in this order: the data
+// folder's extracted folder, the data folder's archive, the cache folder's
+// extracted folder, the cache folder's archive; when none has them and
+// cfg.Download is set, the archive is downloaded into the cache folder.
+func Load(ctx context.Context, cfg Config, set Set) (*Dataset, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sp, err := set.spec()
+	if err != nil {
+		return nil, err
+	}
+	r := cfg.resolve()
+
+	needed := []string{sp.names}
+	if sp.coarseFile != "" {
+		needed = append(needed, sp.coarseFile)
+	}
+	override := sp.test && cfg.TestFile != ""
+	if !override {
+		needed = append(needed, sp.files...)
+	}
+	found, err := r.locate(ctx, sp, needed)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, f := range found {
+			if f.f != nil {
+				f.f.Close()
+			}
+		}
+	}()
+	if override {
+		f, err := openDataFile(sp.files[0], cfg.TestFile)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.SkipTestMD5 {
+			f.note = "MD5 check skipped (user-supplied test file)"
+		}
+		found[sp.files[0]] = f
+	}
+
+	d := &Dataset{Name: set.String(), Set: set}
+	// Label names.
+	for _, nf := range []struct {
+		name string
+		n    int
+		dst  *[]string
+	}{{sp.names, sp.classes, &d.Classes}, {sp.coarseFile, sp.coarse, &d.CoarseClasses}} {
+		if nf.name == "" {
+			continue
+		}
+		f := found[nf.name]
+		data := f.data
+		if data == nil {
+			if data, err = io.ReadAll(f.f); err != nil {
+				return nil, fmt.Errorf("cifar: reading %s: %w", f.path, err)
+			}
+		}
+		if *nf.dst, err = parseNames(f.path, data, nf.n); err != nil {
+			return nil, err
+		}
+		d.Files = append(d.Files, FileStatus{Name: nf.name, Path: f.path, Size: int64(len(data)), Note: "no official MD5"})
+	}
+
+	// Data files: sizes, record counts, expected sums, stamps.
+	files := make([]*dataFile, len(sp.files))
+	total := 0
+	for i, name := range sp.files {
+		f := found[name]
+		if f.records, err = sp.checkSize(f.path, f.size, cfg.AnyRecordCount); err != nil {
+			return nil, err
+		}
+		f.offset = total
+		total += f.records
+		skip := cfg.SkipMD5 || (override && cfg.SkipTestMD5)
+		if want, ok := KnownMD5(name); ok && !skip {
+			f.md5 = want
+			if f.f != nil && !cfg.Rehash {
+				f.stamped = r.stampValid(f.path, f.info, want)
+			}
+		} else if f.note == "" {
+			f.note = "MD5 check skipped"
+		}
+		files[i] = f
+	}
+	d.N = total
+	d.Pixels = make([]uint8, total*ImageSize)
+	d.Labels = make([]uint8, total)
+	if sp.coarse > 0 {
+		d.Coarse = make([]uint8, total)
+	}
+	if err := r.decodeAll(ctx, sp, files, d); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		st := FileStatus{Name: f.name, Path: f.path, Size: f.size, Records: f.records, MD5: f.md5, Verified: f.md5 != "", Note: f.note}
+		if f.md5 == "" {
+			st.MD5, _ = KnownMD5(f.name)
+		}
+		d.Files = append(d.Files, st)
+	}
+	return d, nil
+}
+
+// decodeAll reads, verifies and decodes the data files in parallel.
+func (r resolved) decodeAll(ctx context.Context, sp setSpec, files []*dataFile, d *Dataset) error {
+	workers := r.Workers
+	if workers == 0 {
+		workers = min(runtime.GOMAXPROCS(0), len(files))
+	}
+	workers = max(1, min(workers, len(files)))
+	errs := make([]error, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			var scratch []byte
+			for i := range jobs {
+				errs[i] = r.decodeOne(ctx, sp, files[i], d, &scratch)
+			}
+		})
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (r resolved) decodeOne(ctx context.Context, sp setSpec, f *dataFile, d *Dataset, scratch *[]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	raw := f.data
+	if raw == nil {
+		if int64(cap(*scratch)) < f.size {
+			*scratch = make([]byte, f.size)
+		}
+		raw = (*scratch)[:f.size]
+		if _, err := io.ReadFull(f.f, raw); err != nil {
+			return fmt.Errorf("%w: reading %s: %w", ErrFormat, f.path, err)
+		}
+	}
+	// Hash concurrently with decoding when a check is due.
+	var sumCh chan string
+	if f.md5 != "" && !f.stamped {
+		sumCh = make(chan string, 1)
+		go func() { sumCh <- md5Hex(raw) }()
+	}
+	lo, hi := f.offset, f.offset+f.records
+	var coarse []uint8
+	if d.Coarse != nil {
+		coarse = d.Coarse[lo:hi]
+	}
+	err := sp.decodeRecords(f.path, raw, d.Pixels[lo*ImageSize:hi*ImageSize], d.Labels[lo:hi], coarse)
+	if sumCh != nil {
+		got := <-sumCh
+		if got != f.md5 {
+			// A checksum mismatch explains any format error: report it first.
+			return &ChecksumError{File: f.path, Want: f.md5, Got: got}
+		}
+		f.note = "MD5 verified"
+		if f.f != nil {
+			r.writeStamp(f.path, f.info, got)
+		}
+	} else if f.stamped {
+		f.note = "MD5 verified earlier (stamp)"
+	}
+	return err
+}
+
+func openDataFile(name, path string) (*dataFile, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrMissing, path)
+		}
+		return nil, fmt.Errorf("cifar: opening %s: %w", path, err)
+	}
+	info, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("cifar: stat %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		fh.Close()
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrFormat, path)
+	}
+	return &dataFile{name: name, path: path, f: fh, info: info, size: info.Size()}, nil
+}
+
+// locate finds the needed files; see Load for the order.
+func (r resolved) locate(ctx context.Context, sp setSpec, needed []string) (map[string]*dataFile, error) {
+	found := map[string]*dataFile{}
+	var searched []string
+	missing := func() []string {
+		var m []string
+		for _, n := range needed {
+			if found[n] == nil {
+				m = append(m, n)
+			}
+		}
+		return m
+	}
+	fail := func(err error) (map[string]*dataFile, error) {
+		for _, f := range found {
+			if f.f != nil {
+				f.f.Close()
+			}
+		}
+		return nil, err
+	}
+	fromFolder := func(dir string) error {
+		folder := filepath.Join(dir, sp.folder)
+		if filepath.Base(filepath.Clean(dir)) == sp.folder {
+			folder = dir // the folder itself was given
+		}
+		searched = append(searched, folder)
+		for _, n := range missing() {
+			f, err := openDataFile(n, filepath.Join(folder, n))
+			if errors.Is(err, ErrMissing) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found[n] = f
+		}
+		return nil
+	}
+	fromArchive := func(dir string) error {
+		path := filepath.Join(dir, sp.archive)
+		searched = append(searched, path)
+		if _, err := os.Stat(path); err != nil {
+			return nil
+		}
+		want := map[string]bool{}
+		for _, n := range missing() {
+			want[n] = true
+		}
+		members, err := r.readArchive(ctx, path, sp.folder, want)
+		if err != nil {
+			return err
+		}
+		for n, data := range members {
+			found[n] = &dataFile{name: n, path: path + ":" + sp.folder + "/" + n, data: data, size: int64(len(data))}
+		}
+		return nil
+	}
+	steps := []func() error{}
+	for _, dir := range []string{r.dataDir, r.cacheDir} {
+		if dir == "" {
+			continue
+		}
+		steps = append(steps, func() error { return fromFolder(dir) }, func() error { return fromArchive(dir) })
+	}
+	for _, step := range steps {
+		if len(missing()) == 0 {
+			break
+		}
+		if err := step(); err != nil {
+			return fail(err)
+		}
+	}
+	if m := missing(); len(m) > 0 && r.Download {
+		if err := r.download(ctx, sp); err != nil {
+			return fail(err)
+		}
+		if err := fromFolder(r.cacheDir); err != nil {
+			return fail(err)
+		}
+	}
+	if m := missing(); len(m) > 0 {
+		hint := ""
+		if !r.Download {
+			hint = "; set " + EnvData + "=/path/to/data or enable Config.Download"
+		}
+		if len(searched) == 0 {
+			searched = append(searched, "nowhere: no data or cache folder configured")
+		}
+		return fail(fmt.Errorf("%w: %s (searched %s)%s", ErrMissing, strings.Join(m, ", "), strings.Join(searched, ", "), hint))
+	}
+	return found, nil
+}

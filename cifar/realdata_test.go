@@ -1,0 +1,188 @@
+package cifar
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRealCIFAR10Train(t *testing.T) {
+	dataDir := realDataDir(t)
+	cache := t.TempDir()
+	cfg := Config{DataDir: dataDir, CacheDir: cache}
+	d, err := Load(context.Background(), cfg, CIFAR10Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("counts", func(t *testing.T) {
+		if d.N != 50000 || len(d.Labels) != 50000 || len(d.Pixels) != 50000*3072 {
+			t.Fatalf("N = %d", d.N)
+		}
+		for c, n := range d.ClassCounts() {
+			if n != 5000 {
+				t.Errorf("class %d (%s): %d images", c, d.Classes[c], n)
+			}
+		}
+		if d.Classes[0] != "airplane" || d.Classes[9] != "truck" {
+			t.Errorf("classes %q", d.Classes)
+		}
+	})
+	t.Run("first labels", func(t *testing.T) {
+		if want := []uint8{6, 9, 9, 4, 1, 1, 2, 7, 8, 3}; !slices.Equal(d.Labels[:10], want) {
+			t.Errorf("first labels %v, want %v", d.Labels[:10], want)
+		}
+	})
+	t.Run("md5", func(t *testing.T) {
+		want := map[string]string{
+			"data_batch_1.bin": "5dd7e06a14cb22eb9f671a540d1b7c25", "data_batch_2.bin": "5ea93a67294ea407fff1d09f752e9692",
+			"data_batch_3.bin": "942cd6a4bcdd0dd3c604fbe906cb4421", "data_batch_4.bin": "ae636b3ba5c66a11e91e8cb52e771fcb",
+			"data_batch_5.bin": "53f37980c15c3d472c316c40844f3f0d",
+		}
+		n := 0
+		for _, f := range d.Files {
+			if w, ok := want[f.Name]; ok {
+				n++
+				if f.MD5 != w || !f.Verified || f.Note != "MD5 verified" || f.Records != 10000 {
+					t.Errorf("%+v", f)
+				}
+			}
+		}
+		if n != 5 {
+			t.Errorf("%d data files", n)
+		}
+		// Second load: stamps in the cache, none in the data folder.
+		d2, err := Load(context.Background(), cfg, CIFAR10Train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range d2.Files[1:] {
+			if !f.Verified || !strings.Contains(f.Note, "stamp") {
+				t.Errorf("second load: %+v", f)
+			}
+		}
+		stamps, _ := filepath.Glob(filepath.Join(cache, "verified", "*.json"))
+		if len(stamps) != 5 {
+			t.Errorf("%d stamps", len(stamps))
+		}
+		if s := d2.Summary(); !strings.Contains(s, "airplane 5000") || !strings.Contains(s, "data_batch_5.bin: 10000 records, MD5 53f37980c15c3d472c316c40844f3f0d ok") {
+			t.Errorf("summary:\n%s", s)
+		}
+	})
+	t.Run("mean", func(t *testing.T) {
+		n := ComputeNormalization(d.All())
+		wantMean := [3]float64{0.4914, 0.4822, 0.4465}
+		wantStd := [3]float64{0.2470, 0.2435, 0.2616}
+		for c := range 3 {
+			if math.Abs(float64(n.Mean[c])-wantMean[c]) > 1e-4 || math.Abs(float64(n.Std[c])-wantStd[c]) > 1e-4 {
+				t.Errorf("channel %d: mean %.5f std %.5f, want ≈ %.4f, %.4f", c, n.Mean[c], n.Std[c], wantMean[c], wantStd[c])
+			}
+		}
+	})
+	t.Run("split", func(t *testing.T) {
+		tr, va, err := Split(d, SplitConfig{Seed: 42})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Len() != 35000 || va.Len() != 15000 {
+			t.Fatalf("split %d/%d", tr.Len(), va.Len())
+		}
+		trc, vac := tr.ClassCounts(), va.ClassCounts()
+		for c := range 10 {
+			if trc[c] != 3500 || vac[c] != 1500 {
+				t.Errorf("class %d: %d/%d", c, trc[c], vac[c])
+			}
+		}
+		tr2, va2, _ := Split(d, SplitConfig{TrainFraction: 0.7, Seed: 42})
+		if !slices.Equal(tr.Indices, tr2.Indices) || !slices.Equal(va.Indices, va2.Indices) {
+			t.Error("same seed, different split")
+		}
+		tr3, _, _ := Split(d, SplitConfig{Seed: 43})
+		if slices.Equal(tr.Indices, tr3.Indices) {
+			t.Error("different seed, same split")
+		}
+		// Normalization from the train part only: close to, not equal to, the full set's.
+		nt, nf := ComputeNormalization(tr), ComputeNormalization(d.All())
+		if nt == nf || math.Abs(float64(nt.Mean[0]-nf.Mean[0])) > 2e-3 {
+			t.Errorf("train-part normalization %v vs full %v", nt, nf)
+		}
+	})
+}
+
+func TestRealCIFAR10Test(t *testing.T) {
+	dataDir := realDataDir(t)
+	standIn := filepath.Join(dataDir, "cifar-10-test-jpeg", "test_batch.bin")
+	ctx := context.Background()
+	cfg := Config{DataDir: dataDir, CacheDir: t.TempDir(), SkipMD5: true} // train MD5s are covered above
+	train, test, err := LoadCIFAR10(ctx, cfg)
+	if !errors.Is(err, ErrNoTestSet) || train == nil || train.N != 50000 || test != nil {
+		t.Fatalf("no official test batch: %v", err)
+	}
+	cfg.SkipMD5 = false
+	cfg.TestFile = standIn
+	_, err = Load(ctx, cfg, CIFAR10Test)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Want != "803d5f7f4d78ea53de84dbe85f74fb6d" || ce.File != standIn {
+		t.Fatalf("stand-in without opt-out: %v", err)
+	}
+	cfg.SkipTestMD5 = true
+	test, err = Load(ctx, cfg, CIFAR10Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test.N != 10000 {
+		t.Errorf("N = %d", test.N)
+	}
+	for c, n := range test.ClassCounts() {
+		if n != 1000 {
+			t.Errorf("class %d: %d", c, n)
+		}
+	}
+	if s := test.Summary(); !strings.Contains(s, "user-supplied") {
+		t.Errorf("summary does not flag the stand-in:\n%s", s)
+	}
+}
+
+// TestRealStampInvalidation: a stamp is bound to size and mtime, so a file
+// changed after its verification is hashed (and rejected) again.
+func TestRealStampInvalidation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies 30 MB")
+	}
+	src, err := filepath.Abs(filepath.Join(realDataDir(t), "cifar-10-batches-bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "cifar-10-batches-bin")
+	os.Mkdir(folder, 0o755)
+	for _, n := range []string{"batches.meta.txt", "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin"} {
+		if err := os.Symlink(filepath.Join(src, n), filepath.Join(folder, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b5, err := os.ReadFile(filepath.Join(src, "data_batch_5.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(folder, "data_batch_5.bin")
+	os.WriteFile(copyPath, b5, 0o644)
+	cfg := Config{DataDir: dir, CacheDir: t.TempDir()}
+	if _, err := Load(context.Background(), cfg, CIFAR10Train); err != nil {
+		t.Fatal(err)
+	}
+	b5[1000] ^= 1
+	os.WriteFile(copyPath, b5, 0o644)
+	later := time.Now().Add(time.Hour) // a distinct mtime even on coarse clocks
+	os.Chtimes(copyPath, later, later)
+	_, err = Load(context.Background(), cfg, CIFAR10Train)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.File != copyPath || ce.Want != "53f37980c15c3d472c316c40844f3f0d" {
+		t.Fatalf("changed file after stamp: %v", err)
+	}
+}

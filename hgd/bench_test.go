@@ -1,0 +1,132 @@
+package hgd_test
+
+import (
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/hgdtune/hgdtune/hgd"
+)
+
+// benchDims is the MLP of the step benchmark: 3072→320→128→10
+// (1,025,898 parameters), batch benchBatch.
+var benchDims = []int{3072, 320, 128, 10}
+
+const benchBatch = 128
+
+// newBenchTrainer builds a trainer for the benchmark MLP with a fixed batch
+// held in the graph as constants (so both arms do the same host work).
+func newBenchTrainer(tb testing.TB, kind hgd.Kind) *train.Trainer {
+	tb.Helper()
+	b := newBackend(tb)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, benchBatch*benchDims[0])
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	onehot := make([]float32, benchBatch*10)
+	for i := range benchBatch {
+		onehot[i*10+rng.IntN(10)] = 1
+	}
+	xt := tensors.FromFlatDataAndDimensions(x, benchBatch, benchDims[0])
+	yt := tensors.FromFlatDataAndDimensions(onehot, benchBatch, 10)
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(42))
+	store.SetParam(hgd.ParamAlpha0, 1e-3)
+	modelFn := func(scope *model.Scope, dummy *Node) *Node {
+		g := dummy.Graph()
+		h := Const(g, xt)
+		for i := range len(benchDims) - 1 {
+			s := scope.In("dense%d", i)
+			w := s.VariableWithShape("w", shapes.Make(dtypes.Float32, benchDims[i], benchDims[i+1])).NodeValue(g)
+			bias := s.VariableWithShape("b", shapes.Make(dtypes.Float32, 1, benchDims[i+1])).NodeValue(g)
+			h = Add(Dot(h, w).Product(), bias)
+			if i < len(benchDims)-2 {
+				h = Max(h, ScalarZero(g, dtypes.Float32))
+			}
+		}
+		lse := Log(ReduceSum(Exp(h), -1))
+		return ReduceAllMean(Sub(lse, ReduceSum(Mul(Const(g, yt), h), -1)))
+	}
+	lossFn := func(_, predictions []*Node) *Node { return predictions[0] }
+	tr := train.NewTrainer(b, store, modelFn, lossFn, hgd.New(kind), nil, nil)
+	if n := store.NumParameters(); n != 0 && n < 1_000_000 {
+		tb.Fatalf("benchmark MLP has %d parameters", n)
+	}
+	return tr
+}
+
+func benchStep(tb testing.TB, tr *train.Trainer) {
+	if _, err := tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{tensors.FromScalar(float32(1))}}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func benchmarkStep(b *testing.B, kind hgd.Kind) {
+	tr := newBenchTrainer(b, kind)
+	benchStep(b, tr) // compile
+	benchStep(b, tr)
+	b.ResetTimer()
+	for b.Loop() {
+		benchStep(b, tr)
+	}
+}
+
+// BenchmarkStepSGD is one training step of the 1M-parameter MLP with
+// SGD+momentum (hgd.Momentum, the paper's "SGD" arm).
+func BenchmarkStepSGD(b *testing.B) { benchmarkStep(b, hgd.Momentum) }
+
+// BenchmarkStepHGD is the same step with HGD.
+func BenchmarkStepHGD(b *testing.B) { benchmarkStep(b, hgd.HGD) }
+
+// TestStepTimeRatio measures HGD/SGD+momentum step time on the benchmark MLP,
+// interleaving the two arms (the CPU is shared), and logs the ratio. It runs
+// only with HGD_STEP_RATIO=<rounds> (e.g. 10); build with GOEXPERIMENT=simd:
+//
+//	HGD_STEP_RATIO=10 GOEXPERIMENT=simd go test ./hgd -run TestStepTimeRatio -v
+func TestStepTimeRatio(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("HGD_STEP_RATIO"))
+	if rounds <= 0 {
+		t.Skip("set HGD_STEP_RATIO=<rounds> to measure the HGD/SGD step-time ratio")
+	}
+	const stepsPerRound = 10
+	sgd, hg := newBenchTrainer(t, hgd.Momentum), newBenchTrainer(t, hgd.HGD)
+	for range 3 {
+		benchStep(t, sgd)
+		benchStep(t, hg)
+	}
+	timeIt := func(tr *train.Trainer) time.Duration {
+		start := time.Now()
+		for range stepsPerRound {
+			benchStep(t, tr)
+		}
+		return time.Since(start) / stepsPerRound
+	}
+	var ratios []float64
+	var tS, tH time.Duration
+	for r := range rounds {
+		var s, h time.Duration
+		if r%2 == 0 {
+			s, h = timeIt(sgd), timeIt(hg)
+		} else {
+			h, s = timeIt(hg), timeIt(sgd)
+		}
+		tS += s
+		tH += h
+		ratios = append(ratios, float64(h)/float64(s))
+		t.Logf("round %2d: SGD+momentum %v/step, HGD %v/step, ratio %.3f", r+1, s, h, float64(h)/float64(s))
+	}
+	slices.Sort(ratios)
+	t.Logf("HGD/SGD+momentum step time: median ratio %.3f (min %.3f, max %.3f); mean SGD %v, HGD %v over %d×%d steps",
+		ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], tS/time.Duration(rounds), tH/time.Duration(rounds), rounds, stepsPerRound)
+}
