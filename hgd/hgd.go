@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sort"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -254,6 +255,20 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	if len(params) != len(grads) {
 		exceptions.Panicf("hgd: %d gradients but %d trainable variables in use", len(grads), len(params))
 	}
+	// Work in the order of the variables' paths, not of their creation: the
+	// sums over all parameters (the hypergradient dot products) then round
+	// the same way whether the variables were created by the model or
+	// restored from a checkpoint, which keeps resumed runs bit-identical.
+	order := make([]int, len(params))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return params[order[a]].Path() < params[order[b]].Path() })
+	sortedParams, sortedGrads := make([]*model.Variable, len(params)), make([]*Node, len(grads))
+	for i, j := range order {
+		sortedParams[i], sortedGrads[i] = params[j], grads[j]
+	}
+	params, grads = sortedParams, sortedGrads
 	_ = optimizer.IncrementGlobalStep(g, dtype)
 
 	store := scope.Store()
