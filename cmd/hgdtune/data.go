@@ -76,6 +76,22 @@ func (f *dataFlags) load(ctx context.Context, progress io.Writer) (train, test *
 	return train, test, err
 }
 
+// loadTrain loads the training set only (the paper's protocol splits it
+// into training and validation parts; the test set is not needed).
+func (f *dataFlags) loadTrain(ctx context.Context, progress io.Writer) (*cifar.Dataset, error) {
+	cfg, err := f.config(progress)
+	if err != nil {
+		return nil, err
+	}
+	switch f.dataset {
+	case "cifar10":
+		return cifar.Load(ctx, cfg, cifar.CIFAR10Train)
+	case "cifar100":
+		return cifar.Load(ctx, cfg, cifar.CIFAR100Train)
+	}
+	return nil, fmt.Errorf("unknown -dataset %q (want cifar10 or cifar100)", f.dataset)
+}
+
 func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hgdtune data", flag.ContinueOnError)
 	var df dataFlags

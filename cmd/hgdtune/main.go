@@ -1,8 +1,9 @@
 // Command hgdtune is the command-line front end of hgdtune: data checks,
 // training and (as they land) the paper's HPO experiments.
 //
-//	hgdtune data [flags]   find, download and verify CIFAR data; print a summary
-//	hgdtune env  [flags]   show the compute backend that would be used
+//	hgdtune data  [flags]   find, download and verify CIFAR data; print a summary
+//	hgdtune train [flags]   train one configuration of the paper's CNN
+//	hgdtune env   [flags]   show the compute backend that would be used
 //
 // Run "hgdtune <command> -h" for a command's flags.
 package main
@@ -27,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"data", "find, download and verify CIFAR-10/100; print a summary and the 70/30 split", runData},
+		{"train", "train one configuration of the paper's CNN with SGD+momentum or HGD", runTrain},
 		{"env", "show the compute backend that would be used, and the data folders", runEnv},
 	}
 }

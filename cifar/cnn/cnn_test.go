@@ -1,0 +1,213 @@
+package cnn
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/nn"
+)
+
+func randomImages(r *rand.Rand, n int) *tensors.Tensor {
+	data := make([]float32, n*32*32*3)
+	for i := range data {
+		data[i] = float32(r.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(data, n, 32, 32, 3)
+}
+
+// logits runs the model once (inference) and returns its output and the
+// total number of elements of the trainable variables it created.
+func logits(t *testing.T, cfg Config, x *tensors.Tensor, seed int64) ([]float32, []int, int) {
+	t.Helper()
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, seed)
+	exec, err := model.NewExec(be, store, func(scope *model.Scope, x *Node) *Node {
+		return cfg.Model()(scope.In("model"), x)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	defer be.Finalize()
+	xc, err := x.LocalClone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Call1(xc)
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	var vals []float32
+	out.ConstFlatData(func(f any) { vals = append(vals, f.([]float32)...) })
+	params := 0
+	for v := range store.IterVariables() {
+		if v.Trainable {
+			params += v.Shape().Size()
+		}
+	}
+	return vals, out.Shape().Dimensions, params
+}
+
+func TestModelShapesAndParams(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := randomImages(r, 3)
+	for _, cfg := range []Config{
+		{Case: Case1, Conv: [3]int{4, 8, 16}, FC: [2]int{32, 16}},
+		{Case: Case2, Conv: [3]int{8, 16, 16}, FC: [2]int{16, 8}, Activation: "swish"},
+	} {
+		t.Run(cfg.String(), func(t *testing.T) {
+			out, dims, params := logits(t, cfg, x, 42)
+			if !slices.Equal(dims, []int{3, cfg.Case.Classes()}) {
+				t.Fatalf("logits shape %v, want [3 %d]", dims, cfg.Case.Classes())
+			}
+			if params != cfg.Params() {
+				t.Errorf("trainable parameters %d, Params() = %d", params, cfg.Params())
+			}
+			for i, v := range out {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("logit %d = %v", i, v)
+				}
+			}
+			// Same seed → same initialization → same logits.
+			again, _, _ := logits(t, cfg, x, 42)
+			if !slices.Equal(out, again) {
+				t.Error("same seed gave different logits")
+			}
+		})
+	}
+}
+
+// The im2col and the standard implementations compute the same network.
+func TestModelImplParity(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x := randomImages(r, 2)
+	cfg := Config{Case: Case1, Conv: [3]int{4, 8, 8}, FC: [2]int{16, 8}}
+	cfg.Impl = nn.Im2Col
+	fast, _, _ := logits(t, cfg, x, 7)
+	cfg.Impl = nn.Standard
+	std, _, _ := logits(t, cfg, x, 7)
+	for i := range fast {
+		if d := math.Abs(float64(fast[i] - std[i])); d > 1e-4*math.Max(1, math.Abs(float64(std[i]))) {
+			t.Fatalf("logit %d: im2col %v, standard %v", i, fast[i], std[i])
+		}
+	}
+}
+
+func TestParamsCount(t *testing.T) {
+	// Case 1 at conv 32/64/128, fc 256/128, by hand:
+	// conv 3·3·3·32+32, 3·3·32·64+64, 3·3·64·128+128; fc 2048·256+256,
+	// 256·128+128; out 128·10+10.
+	want := 896 + 18496 + 73856 + 524544 + 32896 + 1290
+	if got := Default(Case1).Params(); got != want {
+		t.Errorf("Params = %d, want %d", got, want)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []Config{
+		{},
+		{Case: 3, Conv: [3]int{1, 1, 1}, FC: [2]int{1, 1}},
+		{Case: Case1, Conv: [3]int{0, 1, 1}, FC: [2]int{1, 1}},
+		{Case: Case1, Conv: [3]int{1, 1, 1}, FC: [2]int{1, -1}},
+		{Case: Case2, Conv: [3]int{1, 1, 1}, FC: [2]int{1, 1}, Dropout: 1},
+		{Case: Case2, Conv: [3]int{1, 1, 1}, FC: [2]int{1, 1}, Activation: "tanh"},
+	} {
+		if err := tc.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: Validate = %v, want ErrConfig", tc, err)
+		}
+	}
+	for _, c := range []Case{Case1, Case2} {
+		if err := Default(c).Validate(); err != nil {
+			t.Errorf("Default(%v): %v", c, err)
+		}
+	}
+}
+
+// The spaces are Table 2 of the paper (../shared/paper/NOTES.md).
+func TestSpaces(t *testing.T) {
+	w1 := Table2(Case1)
+	if !slices.Equal(w1.Conv[0], []int{4, 8, 16, 32, 64, 128, 256, 512}) ||
+		!slices.Equal(w1.FC[0], []int{128, 256, 512, 1024, 2048}) ||
+		!slices.Equal(w1.FC[1], []int{32, 64, 128, 256}) ||
+		!slices.Equal(w1.Batch, []int{4, 8, 16, 32, 64}) {
+		t.Errorf("case 1 domains: %+v", w1)
+	}
+	w2 := Table2(Case2)
+	if !slices.Equal(w2.Conv[0], []int{8, 16, 32, 64, 128}) ||
+		!slices.Equal(w2.Conv[1], []int{32, 64, 128, 256, 512, 1024, 2048}) ||
+		!slices.Equal(w2.Conv[2], []int{64, 128, 256, 512, 1024, 2048, 4096}) ||
+		!slices.Equal(w2.FC[0], []int{64, 128, 256, 512, 1024, 2048, 4096}) ||
+		!slices.Equal(w2.FC[1], []int{32, 64, 128, 256, 512, 1024, 2048}) ||
+		!slices.Equal(w2.Batch, []int{32, 64, 128, 256}) {
+		t.Errorf("case 2 domains: %+v", w2)
+	}
+	for _, c := range []Case{Case1, Case2} {
+		sgd, hgd := Space(c, ArmSGD), Space(c, ArmHGD)
+		if err := sgd.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := hgd.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if len(sgd) != 8 || len(hgd) != 6 {
+			t.Fatalf("%v: %d and %d parameters, want 8 and 6", c, len(sgd), len(hgd))
+		}
+		for _, p := range OptimizerParams() {
+			if !slices.Contains(sgd.Names(), p) || slices.Contains(hgd.Names(), p) {
+				t.Errorf("%v: %q must be in the SGD space only", c, p)
+			}
+		}
+		r := rand.New(rand.NewPCG(5, uint64(c)))
+		for range 200 {
+			for _, arm := range []Arm{ArmSGD, ArmHGD} {
+				cfg := Space(c, arm).Sample(r)
+				tr, err := FromConfig(c, arm, cfg)
+				if err != nil {
+					t.Fatalf("%v/%v: FromConfig(%v): %v", c, arm, cfg, err)
+				}
+				if !Table2(c).Contains(tr.Net, tr.BatchSize) {
+					t.Fatalf("%v: sampled %+v outside Table 2", c, tr)
+				}
+				if arm == ArmSGD && (tr.LearningRate < 1e-5 || tr.LearningRate > 0.2 || tr.Momentum < 0.7 || tr.Momentum > 0.99) {
+					t.Fatalf("lr %v momentum %v outside Table 2", tr.LearningRate, tr.Momentum)
+				}
+				if arm == ArmHGD && (tr.LearningRate != 0 || tr.Momentum != 0) {
+					t.Fatalf("HGD arm trial has lr %v momentum %v", tr.LearningRate, tr.Momentum)
+				}
+			}
+		}
+	}
+}
+
+func TestFromConfigErrors(t *testing.T) {
+	good := hpo.Config{ParamConv1: 32, ParamConv2: 64, ParamConv3: 128, ParamFC1: 256, ParamFC2: 128, ParamBatchSize: 32}
+	if _, err := FromConfig(Case1, ArmHGD, good); err != nil {
+		t.Fatal(err)
+	}
+	bad := []hpo.Config{
+		{ParamConv1: 32},
+		{ParamConv1: 33, ParamConv2: 64, ParamConv3: 128, ParamFC1: 256, ParamFC2: 128, ParamBatchSize: 32},
+		{ParamConv1: 32, ParamConv2: 64, ParamConv3: 128, ParamFC1: 256, ParamFC2: 128, ParamBatchSize: 32, ParamLearningRate: 0.1},
+	}
+	for _, cfg := range bad {
+		if _, err := FromConfig(Case1, ArmHGD, cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("FromConfig(%v) = %v, want ErrConfig", cfg, err)
+		}
+	}
+	if _, err := FromConfig(Case1, ArmSGD, good); !errors.Is(err, ErrConfig) {
+		t.Error("SGD arm without learning rate accepted")
+	}
+}

@@ -1,0 +1,227 @@
+package trainer
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/hgdtune/hgdtune/cifar"
+)
+
+// Files of a checkpoint directory.
+const (
+	stateFile = "trainer.json" // trainerState
+	varsFile  = "variables.bin"
+)
+
+const checkpointVersion = 1
+
+// savedVar describes one variable in variables.bin.
+type savedVar struct {
+	Path      string `json:"path"`
+	DType     string `json:"dtype"`
+	Dims      []int  `json:"dims"`
+	Trainable bool   `json:"trainable"`
+	Offset    int64  `json:"offset"`
+	Bytes     int64  `json:"bytes"`
+}
+
+// trainerState is the JSON part of a checkpoint.
+type trainerState struct {
+	Version   int                `json:"version"`
+	Net       string             `json:"net"`
+	BatchSize int                `json:"batch_size"`
+	Optimizer string             `json:"optimizer"`
+	Steps     int                `json:"steps"`
+	LossSum   float64            `json:"loss_sum"`
+	LossN     int                `json:"loss_n"`
+	Batcher   cifar.BatcherState `json:"batcher"`
+	Variables []savedVar         `json:"variables"`
+}
+
+// Save writes the complete training state into dir (created if missing).
+// Files are written in place: callers wanting atomicity write to a
+// temporary directory and rename it (the hpo runner does).
+func (t *Trainer) Save(dir string) error {
+	if t.closed {
+		return ErrClosed
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	st := trainerState{
+		Version: checkpointVersion, Net: t.cfg.Net.String(), BatchSize: t.cfg.BatchSize,
+		Optimizer: t.cfg.Optimizer.String(), Steps: t.steps, LossSum: t.lossSum, LossN: t.lossN,
+		Batcher: t.batcher.State(),
+	}
+	f, err := os.Create(filepath.Join(dir, varsFile))
+	if err != nil {
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var vars []savedVar
+	var offset int64
+	for v := range t.store.IterVariables() {
+		if !v.HasValue() {
+			continue // declared but never initialized: nothing to save
+		}
+		val, err := v.Value()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("trainer: save %s: %w", v.Path(), err)
+		}
+		var werr error
+		var n int
+		if err := val.ConstBytes(func(b []byte) { n, werr = w.Write(b) }); err != nil {
+			werr = err
+		}
+		if werr != nil {
+			f.Close()
+			return fmt.Errorf("trainer: save %s: %w", v.Path(), werr)
+		}
+		sh := val.Shape()
+		vars = append(vars, savedVar{Path: v.Path(), DType: sh.DType.String(), Dims: slices.Clone(sh.Dimensions),
+			Trainable: v.Trainable, Offset: offset, Bytes: int64(n)})
+		offset += int64(n)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	slices.SortFunc(vars, func(a, b savedVar) int { return cmpString(a.Path, b.Path) })
+	st.Variables = vars
+	js, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	return writeFileSync(filepath.Join(dir, stateFile), js)
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("trainer: save: %w", err)
+	}
+	return f.Close()
+}
+
+// Restore loads a checkpoint written by Save by a Trainer of the same
+// network and batch size (its own, or another trial's for a PBT exploit).
+// Every variable of the checkpoint replaces the trainer's; the batch
+// position, step count and training-loss accumulator are restored too.
+func (t *Trainer) Restore(dir string) error {
+	if t.closed {
+		return ErrClosed
+	}
+	js, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	var st trainerState
+	if err := json.Unmarshal(js, &st); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCheckpoint, filepath.Join(dir, stateFile), err)
+	}
+	if st.Version != checkpointVersion {
+		return fmt.Errorf("%w: %s: version %d, want %d", ErrCheckpoint, dir, st.Version, checkpointVersion)
+	}
+	if st.Net != t.cfg.Net.String() || st.BatchSize != t.cfg.BatchSize {
+		return fmt.Errorf("%w: %s holds %q with batch %d; this trainer is %q with batch %d",
+			ErrCheckpoint, dir, st.Net, st.BatchSize, t.cfg.Net.String(), t.cfg.BatchSize)
+	}
+	values, err := readVars(filepath.Join(dir, varsFile), st.Variables)
+	if err != nil {
+		return err
+	}
+	if err := t.batcher.SetState(st.Batcher); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCheckpoint, dir, err)
+	}
+	for i, sv := range st.Variables {
+		v := t.store.GetVariable(sv.Path)
+		if v == nil {
+			if v, err = t.store.CreateVariable(sv.Path, values[i]); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrCheckpoint, sv.Path, err)
+			}
+		} else {
+			if !v.Shape().Equal(values[i].Shape()) {
+				return fmt.Errorf("%w: %s: shape %s in the checkpoint, %s in the trainer",
+					ErrCheckpoint, sv.Path, values[i].Shape(), v.Shape())
+			}
+			if err := v.SetValue(values[i]); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrCheckpoint, sv.Path, err)
+			}
+		}
+		v.Trainable = sv.Trainable
+	}
+	t.steps, t.lossSum, t.lossN = st.Steps, st.LossSum, st.LossN
+	return nil
+}
+
+func readVars(path string, vars []savedVar) ([]*tensors.Tensor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	out := make([]*tensors.Tensor, len(vars))
+	for i, sv := range vars {
+		dt, err := dtypes.DTypeString(sv.DType)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: variable %s: dtype %q", ErrCheckpoint, path, sv.Path, sv.DType)
+		}
+		sh := shapes.Make(dt, sv.Dims...)
+		if int64(sh.Memory()) != sv.Bytes || sv.Offset < 0 || sv.Offset+sv.Bytes > info.Size() {
+			return nil, fmt.Errorf("%w: %s: variable %s: %d bytes at %d do not fit shape %s in a %d-byte file",
+				ErrCheckpoint, path, sv.Path, sv.Bytes, sv.Offset, sh, info.Size())
+		}
+		t := tensors.FromShape(sh)
+		var rerr error
+		if err := t.MutableBytes(func(b []byte) {
+			_, rerr = f.ReadAt(b, sv.Offset)
+		}); err != nil {
+			rerr = err
+		}
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return nil, fmt.Errorf("%w: %s: variable %s: %w", ErrCheckpoint, path, sv.Path, rerr)
+		}
+		out[i] = t
+	}
+	return out, nil
+}

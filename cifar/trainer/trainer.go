@@ -1,0 +1,500 @@
+// Package trainer trains one configuration of the paper's CNNs on CIFAR: it
+// is the hpo.Trainable that the HPO runner drives, and what
+// "hgdtune train" runs.
+//
+// A Trainer owns a GoMLX store (the network's weights, the optimizer's state,
+// the dropout RNG) and two compiled graphs: the training step (forward, loss,
+// gradients and the optimizer update, in one execution) and the evaluation
+// (logits → correct count and summed loss, no dropout). Batches come from a
+// cifar.Batcher seeded by Config.Seed; the weights are initialized from the
+// same seed, so a configuration and a seed determine the whole run on the
+// pure-Go backend.
+//
+// # Budgets
+//
+// Train(ctx, until) trains until the cumulative budget `until`, counted in
+// Config.Unit (steps by default, or epochs of the training subset), then
+// evaluates on the validation subset. Wall-clock budgets are the caller's:
+// cancel ctx and Train returns ctx.Err() between two steps.
+//
+// # Checkpoints
+//
+// Save writes every variable of the store (trainable and not: weights, α, γ,
+// g_{t−2}, Δ_{t−1}, Δ_{t−2}, moments, step counters, the RNG state) as raw
+// bytes, and the trainer's own state (steps, batcher position and RNG) as
+// JSON. Restoring into a freshly built Trainer of the same configuration and
+// training on gives bit-identical parameters to training without the
+// interruption (on the pure-Go backend; tested).
+//
+// # Divergence
+//
+// A step whose loss is NaN or ±Inf fails with ErrDiverged; the Trainer is
+// unusable afterwards, the process is not affected. (The optimizers of
+// package hgd already skip steps whose gradient is not finite; a
+// non-finite loss means the weights themselves have blown up.)
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX's graph DSL
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/loss"
+
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/hgd"
+	"github.com/hgdtune/hgdtune/hpo"
+)
+
+// Errors.
+var (
+	// ErrConfig wraps every configuration error.
+	ErrConfig = errors.New("trainer: invalid configuration")
+	// ErrDiverged is returned when the training loss is not finite.
+	ErrDiverged = errors.New("trainer: training diverged (non-finite loss)")
+	// ErrClosed is returned by a Trainer after Close or after it diverged.
+	ErrClosed = errors.New("trainer: trainer is closed")
+	// ErrCheckpoint wraps errors reading a checkpoint.
+	ErrCheckpoint = errors.New("trainer: bad checkpoint")
+)
+
+// Unit is what Train's budget counts.
+type Unit int
+
+const (
+	// Steps counts optimizer steps (mini-batches).
+	Steps Unit = iota
+	// Epochs counts passes over the training subset.
+	Epochs
+)
+
+func (u Unit) String() string {
+	if u == Epochs {
+		return "epochs"
+	}
+	return "steps"
+}
+
+// Metric names of the results Train returns.
+const (
+	MetricAccuracy  = "accuracy"   // validation accuracy in [0, 1]
+	MetricLoss      = "loss"       // validation mean cross-entropy
+	MetricTrainLoss = "train_loss" // mean training loss since the previous result
+	MetricAlpha     = "alpha"      // current learning rate α
+	MetricGamma     = "gamma"      // current momentum γ
+	MetricSteps     = "steps"      // optimizer steps so far
+	MetricEpochs    = "epochs"     // epochs so far (steps × batch / train size)
+	MetricSkipped   = "skipped"    // steps skipped for non-finite gradients
+)
+
+// Defaults.
+const (
+	DefaultBatchSize = 32
+	DefaultEvalBatch = 500
+)
+
+// Config configures a Trainer. The zero value with a valid Net trains with
+// HGD at its default hyperparameters, batch 32, no augmentation, seed 0,
+// budgets in steps.
+type Config struct {
+	// Net is the network (required).
+	Net cnn.Config
+	// BatchSize is the training batch size (default DefaultBatchSize).
+	BatchSize int
+	// Optimizer is hgd.HGD (the zero value: α and γ adapted) or
+	// hgd.Momentum (the paper's "SGD" arm: fixed α and γ); any other kind of
+	// package hgd works too.
+	Optimizer hgd.Kind
+	// LearningRate is the fixed α of SGD+momentum, or α0 of HGD; 0 means
+	// the hgd/ref default.
+	LearningRate float64
+	// Momentum is the fixed γ of SGD+momentum, or γ0 of HGD; 0 means the
+	// hgd/ref default (0.9). Use a negative value for an explicit 0.
+	Momentum float64
+	// Beta and Eta are HGD's hypergradient step sizes; 0 means the hgd/ref
+	// defaults.
+	Beta, Eta float64
+	// WeightDecay is an L2 coefficient added to the gradient.
+	WeightDecay float64
+	// Augment turns on random crops (4-pixel padding) and horizontal flips.
+	Augment bool
+	// Seed seeds the weights, the batch order, augmentation and dropout.
+	Seed uint64
+	// Unit is what Train's budget counts (default Steps).
+	Unit Unit
+	// EvalBatch is the evaluation batch size (default DefaultEvalBatch).
+	EvalBatch int
+	// EvalLimit evaluates on the first EvalLimit validation images only
+	// (0: all of them).
+	EvalLimit int
+	// Log receives one JSON object per line for every training step and
+	// every evaluation; nil logs nothing.
+	Log io.Writer
+}
+
+func (c Config) withDefaults() Config {
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.EvalBatch == 0 {
+		c.EvalBatch = DefaultEvalBatch
+	}
+	return c
+}
+
+// Validate checks the configuration before anything is built.
+func (c Config) Validate() error {
+	if err := c.Net.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	c = c.withDefaults()
+	switch {
+	case c.BatchSize < 1:
+		return fmt.Errorf("%w: batch size %d", ErrConfig, c.BatchSize)
+	case c.EvalBatch < 1:
+		return fmt.Errorf("%w: eval batch %d", ErrConfig, c.EvalBatch)
+	case c.EvalLimit < 0:
+		return fmt.Errorf("%w: eval limit %d", ErrConfig, c.EvalLimit)
+	case c.Unit != Steps && c.Unit != Epochs:
+		return fmt.Errorf("%w: unknown unit %d", ErrConfig, int(c.Unit))
+	case c.LearningRate < 0 || math.IsNaN(c.LearningRate) || c.LearningRate > 10:
+		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.LearningRate)
+	case c.Momentum >= 1 || math.IsNaN(c.Momentum):
+		return fmt.Errorf("%w: momentum %v must be < 1", ErrConfig, c.Momentum)
+	case c.Beta < 0 || c.Eta < 0 || c.WeightDecay < 0:
+		return fmt.Errorf("%w: beta %v, eta %v and weight decay %v must be ≥ 0", ErrConfig, c.Beta, c.Eta, c.WeightDecay)
+	}
+	if c.Optimizer.String() == fmt.Sprintf("Kind(%d)", int(c.Optimizer)) {
+		return fmt.Errorf("%w: unknown optimizer %d", ErrConfig, int(c.Optimizer))
+	}
+	return nil
+}
+
+// Data is what a Trainer trains and evaluates on.
+type Data struct {
+	Train, Val *cifar.Subset
+	// Norm normalizes every image (compute it on Train).
+	Norm cifar.Normalization
+}
+
+func (d Data) validate(classes int) error {
+	if d.Train == nil || d.Val == nil || d.Train.Len() == 0 || d.Val.Len() == 0 {
+		return fmt.Errorf("%w: empty training or validation data", ErrConfig)
+	}
+	if n := len(d.Train.Data.Classes); n != classes && n != 0 {
+		return fmt.Errorf("%w: the network has %d classes, the data %d", ErrConfig, classes, n)
+	}
+	return d.Norm.Validate()
+}
+
+// Trainer trains one configuration. It is not safe for concurrent use.
+type Trainer struct {
+	cfg     Config
+	data    Data
+	backend compute.Backend
+	store   *model.Store
+	opt     *hgd.Optimizer
+	step    *model.Exec
+	eval    *model.Exec
+	batcher *cifar.Batcher
+	batch   cifar.Batch
+
+	steps     int     // optimizer steps taken (applied or skipped)
+	lossSum   float64 // training losses since the last result
+	lossN     int     // … and their count
+	evalBuf   cifar.Batch
+	closed    bool
+	started   time.Time // for log timestamps
+	trainTime time.Duration
+}
+
+// New builds a Trainer (compiling happens at the first step). The backend
+// is shared, not owned: Close does not finalize it.
+func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if err := data.validate(cfg.Net.Case.Classes()); err != nil {
+		return nil, err
+	}
+	if cfg.BatchSize > data.Train.Len() {
+		return nil, fmt.Errorf("%w: batch size %d > %d training images", ErrConfig, cfg.BatchSize, data.Train.Len())
+	}
+	b, err := cifar.NewBatcher(data.Train, data.Norm, cifar.BatcherConfig{
+		BatchSize: cfg.BatchSize, Augment: cfg.Augment, Seed: cfg.Seed,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	t := &Trainer{cfg: cfg, data: data, backend: be, batcher: b, store: model.NewStore(),
+		opt: hgd.New(cfg.Optimizer), started: time.Now()}
+	t.store.SetParam(model.ParamInitialSeed, int64(cfg.Seed))
+	setIf := func(key string, v float64) {
+		if v != 0 {
+			t.store.SetParam(key, v)
+		}
+	}
+	setIf(hgd.ParamAlpha0, cfg.LearningRate)
+	if cfg.Momentum < 0 {
+		t.store.SetParam(hgd.ParamGamma0, 0.0)
+	} else {
+		setIf(hgd.ParamGamma0, cfg.Momentum)
+	}
+	setIf(hgd.ParamBeta, cfg.Beta)
+	setIf(hgd.ParamEta, cfg.Eta)
+	setIf(hgd.ParamWeightDecay, cfg.WeightDecay)
+
+	net := cfg.Net.Model()
+	t.step, err = model.NewExec(be, t.store, func(scope *model.Scope, images, labels *Node) *Node {
+		g := images.Graph()
+		scope.Store().SetTraining(g, true)
+		logits := net(scope.In("model"), images)
+		l := loss.SparseCategoricalCrossEntropyLogits([]*Node{labels}, []*Node{logits})
+		t.opt.UpdateGraph(scope, g, l)
+		return l
+	})
+	if err != nil {
+		return nil, fmt.Errorf("trainer: building the training step: %w", err)
+	}
+	t.eval, err = model.NewExec(be, t.store, func(scope *model.Scope, images, labels *Node) []*Node {
+		logits := net(scope.In("model"), images)
+		pred := ArgMax(logits, -1)
+		correct := ReduceAllSum(ConvertDType(Equal(pred, ConvertDType(Reshape(labels, -1), pred.DType())), logits.DType()))
+		l := loss.SparseCategoricalCrossEntropyLogits([]*Node{labels}, []*Node{logits})
+		return []*Node{correct, MulScalar(l, float64(images.Shape().Dimensions[0]))}
+	})
+	if err != nil {
+		t.step.Finalize()
+		return nil, fmt.Errorf("trainer: building the evaluation: %w", err)
+	}
+	return t, nil
+}
+
+// Config returns the trainer's configuration with defaults filled in.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Store is the GoMLX store holding the variables (for inspection).
+func (t *Trainer) Store() *model.Store { return t.store }
+
+// Steps returns the number of optimizer steps taken.
+func (t *Trainer) Steps() int { return t.steps }
+
+// Epochs returns the number of passes over the training subset so far.
+func (t *Trainer) Epochs() float64 {
+	return float64(t.steps) / float64(t.batcher.StepsPerEpoch())
+}
+
+// StepsPerEpoch is the number of steps of one pass over the training subset.
+func (t *Trainer) StepsPerEpoch() int { return t.batcher.StepsPerEpoch() }
+
+// Alpha and Gamma return the current learning rate and momentum (before
+// the first step: their initial values).
+func (t *Trainer) Alpha() float64 { return t.scalar(hgd.VarAlpha, t.initial(hgd.ParamAlpha0)) }
+
+// Gamma: see Alpha.
+func (t *Trainer) Gamma() float64 { return t.scalar(hgd.VarGamma, t.initial(hgd.ParamGamma0)) }
+
+func (t *Trainer) initial(key string) float64 {
+	cfg, err := t.opt.Config(t.store.RootScope())
+	if err != nil {
+		return math.NaN()
+	}
+	if key == hgd.ParamAlpha0 {
+		return cfg.Alpha0
+	}
+	return cfg.Gamma0
+}
+
+func (t *Trainer) scalar(name string, def float64) float64 {
+	v, err := t.opt.Read(t.store, name)
+	if err != nil {
+		return def
+	}
+	return v
+}
+
+// Step trains on one mini-batch and returns its loss.
+func (t *Trainer) Step() (float64, error) {
+	if t.closed {
+		return 0, ErrClosed
+	}
+	start := time.Now()
+	t.batcher.NextInto(&t.batch)
+	n := t.batch.Size
+	images := tensors.FromFlatDataAndDimensions(t.batch.Images, n, cifar.ImageHeight, cifar.ImageWidth, cifar.ImageChannels)
+	labels := tensors.FromFlatDataAndDimensions(t.batch.Labels, n, 1)
+	out, err := t.step.Call1(images, labels)
+	if err != nil {
+		return 0, fmt.Errorf("trainer: step %d: %w", t.steps+1, err)
+	}
+	l := scalarOf(out)
+	t.steps++
+	t.trainTime += time.Since(start)
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		t.closed = true
+		t.logEvent(map[string]any{"event": "diverged", "step": t.steps, "loss": fmt.Sprint(l)})
+		return l, fmt.Errorf("%w at step %d", ErrDiverged, t.steps)
+	}
+	t.lossSum += l
+	t.lossN++
+	if t.cfg.Log != nil {
+		t.logEvent(map[string]any{"event": "step", "step": t.steps, "loss": l,
+			"alpha": t.Alpha(), "gamma": t.Gamma()})
+	}
+	return l, nil
+}
+
+// Eval is the result of an evaluation.
+type Eval struct {
+	Accuracy, Loss float64
+	N              int // images evaluated
+}
+
+// Evaluate computes accuracy and mean loss on the validation subset (or
+// its first EvalLimit images).
+func (t *Trainer) Evaluate(ctx context.Context) (Eval, error) {
+	if t.closed {
+		return Eval{}, ErrClosed
+	}
+	n := t.data.Val.Len()
+	if t.cfg.EvalLimit > 0 {
+		n = min(n, t.cfg.EvalLimit)
+	}
+	var correct, lossSum float64
+	for start := 0; start < n; start += t.cfg.EvalBatch {
+		if err := ctx.Err(); err != nil {
+			return Eval{}, err
+		}
+		end := min(start+t.cfg.EvalBatch, n)
+		if err := t.data.Val.Batch(start, end, t.data.Norm, &t.evalBuf); err != nil {
+			return Eval{}, err
+		}
+		b := &t.evalBuf
+		images := tensors.FromFlatDataAndDimensions(b.Images, b.Size, cifar.ImageHeight, cifar.ImageWidth, cifar.ImageChannels)
+		labels := tensors.FromFlatDataAndDimensions(b.Labels, b.Size, 1)
+		c, l, err := t.eval.Call2(images, labels)
+		if err != nil {
+			return Eval{}, fmt.Errorf("trainer: evaluation: %w", err)
+		}
+		correct += scalarOf(c)
+		lossSum += scalarOf(l)
+	}
+	e := Eval{Accuracy: correct / float64(n), Loss: lossSum / float64(n), N: n}
+	t.logEvent(map[string]any{"event": "eval", "step": t.steps, "epochs": t.Epochs(),
+		"accuracy": e.Accuracy, "loss": finiteOr(e.Loss), "alpha": t.Alpha(), "gamma": t.Gamma()})
+	return e, nil
+}
+
+// budgetSteps converts a cumulative budget into a step count.
+func (t *Trainer) budgetSteps(until int) int {
+	if t.cfg.Unit == Epochs {
+		return until * t.batcher.StepsPerEpoch()
+	}
+	return until
+}
+
+// Train trains until the cumulative budget (see Config.Unit), evaluates and
+// returns the result: validation accuracy and loss, the mean training loss
+// since the previous result, α, γ, steps, epochs and skipped steps.
+func (t *Trainer) Train(ctx context.Context, until int) (hpo.Result, error) {
+	if t.closed {
+		return hpo.Result{}, ErrClosed
+	}
+	target := t.budgetSteps(until)
+	for t.steps < target {
+		if err := ctx.Err(); err != nil {
+			return hpo.Result{}, err
+		}
+		if _, err := t.Step(); err != nil {
+			return hpo.Result{}, err
+		}
+	}
+	e, err := t.Evaluate(ctx)
+	if err != nil {
+		return hpo.Result{}, err
+	}
+	return hpo.Result{Budget: until, Metrics: t.metrics(e)}, nil
+}
+
+func (t *Trainer) metrics(e Eval) map[string]float64 {
+	m := map[string]float64{
+		MetricAccuracy: e.Accuracy,
+		MetricLoss:     e.Loss,
+		MetricAlpha:    t.Alpha(),
+		MetricGamma:    t.Gamma(),
+		MetricSteps:    float64(t.steps),
+		MetricEpochs:   t.Epochs(),
+	}
+	if t.lossN > 0 {
+		m[MetricTrainLoss] = t.lossSum / float64(t.lossN)
+	}
+	t.lossSum, t.lossN = 0, 0
+	if s, err := hgd.Skipped(t.store); err == nil {
+		m[MetricSkipped] = float64(s)
+	}
+	return m
+}
+
+// Close releases the compiled graphs and the variables. The Trainer is not
+// usable afterwards; the backend is not finalized.
+func (t *Trainer) Close() error {
+	t.closed = true
+	if t.step != nil {
+		t.step.Finalize()
+		t.step = nil
+	}
+	if t.eval != nil {
+		t.eval.Finalize()
+		t.eval = nil
+	}
+	if t.store != nil {
+		t.store.Finalize()
+	}
+	return nil
+}
+
+func (t *Trainer) logEvent(ev map[string]any) {
+	if t.cfg.Log == nil {
+		return
+	}
+	ev["time"] = time.Since(t.started).Seconds()
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	_, _ = t.cfg.Log.Write(append(b, '\n'))
+}
+
+func finiteOr(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return v
+}
+
+// scalarOf reads a scalar tensor of any float dtype as float64.
+func scalarOf(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	case int32:
+		return float64(v)
+	case int64:
+		return float64(v)
+	}
+	return math.NaN()
+}
+
+var _ hpo.Trainable = (*Trainer)(nil)

@@ -1,0 +1,288 @@
+package trainer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute"
+
+	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/hgd"
+)
+
+// toyData is a learnable stand-in for CIFAR: class k images are noise plus
+// a bright square at a class-specific position and colour.
+func toyData(t testing.TB, n, classes int, seed uint64) Data {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	d := &cifar.Dataset{Name: "toy", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
+	for k := range classes {
+		d.Classes = append(d.Classes, string(rune('a'+k%26))+string(rune('0'+k/26)))
+	}
+	for i := range n {
+		k := i % classes
+		d.Labels[i] = uint8(k)
+		img := d.Image(i)
+		for j := range img {
+			img[j] = uint8(r.IntN(96))
+		}
+		y0, x0, ch := 4*(k%7), 4*((k/7)%7), k%3
+		for y := y0; y < y0+6; y++ {
+			for x := x0; x < x0+6; x++ {
+				img[ch*1024+y*32+x] = 255
+			}
+		}
+	}
+	train, val, err := cifar.Split(d, cifar.SplitConfig{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Data{Train: train, Val: val, Norm: cifar.ComputeNormalization(train)}
+}
+
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(be.Finalize)
+	return be
+}
+
+var small1 = cnn.Config{Case: cnn.Case1, Conv: [3]int{4, 8, 8}, FC: [2]int{16, 8}}
+
+func newTrainer(t testing.TB, be compute.Backend, data Data, cfg Config) *Trainer {
+	t.Helper()
+	tr, err := New(be, data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// snapshot returns every variable's bytes, by path.
+func snapshot(t testing.TB, tr *Trainer) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for v := range tr.store.IterVariables() {
+		val, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		val.ConstBytes(func(b []byte) { out[v.Path()] = slices.Clone(b) })
+	}
+	return out
+}
+
+// Training N+N steps equals training N, saving, restoring into a fresh
+// trainer and training N more: bit-identical variables, same losses.
+func TestResumeIsExact(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 200, 10, 1)
+	small2 := cnn.Config{Case: cnn.Case2, Conv: [3]int{4, 4, 8}, FC: [2]int{8, 8}, Dropout: 0.3}
+	data100 := toyData(t, 200, 100, 2)
+	for _, tc := range []struct {
+		name string
+		data Data
+		cfg  Config
+	}{
+		{"hgd", data, Config{Net: small1, BatchSize: 8, Seed: 3}},
+		{"sgd-augment", data, Config{Net: small1, BatchSize: 8, Optimizer: hgd.Momentum, LearningRate: 0.05, Momentum: 0.9, Augment: true, Seed: 4}},
+		{"case2-dropout", data100, Config{Net: small2, BatchSize: 4, Seed: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// 140 training images: 17 steps of 8 (35 of 4) per epoch, so the
+			// save falls mid-epoch and the case-1 runs cross an epoch boundary.
+			const n = 12
+			ctx := context.Background()
+			straight := newTrainer(t, be, tc.data, tc.cfg)
+			if _, err := straight.Train(ctx, 2*n); err != nil {
+				t.Fatal(err)
+			}
+			first := newTrainer(t, be, tc.data, tc.cfg)
+			if _, err := first.Train(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := first.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			// Keep training the saved trainer a little: the checkpoint must not
+			// alias live state.
+			if _, err := first.Step(); err != nil {
+				t.Fatal(err)
+			}
+			resumed := newTrainer(t, be, tc.data, tc.cfg)
+			if err := resumed.Restore(dir); err != nil {
+				t.Fatal(err)
+			}
+			if resumed.Steps() != n {
+				t.Fatalf("restored steps %d, want %d", resumed.Steps(), n)
+			}
+			if _, err := resumed.Train(ctx, 2*n); err != nil {
+				t.Fatal(err)
+			}
+			want, got := snapshot(t, straight), snapshot(t, resumed)
+			if len(want) != len(got) || len(want) == 0 {
+				t.Fatalf("%d variables straight, %d resumed", len(want), len(got))
+			}
+			for path, w := range want {
+				if !bytes.Equal(w, got[path]) {
+					t.Errorf("variable %s differs after resume", path)
+				}
+			}
+			if straight.Alpha() != resumed.Alpha() || straight.Gamma() != resumed.Gamma() {
+				t.Errorf("α, γ: straight %v, %v; resumed %v, %v", straight.Alpha(), straight.Gamma(), resumed.Alpha(), resumed.Gamma())
+			}
+		})
+	}
+}
+
+func TestLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a few seconds")
+	}
+	be := goBackend(t)
+	data := toyData(t, 600, 10, 7)
+	net := cnn.Config{Case: cnn.Case1, Conv: [3]int{8, 16, 16}, FC: [2]int{32, 16}}
+	for _, cfg := range []Config{
+		{Net: net, BatchSize: 16, Seed: 1, Unit: Epochs},
+		{Net: net, BatchSize: 16, Seed: 1, Unit: Epochs, Optimizer: hgd.Momentum, LearningRate: 0.01, Momentum: 0.9},
+	} {
+		t.Run(cfg.Optimizer.String(), func(t *testing.T) {
+			tr := newTrainer(t, be, data, cfg)
+			res, err := tr.Train(context.Background(), 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := tr.Steps(), 6*tr.StepsPerEpoch(); got != want {
+				t.Errorf("6 epochs = %d steps, want %d", got, want)
+			}
+			// Chance is 0.1 (± 0.022 on 180 validation images); 0.3 is far
+			// beyond what an untrained network reaches, and the exact
+			// trajectory depends on float rounding (GOEXPERIMENT=simd or not).
+			if acc := res.Metrics[MetricAccuracy]; acc < 0.3 {
+				t.Errorf("validation accuracy %.3f after 6 epochs (metrics %v)", acc, res.Metrics)
+			}
+			for _, k := range []string{MetricLoss, MetricTrainLoss, MetricAlpha, MetricGamma, MetricSteps, MetricEpochs, MetricSkipped} {
+				if _, ok := res.Metrics[k]; !ok {
+					t.Errorf("result lacks %q", k)
+				}
+			}
+			if cfg.Optimizer == hgd.HGD && res.Metrics[MetricAlpha] == float64(float32(0.01)) {
+				t.Error("HGD did not adapt α")
+			}
+			if cfg.Optimizer == hgd.Momentum && (res.Metrics[MetricAlpha] != float64(float32(0.01)) || res.Metrics[MetricGamma] != float64(float32(0.9))) {
+				t.Errorf("SGD+momentum changed α, γ: %v, %v", res.Metrics[MetricAlpha], res.Metrics[MetricGamma])
+			}
+		})
+	}
+}
+
+// A run whose loss becomes non-finite fails with ErrDiverged and leaves the
+// process (and other trainers) alone.
+func TestDivergence(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 100, 10, 9)
+	data.Norm = cifar.Normalization{Std: [3]float32{1e-30, 1e-30, 1e-30}} // inputs ~1e30: overflow
+	tr := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8})
+	_, err := tr.Train(context.Background(), 5)
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("Train = %v, want ErrDiverged", err)
+	}
+	if _, err := tr.Step(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Step after divergence = %v, want ErrClosed", err)
+	}
+	// Another trainer on the same backend still works.
+	ok := newTrainer(t, be, toyData(t, 100, 10, 9), Config{Net: small1, BatchSize: 8})
+	if _, err := ok.Train(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	be := goBackend(t)
+	tr := newTrainer(t, be, toyData(t, 100, 10, 1), Config{Net: small1, BatchSize: 8})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tr.Train(ctx, 3); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train = %v, want context.Canceled", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 100, 10, 1)
+	for _, cfg := range []Config{
+		{},
+		{Net: small1, BatchSize: -1},
+		{Net: small1, Momentum: 1},
+		{Net: small1, LearningRate: -1},
+		{Net: small1, Unit: 7},
+		{Net: small1, Optimizer: 99},
+		{Net: small1, BatchSize: 1000}, // more than the training images
+		{Net: cnn.Config{Case: cnn.Case2, Conv: [3]int{4, 4, 4}, FC: [2]int{4, 4}}}, // 100 classes, 10 in the data
+	} {
+		if _, err := New(be, data, cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("New(%+v) = %v, want ErrConfig", cfg, err)
+		}
+	}
+}
+
+func TestRestoreMismatch(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 100, 10, 1)
+	a := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8})
+	if _, err := a.Train(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := a.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	other := small1
+	other.FC[0] = 32
+	b := newTrainer(t, be, data, Config{Net: other, BatchSize: 8})
+	if err := b.Restore(dir); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("Restore into another network = %v, want ErrCheckpoint", err)
+	}
+	if err := b.Restore(t.TempDir()); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("Restore from an empty dir = %v, want ErrCheckpoint", err)
+	}
+}
+
+func TestLog(t *testing.T) {
+	be := goBackend(t)
+	var buf bytes.Buffer
+	tr := newTrainer(t, be, toyData(t, 100, 10, 1), Config{Net: small1, BatchSize: 8, Log: &buf})
+	if _, err := tr.Train(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	var steps, evals int
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("bad JSONL line %q: %v", sc.Text(), err)
+		}
+		switch ev["event"] {
+		case "step":
+			steps++
+		case "eval":
+			evals++
+		}
+	}
+	if steps != 3 || evals != 1 {
+		t.Errorf("log has %d steps and %d evaluations, want 3 and 1", steps, evals)
+	}
+}

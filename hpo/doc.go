@@ -1,0 +1,152 @@
+// Package hpo tunes hyperparameters: search spaces, trials, a concurrent
+// runner with a crash-safe journal, random search, and the interfaces that
+// the multi-fidelity algorithms (packages hyperband and asha; later PBT,
+// PB2 and a genetic algorithm) implement. It never imports GoMLX: models
+// enter through the Trainable interface. Package synthetic provides a cheap
+// deterministic Trainable with known optima for tests and notebooks.
+//
+// # Spaces and configurations
+//
+// A Space is an ordered list of named Params, each with a Domain: Float
+// (linear or log), Int (linear or log, bounds included) or Choice (ordered
+// or not, values of any JSON type). Space.Validate rejects empty spaces,
+// empty domains, low ≥ high, log scales over non-positive bounds and
+// duplicate names; Run calls it before anything starts. Domains sample from
+// an injected *rand.Rand (TrialRand(seed, id) gives each trial its own
+// stream) and map to and from the unit cube (Space.ToUnit / FromUnit) for
+// searchers that work in a box. A Config maps names to values of the
+// domains' canonical Go types (float64, int, the choice value itself);
+// Space.DecodeConfig restores those types from JSON, so an int stays an int
+// through the journal, and Config.Float/Int/String read values.
+//
+// # Architecture
+//
+//	Searcher ──Suggest──► ┌──────────── runner goroutine ────────────┐ ──jobs──► worker 1..Slots
+//	Scheduler ◄─calls───► │ state: trials, results, best-so-far curve │             Factory, Restore,
+//	     returns Decision │ carries out decisions, journals events    │ ◄─outcomes─ Train, Save
+//	                      └──────────────► journal.jsonl ─────────────┘
+//
+// One goroutine owns all state. It asks the Scheduler what to do whenever a
+// slot is free (Next) and whenever a trial reports (OnResult); schedulers
+// only return Decisions — Start, Continue, Pause, Resume, Stop, Complete,
+// Exploit, Wait, Finish — and never touch trials. The runner validates each
+// decision (ErrDecision for impossible ones), carries it out, and sends
+// training jobs to Slots worker goroutines, which build trainables with the
+// Factory, Restore checkpoints, Train to a cumulative budget, Save a
+// checkpoint and send the outcome back. Only the runner goroutine calls the
+// scheduler and the searcher, so they need no locks.
+//
+// The resource is training iterations (epochs or steps): Train(ctx, until)
+// trains to the cumulative budget until. Each result records the experiment
+// time at which it arrived; Report.Curve is the best metric found so far
+// over experiment time (the paper's "best validation accuracy so far at each
+// moment"), over all results at any budget.
+//
+// Trials that fail — an error from the Factory, Restore, Train or Save, a
+// panic, or a missing or non-finite metric — are marked Failed (the error
+// is in Trial.Err and in a Record), the scheduler is told through OnEnd,
+// and the experiment goes on. Cancelling the context stops the workers,
+// closes the trainables and returns the partial Report with ctx.Err(); the
+// experiment resumes on the next Run. The experiment ends when the
+// scheduler says Finish, when nothing runs and nothing can start, or when
+// Experiment.TimeBudget (experiment time, counted across resumed runs) runs
+// out; MaxTrials caps the number of trials.
+//
+// # Checkpoints
+//
+// After every successful Train the worker saves a checkpoint into
+// Dir/checkpoints/t<trial>/b<budget> (written into a ".tmp" directory, then
+// renamed) before the result is reported, so a journaled result always has
+// its checkpoint. A paused trial's trainable is closed (freeing device
+// memory) and rebuilt with Factory + Restore when it resumes; a trial told
+// to Continue keeps its trainable in memory. Only each trial's latest
+// checkpoint is kept unless KeepCheckpoints is set; the previous one is
+// deleted only after the newer one is journaled.
+//
+// Exploit (for PBT and friends): ExploitTrial(target, from, cfg, until)
+// copies the donor's latest checkpoint into the target's directory at the
+// moment of the decision (so the donor may move on or delete its own
+// checkpoint), journals a "checkpoint" event, sets the target's Budget to
+// the donor's checkpoint budget and its configuration to cfg, and trains it
+// to until. A trainable implementing Reconfigurer is reconfigured and
+// restored in place; otherwise it is closed and rebuilt with the new
+// configuration. Exploit may come from OnResult (on the reporting trial) or
+// from Next (on a paused trial); from == target only changes the
+// configuration.
+//
+// # Journal, resume and determinism
+//
+// With Experiment.Dir set, every event is appended to Dir/journal.jsonl, one
+// JSON object (Event) per line, written with a single write: the header
+// ("experiment": seed, slots, metric, parameter names), then "trial"
+// (created, with its config), "decision", "status", "checkpoint", "result"
+// (with its checkpoint), "fail", "timeout", "end", and "resume" notes. Each
+// line carries a sequence number, the wall-clock time and the experiment
+// time (elapsed_ns).
+//
+// Resuming is replay. Results, failures and timeouts are the inputs of the
+// runner — the only things that depend on timing; everything else is a
+// deterministic function of them. Run on an existing journal creates the
+// runner afresh and runs its ordinary loop, but takes its inputs from the
+// journal instead of the workers, and checks that every output it produces
+// (trial, decision, status, checkpoint, end) equals the journaled one
+// (ErrReplay otherwise). Scheduler and searcher state is therefore rebuilt
+// by calling them exactly as the first run did, with no state-saving code in
+// any algorithm. When the journal runs out the runner goes live: jobs the
+// journal left running are relaunched from their trials' latest
+// checkpoints, the experiment clock continues from the last journaled time
+// (so the time budget counts time already spent), and new events are
+// appended. A torn last line (a kill during a write) is ignored and
+// truncated; a corrupt line elsewhere is ErrJournal, as is a header that
+// does not match the experiment. Killing the process at any moment and
+// running the same command again therefore loses no journaled result and
+// duplicates none; work in flight at the kill is redone from the last
+// checkpoint.
+//
+// This requires that schedulers and searchers be deterministic functions
+// of the calls they receive (seed any randomness; derive per-trial streams
+// from (seed, trial id) with TrialRand, Mix or Unit; never read the wall
+// clock — use View.Now, which replays identically), and that each Run get a
+// fresh scheduler and searcher, as a new process would. With one slot and a
+// deterministic trainable the whole journal, modulo wall-clock times, is a
+// function of the seed.
+//
+// # Time
+//
+// The runner reads time from Experiment.Clock (SystemClock by default).
+// ManualClock moves only when advanced — the synthetic trainable advances it
+// by its simulated training cost — so algorithm tests take milliseconds.
+// With several slots the simulated time is the sum of all trials' costs
+// (each worker advances the same clock), not a parallel schedule.
+//
+// # Results
+//
+// Run returns a Report: trials, every result and failure as Records (with
+// the status after the scheduler's decision and the configuration at that
+// time), the best-so-far Curve, and why it ended. Report.WriteCSV writes one
+// row per record (trial, group, budget, elapsed_s, metrics, status, error,
+// parameters) for spreadsheets and pandas. ReadJournal reads a journal for
+// analysis while or after it runs.
+//
+// # Changes from the design sketch
+//
+//   - Start decisions name the new trial's id (View.NextTrial) so a
+//     scheduler can assign a seeded bracket before the trial exists; the
+//     scheduler learns that the trial was created in Add (a Start can be
+//     refused when the searcher is exhausted). Stop/Complete/Resume/Exploit
+//     from Next act on paused trials, which lets synchronous algorithms end
+//     the trials they do not promote.
+//   - View (Trial, NextTrial, Metric, Now) replaces direct access to the
+//     runner, and the searcher also receives it, so searchers that learn
+//     from history (the genetic algorithm, PB2) can read trials.
+//   - Domain gained Normalize (JSON numbers back to ints, choice values back
+//     to their own type); validation is the optional Validator interface.
+//   - Checkpoints are taken by the worker after every Train and journaled
+//     with the result rather than as a separate step, which makes "result
+//     journaled ⇒ checkpoint exists" an invariant.
+//   - Resume is replay of inputs rather than snapshots of scheduler state.
+//
+// Algorithms: Random (searcher) with FIFO (scheduler) is random search;
+// package hyperband is synchronous Hyperband; package asha is ASHA
+// (promotion and stopping forms) and asynchronous Hyperband.
+package hpo

@@ -1,0 +1,30 @@
+package hpo
+
+import "errors"
+
+// Sentinel errors. Errors returned by this package wrap one of these with %w,
+// so callers test them with errors.Is.
+var (
+	// ErrInvalid reports an invalid space, domain, value, experiment or
+	// scheduler configuration. It is returned before any trial starts.
+	ErrInvalid = errors.New("hpo: invalid configuration")
+	// ErrExhausted is returned by a Searcher that has no more configurations.
+	ErrExhausted = errors.New("hpo: searcher exhausted")
+	// ErrNotReady is returned by a Searcher that cannot suggest a
+	// configuration until more results are observed.
+	ErrNotReady = errors.New("hpo: searcher not ready")
+	// ErrDecision reports a scheduler decision the runner cannot carry out
+	// (resume a trial that is not paused, continue to a smaller budget, ...).
+	ErrDecision = errors.New("hpo: invalid decision")
+	// ErrJournal reports an unreadable journal, or one that does not belong
+	// to the experiment being resumed.
+	ErrJournal = errors.New("hpo: journal")
+	// ErrReplay reports that replaying a journal produced a different
+	// decision than the one recorded: the scheduler, searcher or experiment
+	// settings changed between runs, or one of them is not deterministic.
+	ErrReplay = errors.New("hpo: replay diverged from journal")
+	// ErrTrial wraps the error of a failed trial (Train, Save, Restore,
+	// factory, or a non-finite metric). Failed trials do not stop the
+	// experiment; the error is recorded in Trial.Err.
+	ErrTrial = errors.New("hpo: trial failed")
+)

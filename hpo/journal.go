@@ -1,0 +1,157 @@
+package hpo
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Event kinds of the journal. "Inputs" are facts the runner observed
+// (results, failures, a budget timer); "outputs" are what it decided from
+// them. Replay feeds the inputs back and checks that the outputs come out the
+// same.
+const (
+	EvExperiment = "experiment" // header: seed, slots, metric, parameters
+	EvTrial      = "trial"      // output: trial created with config and group
+	EvDecision   = "decision"   // output: a scheduler decision (action, until, from, config)
+	EvStatus     = "status"     // output: a trial's status changed
+	EvCheckpoint = "checkpoint" // output: checkpoint copied for an exploit
+	EvResult     = "result"     // input: a trial reported (with its checkpoint)
+	EvFail       = "fail"       // input: a trial failed
+	EvTimeout    = "timeout"    // input: the time budget ran out between results
+	EvEnd        = "end"        // output: the experiment is over (reason)
+	EvResume     = "resume"     // note: a run resumed from here (not replayed)
+)
+
+// Event is one line of the JSONL journal.
+type Event struct {
+	Seq     int64     `json:"seq"`
+	Kind    string    `json:"ev"`
+	Time    time.Time `json:"time"`       // wall clock, informational
+	Elapsed int64     `json:"elapsed_ns"` // experiment time, continues across resumes
+	Trial   TrialID   `json:"trial"`      // -1 when not about a trial
+
+	Action     string             `json:"action,omitempty"`
+	Status     string             `json:"status,omitempty"`
+	Budget     int                `json:"budget,omitempty"`
+	Until      int                `json:"until,omitempty"`
+	Group      int                `json:"group,omitempty"`
+	From       *TrialID           `json:"from,omitempty"`
+	Config     json.RawMessage    `json:"config,omitempty"`
+	Metrics    map[string]float64 `json:"metrics,omitempty"`
+	Checkpoint string             `json:"checkpoint,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	Reason     string             `json:"reason,omitempty"`
+
+	// Header fields (EvExperiment).
+	Seed   uint64   `json:"seed,omitempty"`
+	Slots  int      `json:"slots,omitempty"`
+	Metric string   `json:"metric,omitempty"`
+	Goal   string   `json:"goal,omitempty"`
+	Params []string `json:"params,omitempty"`
+}
+
+func (e *Event) isInput() bool {
+	return e.Kind == EvResult || e.Kind == EvFail || e.Kind == EvTimeout
+}
+
+// ReadJournal reads a journal file. A torn last line (a kill during a write)
+// is ignored; its byte offset is returned as good (the length of the valid
+// prefix) so a writer can truncate it. A malformed line elsewhere is an
+// error wrapping ErrJournal.
+func ReadJournal(path string) (events []Event, good int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	return readJournal(f)
+}
+
+func readJournal(r io.Reader) ([]Event, int64, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var events []Event
+	var good int64
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if len(b) > 0 && b[len(b)-1] == '\n' {
+			var e Event
+			if jerr := json.Unmarshal(bytes.TrimSpace(b), &e); jerr != nil {
+				// A complete but corrupt line: torn only if it is the last.
+				if _, perr := br.Peek(1); perr == io.EOF {
+					return events, good, nil
+				}
+				return nil, 0, fmt.Errorf("%w: line %d: %v", ErrJournal, line, jerr)
+			}
+			events = append(events, e)
+			good += int64(len(b))
+		}
+		if errors.Is(err, io.EOF) {
+			return events, good, nil // an unterminated last line is torn
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// journal appends events, one write per line so that a killed process
+// leaves at most one torn line.
+type journal struct {
+	f   *os.File
+	seq int64
+	buf bytes.Buffer
+}
+
+func openJournal(path string) (*journal, []Event, error) {
+	events, good, err := ReadJournal(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	j := &journal{f: f}
+	if n := len(events); n > 0 {
+		j.seq = events[n-1].Seq + 1
+	}
+	return j, events, nil
+}
+
+func (j *journal) append(e *Event) error {
+	if j == nil {
+		return nil
+	}
+	e.Seq = j.seq
+	j.seq++
+	j.buf.Reset()
+	enc := json.NewEncoder(&j.buf)
+	if err := enc.Encode(e); err != nil {
+		return fmt.Errorf("%w: encode: %v", ErrJournal, err)
+	}
+	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+		return fmt.Errorf("%w: write: %v", ErrJournal, err)
+	}
+	return nil
+}
+
+func (j *journal) close() error {
+	if j == nil {
+		return nil
+	}
+	return j.f.Close()
+}
