@@ -106,22 +106,7 @@ func conv2DIm2Col(x, kernel *Node) *Node {
 	b, h, w, c := d[0], d[1], d[2], d[3]
 	k := kernel.Shape().Dimensions[0]
 	cout := kernel.Shape().Dimensions[3]
-	p := k / 2
-	xp := zeroPadHW(x, p)
-	var cols *Node
-	if k == 1 {
-		cols = x
-	} else {
-		parts := make([]*Node, 0, k*k)
-		for dy := 0; dy < k; dy++ {
-			for dx := 0; dx < k; dx++ {
-				parts = append(parts, Slice(xp, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange()))
-			}
-		}
-		cols = Concatenate(parts, 3) // [B,H,W,k*k*C], (dy,dx,c) order
-	}
-	cols = Reshape(cols, b*h*w, k*k*c)
-	out := MatMul(cols, Reshape(kernel, k*k*c, cout))
+	out := MatMul(im2col(x, k), Reshape(kernel, k*k*c, cout))
 	return Reshape(out, b, h, w, cout)
 }
 
@@ -139,4 +124,78 @@ func MaxPool2(x *Node, impl Impl) *Node {
 		return MaxPool(x).Window(2).Strides(2).Done()
 	}
 	return ReduceMax(Reshape(x, b, h/2, 2, w/2, 2, c), 2, 4)
+}
+
+// ConvBlock is one convolutional block of the paper's CNNs: a k×k "same"
+// convolution of x [B,H,W,Cin] with kernel [k,k,Cin,Cout] plus bias [Cout],
+// the activation, and, if pool, 2×2 max pooling. It returns [B,H',W',Cout]
+// (channels last).
+//
+// With Im2Col it computes the product in the transposed orientation,
+// yᵀ[Cout, BHW] = Kᵀ[Cout, k²Cin] · colsᵀ, applies bias, pooling and
+// activation in that [Cout, B, H, W] layout, and transposes back to
+// channels last only after pooling. On the pure-Go backend this matters:
+// its DotGeneral transposes any operand whose contracting axis is not where
+// its kernels want it, and the kernel gradient of a plain
+// cols[BHW, k²Cin]·K product would transpose the whole patch matrix every
+// step; in this orientation it needs no transpose, and the only large
+// transposes left are of the pooled output. A non-decreasing activation is
+// applied after pooling (the same function, on four times fewer values).
+func ConvBlock(x, kernel, bias *Node, act Activation, pool bool, impl Impl) *Node {
+	if impl == Standard {
+		y := Conv2D(x, kernel, Standard)
+		cout := kernel.Shape().Dimensions[3]
+		y = act.Apply(Add(y, Reshape(bias, 1, 1, 1, cout)))
+		if pool {
+			y = MaxPool2(y, Standard)
+		}
+		return y
+	}
+	if x.Rank() != 4 || kernel.Rank() != 4 {
+		exceptions.Panicf("nn.ConvBlock: x must be [B,H,W,C] and kernel [k,k,Cin,Cout]; got %s and %s", x.Shape(), kernel.Shape())
+	}
+	d := x.Shape().Dimensions
+	b, h, w, c := d[0], d[1], d[2], d[3]
+	k, cout := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
+	if k != kernel.Shape().Dimensions[1] || k%2 == 0 || kernel.Shape().Dimensions[2] != c {
+		exceptions.Panicf("nn.ConvBlock: kernel %s does not fit x %s (square, odd size, Cin = %d)", kernel.Shape(), x.Shape(), c)
+	}
+	if pool && (h%2 != 0 || w%2 != 0) {
+		exceptions.Panicf("nn.ConvBlock: pooling needs even H and W, got %s", x.Shape())
+	}
+	cols := im2col(x, k)                                     // [BHW, k²C]
+	kt := Transpose(Reshape(kernel, k*k*c, cout), 0, 1)      // [Cout, k²C], small
+	yt := DotGeneral(kt, []int{1}, nil, cols, []int{1}, nil) // [Cout, BHW]
+	yt = Add(yt, Reshape(bias, cout, 1))
+	actAfter := pool && act.NonDecreasing()
+	if !actAfter {
+		yt = act.Apply(yt)
+	}
+	if pool {
+		yt = ReduceMax(Reshape(yt, cout, b, h/2, 2, w/2, 2), 3, 5) // [Cout, B, H/2, W/2]
+		h, w = h/2, w/2
+	}
+	if actAfter {
+		yt = act.Apply(yt)
+	}
+	yt = Reshape(yt, cout, b*h*w)
+	return Reshape(Transpose(yt, 0, 1), b, h, w, cout)
+}
+
+// im2col returns the patch matrix [B·H·W, k²·C] of x [B,H,W,C] for a k×k
+// "same" convolution, columns in (dy, dx, c) order.
+func im2col(x *Node, k int) *Node {
+	d := x.Shape().Dimensions
+	b, h, w, c := d[0], d[1], d[2], d[3]
+	if k == 1 {
+		return Reshape(x, b*h*w, c)
+	}
+	xp := zeroPadHW(x, k/2)
+	parts := make([]*Node, 0, k*k)
+	for dy := 0; dy < k; dy++ {
+		for dx := 0; dx < k; dx++ {
+			parts = append(parts, Slice(xp, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange()))
+		}
+	}
+	return Reshape(Concatenate(parts, 3), b*h*w, k*k*c)
 }

@@ -175,3 +175,135 @@ func TestForBackend(t *testing.T) {
 		}
 	}
 }
+
+// TestConvBlockParity checks the transposed-orientation block against the
+// plain composition conv + bias + activation + pooling (forward and all
+// three gradients) and against GoMLX's standard ops (forward).
+func TestConvBlockParity(t *testing.T) {
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Finalize()
+	for _, tc := range []struct {
+		b, h, w, c, k, cout int
+		pool                bool
+		act                 Activation
+	}{
+		{2, 8, 6, 3, 3, 4, true, ReLU},
+		{3, 4, 4, 5, 3, 2, false, ReLU},
+		{1, 6, 6, 2, 5, 3, true, None},
+		{2, 4, 4, 3, 1, 2, false, LeakyReLU},
+		{2, 4, 6, 3, 3, 3, true, Swish},
+		{1, 4, 4, 2, 3, 3, true, LeakyReLU},
+	} {
+		r := rand.New(rand.NewPCG(9, uint64(tc.h*10+tc.k)))
+		xs := randSlice(r, tc.b*tc.h*tc.w*tc.c)
+		ks := randSlice(r, tc.k*tc.k*tc.c*tc.cout)
+		bs := randSlice(r, tc.cout)
+		oh, ow := tc.h, tc.w
+		if tc.pool {
+			oh, ow = oh/2, ow/2
+		}
+		rs := randSlice(r, tc.b*oh*ow*tc.cout)
+		args := []any{
+			tensors.FromFlatDataAndDimensions(xs, tc.b, tc.h, tc.w, tc.c),
+			tensors.FromFlatDataAndDimensions(ks, tc.k, tc.k, tc.c, tc.cout),
+			tensors.FromFlatDataAndDimensions(bs, tc.cout),
+			tensors.FromFlatDataAndDimensions(rs, tc.b, oh, ow, tc.cout),
+		}
+		run := func(block func(x, k, b *Node) *Node, grads bool) [][]float32 {
+			exec := MustNewExec(be, func(x, k, b, r *Node) []*Node {
+				out := block(x, k, b)
+				if !grads {
+					return []*Node{out}
+				}
+				return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, r)), x, k, b)...)
+			})
+			defer exec.Finalize()
+			var res [][]float32
+			for _, o := range exec.MustCall(args...) {
+				res = append(res, flat(o))
+			}
+			return res
+		}
+		block := run(func(x, k, b *Node) *Node { return ConvBlock(x, k, b, tc.act, tc.pool, Im2Col) }, true)
+		plain := run(func(x, k, b *Node) *Node {
+			y := tc.act.Apply(Add(Conv2D(x, k, Im2Col), Reshape(b, 1, 1, 1, tc.cout)))
+			if tc.pool {
+				y = MaxPool2(y, Im2Col)
+			}
+			return y
+		}, true)
+		std := run(func(x, k, b *Node) *Node { return ConvBlock(x, k, b, tc.act, tc.pool, Standard) }, false)
+		for i, name := range []string{"forward", "dL/dx", "dL/dkernel", "dL/dbias"} {
+			assertClose(t, "block "+name, block[i], to64(plain[i]), 1e-5)
+		}
+		assertClose(t, "standard block forward", block[0], to64(std[0]), 1e-5)
+	}
+}
+
+// TestActivations checks values and gradients against the definitions
+// (GoMLX's own ReLU/LeakyReLU forms differ only in the slope constant and
+// in the gradient at exactly 0).
+func TestActivations(t *testing.T) {
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Finalize()
+	xs := []float32{-3, -0.5, 0, 0.25, 2}
+	for _, tc := range []struct {
+		act        Activation
+		f, df      func(x float64) float64
+		nonDecr    bool
+		parseNames []string
+	}{
+		{ReLU, func(x float64) float64 { return math.Max(x, 0) }, func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return 0
+		}, true, []string{"relu"}},
+		{LeakyReLU, func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return LeakySlope * x
+		}, func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return LeakySlope
+		}, true, []string{"leaky_relu", "LEAKY_RELU"}},
+		{Swish, func(x float64) float64 { return x / (1 + math.Exp(-x)) }, func(x float64) float64 {
+			s := 1 / (1 + math.Exp(-x))
+			return s + x*s*(1-s)
+		}, false, []string{"swish", "silu"}},
+		{None, func(x float64) float64 { return x }, func(float64) float64 { return 1 }, true, []string{"none"}},
+	} {
+		exec := MustNewExec(be, func(x *Node) []*Node {
+			y := tc.act.Apply(x)
+			return []*Node{y, Gradient(ReduceAllSum(y), x)[0]}
+		})
+		outs := exec.MustCall(tensors.FromFlatDataAndDimensions(xs, len(xs)))
+		exec.Finalize()
+		want, wantD := make([]float64, len(xs)), make([]float64, len(xs))
+		for i, x := range xs {
+			want[i], wantD[i] = tc.f(float64(x)), tc.df(float64(x))
+		}
+		assertClose(t, tc.act.String(), flat(outs[0]), want, 1e-6)
+		assertClose(t, tc.act.String()+" gradient", flat(outs[1]), wantD, 1e-6)
+		if tc.act.NonDecreasing() != tc.nonDecr {
+			t.Errorf("%v.NonDecreasing() = %v", tc.act, !tc.nonDecr)
+		}
+		for _, n := range tc.parseNames {
+			if a, err := ParseActivation(n); err != nil || a != tc.act {
+				t.Errorf("ParseActivation(%q) = %v, %v", n, a, err)
+			}
+		}
+	}
+	if _, err := ParseActivation("tanh"); err == nil {
+		t.Error("ParseActivation(tanh) succeeded")
+	}
+}

@@ -24,8 +24,9 @@
 //     (widths FC[0..1]) with the activation, each followed by dropout;
 //  4. a linear output layer of 100 classes.
 //
-// The activation is leaky ReLU by default (ReLU, Swish and SELU are
-// options); dropout is active only while training.
+// The activation is leaky ReLU (slope 0.01, PyTorch's default) unless set
+// otherwise (ReLU, Swish and SELU are options); dropout is active only while
+// training.
 //
 // # Implementations
 //
@@ -48,7 +49,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX's graph DSL
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -150,21 +150,18 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) activation() (activation.Type, error) {
+func (c Config) activation() (nn.Activation, error) {
 	if c.Case == Case1 {
-		return activation.TypeRelu, nil
+		return nn.ReLU, nil
 	}
-	switch strings.ToLower(c.Activation) {
-	case "", "leaky_relu":
-		return activation.TypeLeakyRelu, nil
-	case "relu":
-		return activation.TypeRelu, nil
-	case "swish", "silu":
-		return activation.TypeSwish, nil
-	case "selu":
-		return activation.TypeSelu, nil
+	if c.Activation == "" {
+		return nn.LeakyReLU, nil
 	}
-	return 0, fmt.Errorf("%w: unknown activation %q (want leaky_relu, relu, swish or selu)", ErrConfig, c.Activation)
+	a, err := nn.ParseActivation(c.Activation)
+	if err != nil || a == nn.None {
+		return 0, fmt.Errorf("%w: unknown activation %q (want leaky_relu, relu, swish or selu)", ErrConfig, c.Activation)
+	}
+	return a, nil
 }
 
 func (c Config) dropout() float64 {
@@ -215,15 +212,15 @@ func pytorchInit(scope *model.Scope, fanIn int) *model.Scope {
 	return scope.WithInitializer(initializer.RandomUniformFn(scope, -b, b))
 }
 
-// conv is a k×k convolution with bias in its own scope.
-func conv(scope *model.Scope, x *Node, k, filters int, impl nn.Impl) *Node {
+// block is a k×k convolution with bias, the activation and optionally 2×2
+// max pooling, in its own scope (nn.ConvBlock).
+func block(scope *model.Scope, x *Node, k, filters int, act nn.Activation, pool bool, impl nn.Impl) *Node {
 	cin := x.Shape().Dimensions[3]
 	g := x.Graph()
 	scope = pytorchInit(scope, k*k*cin)
 	kernel := scope.VariableWithShape("weights", shapes.Make(x.DType(), k, k, cin, filters)).NodeValue(g)
 	bias := scope.VariableWithShape("biases", shapes.Make(x.DType(), filters)).NodeValue(g)
-	y := nn.Conv2D(x, kernel, impl)
-	return Add(y, Reshape(bias, 1, 1, 1, filters))
+	return nn.ConvBlock(x, kernel, bias, act, pool, impl)
 }
 
 // dense is a fully connected layer with bias in its own scope.
@@ -252,17 +249,16 @@ func (c Config) Model() func(scope *model.Scope, images *Node) *Node {
 			exceptions.Panicf("cnn: images must be [batch, 32, 32, 3], got %s", x.Shape())
 		}
 		if c.Case == Case2 {
-			x = activation.Apply(act, conv(scope.In("fixed_conv"), x, FixedConvKernel, FixedConvFilters, impl))
+			x = block(scope.In("fixed_conv"), x, FixedConvKernel, FixedConvFilters, act, false, impl)
 		}
 		for i, w := range c.Conv {
-			x = activation.Apply(act, conv(scope.In("conv%d", i+1), x, 3, w, impl))
-			x = nn.MaxPool2(x, impl)
+			x = block(scope.In("conv%d", i+1), x, 3, w, act, true, impl)
 		}
 		batch := x.Shape().Dimensions[0]
 		x = Reshape(x, batch, -1)
 		x = layers.DropoutStatic(scope, x, drop)
 		for i, w := range c.FC {
-			x = activation.Apply(act, dense(scope.In("fc%d", i+1), x, w))
+			x = act.Apply(dense(scope.In("fc%d", i+1), x, w))
 			x = layers.DropoutStatic(scope, x, drop)
 		}
 		return dense(scope.In("output"), x, c.Case.Classes())

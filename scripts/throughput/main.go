@@ -1,0 +1,200 @@
+// Command throughput measures the training throughput (images per second)
+// of hgdtune's case-1 CNN on GoMLX's pure-Go backend against the same
+// network in PyTorch-CPU, in the same run, and prints the ratio and the Go
+// process's peak memory.
+//
+//	GOEXPERIMENT=simd go run ./scripts/throughput            # batch 32 and 128, 2 threads
+//	GOEXPERIMENT=simd go run ./scripts/throughput -batch 64 -seconds 30
+//
+// Each measurement runs in its own process (the Go one re-executes this
+// program with -child) so that peak memory (max RSS) is per configuration.
+// PyTorch is Debian's python3-torch, run with /usr/bin/python3 and
+// torch.set_num_threads(-threads). Both train with SGD+momentum on random
+// data (throughput does not depend on the pixel values); the Go side also
+// measures HGD. THROUGHPUT_CPUPROFILE=file writes a CPU profile of the Go
+// child. The goal of issue 4 is Go/PyTorch ≥ 0.5 and peak memory at
+// batch 128 ≤ 1 GiB.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/cifar/trainer"
+	"github.com/hgdtune/hgdtune/hgd"
+	"github.com/hgdtune/hgdtune/nn"
+)
+
+type measurement struct {
+	ImgPerS   float64 `json:"img_per_s"`
+	Batch     int     `json:"batch"`
+	Steps     int     `json:"steps"`
+	MaxRSSMiB float64 `json:"max_rss_mib"`
+	Backend   string  `json:"backend,omitempty"`
+	Torch     string  `json:"torch,omitempty"`
+}
+
+func main() {
+	batches := flag.String("batch", "32,128", "batch sizes")
+	seconds := flag.Float64("seconds", 10, "measuring time per configuration (after warm-up)")
+	threads := flag.Int("threads", 2, "PyTorch threads")
+	conv := flag.String("conv", "32,64,128", "conv widths")
+	fc := flag.String("fc", "256,128", "fc widths")
+	python := flag.String("python", "/usr/bin/python3", "Python with PyTorch")
+	child := flag.Bool("child", false, "internal: measure one Go configuration and print JSON")
+	opt := flag.String("optimizer", "sgd", "internal: sgd or hgd")
+	impl := flag.String("impl", "im2col", "convolution implementation: im2col or standard")
+	flag.Parse()
+	if *child {
+		if path := os.Getenv("THROUGHPUT_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				fail(err)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+		b, _ := strconv.Atoi(*batches)
+		m, err := measureGo(b, *seconds, *conv, *fc, *opt, *impl)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		json.NewEncoder(os.Stdout).Encode(m)
+		pprof.StopCPUProfile()
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("case-1 CNN conv %s fc %s; %d CPUs; %s\n\n", *conv, *fc, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	versions := ""
+	fmt.Println("| batch | Go SGD img/s | Go HGD img/s | PyTorch img/s | Go/PyTorch (SGD) | Go peak RSS MiB | PyTorch peak RSS MiB |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, bs := range strings.Split(*batches, ",") {
+		args := []string{"-child", "-batch", bs, "-seconds", fmt.Sprint(*seconds), "-conv", *conv, "-fc", *fc, "-impl", *impl}
+		var sgd, hg, pt measurement
+		if err := runJSON(&sgd, self, append(args, "-optimizer", "sgd")...); err != nil {
+			fail(err)
+		}
+		if err := runJSON(&hg, self, append(args, "-optimizer", "hgd")...); err != nil {
+			fail(err)
+		}
+		script := filepath.Join(filepath.Dir(sourceFile()), "torch_cnn.py")
+		if err := runJSON(&pt, *python, script, "--batch", bs, "--threads", fmt.Sprint(*threads),
+			"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc); err != nil {
+			fmt.Fprintf(os.Stderr, "PyTorch peer failed (install Debian's python3-torch): %v\n", err)
+		}
+		ratio := "n/a"
+		if pt.ImgPerS > 0 {
+			ratio = fmt.Sprintf("%.3f", sgd.ImgPerS/pt.ImgPerS)
+		}
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %s | %.0f | %.0f |\n", bs, sgd.ImgPerS, hg.ImgPerS, pt.ImgPerS, ratio,
+			max(sgd.MaxRSSMiB, hg.MaxRSSMiB), pt.MaxRSSMiB)
+		versions = fmt.Sprintf("PyTorch %s (%d threads); Go backend %s", pt.Torch, *threads, sgd.Backend)
+	}
+	fmt.Println(versions)
+}
+
+// sourceFile locates this program's folder (for torch_cnn.py) both under
+// "go run" (working directory = module root) and for a built binary run
+// from the module root.
+func sourceFile() string {
+	return filepath.Join("scripts", "throughput", "main.go")
+}
+
+func runJSON(out any, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %v: %w\n%s", name, args, err, stderr.String())
+	}
+	return json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), out)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "throughput:", err)
+	os.Exit(1)
+}
+
+// randomData is a synthetic CIFAR-sized data set (throughput does not
+// depend on pixel values).
+func randomData(n int) trainer.Data {
+	r := rand.New(rand.NewPCG(1, 2))
+	d := &cifar.Dataset{Name: "random", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
+	for i := range d.Pixels {
+		d.Pixels[i] = uint8(r.IntN(256))
+	}
+	for i := range d.Labels {
+		d.Labels[i] = uint8(i % 10)
+	}
+	d.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	tr, val, _ := cifar.Split(d, cifar.SplitConfig{})
+	return trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}
+}
+
+func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (measurement, error) {
+	var net cnn.Config
+	net.Case = cnn.Case1
+	if _, err := fmt.Sscanf(conv, "%d,%d,%d", &net.Conv[0], &net.Conv[1], &net.Conv[2]); err != nil {
+		return measurement{}, err
+	}
+	if _, err := fmt.Sscanf(fc, "%d,%d", &net.FC[0], &net.FC[1]); err != nil {
+		return measurement{}, err
+	}
+	net.Impl = nn.Im2Col
+	if implName == "standard" {
+		net.Impl = nn.Standard
+	}
+	kind := hgd.Momentum
+	if opt == "hgd" {
+		kind = hgd.HGD
+	}
+	be, spec, err := backend.FromEnv("")
+	if err != nil {
+		return measurement{}, err
+	}
+	defer be.Finalize()
+	t, err := trainer.New(be, randomData(20*batch), trainer.Config{Net: net, BatchSize: batch, Optimizer: kind})
+	if err != nil {
+		return measurement{}, err
+	}
+	defer t.Close()
+	for range 3 { // compile and warm up
+		if _, err := t.Step(); err != nil {
+			return measurement{}, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds*float64(time.Second)))
+	defer cancel()
+	start, n := time.Now(), 0
+	for ctx.Err() == nil {
+		if _, err := t.Step(); err != nil {
+			return measurement{}, err
+		}
+		n++
+	}
+	el := time.Since(start).Seconds()
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return measurement{ImgPerS: float64(n*batch) / el, Batch: batch, Steps: n,
+		MaxRSSMiB: float64(ru.Maxrss) / 1024, Backend: backend.Describe(be, spec)}, nil
+}
