@@ -9,7 +9,9 @@
 // Each measurement runs in its own process (the Go one re-executes this
 // program with -child) so that peak memory (max RSS) is per configuration.
 // PyTorch is Debian's python3-torch, run with /usr/bin/python3 and
-// torch.set_num_threads(-threads). Both train with SGD+momentum on random
+// torch.set_num_threads(-threads), on -torch-device (cpu, or cuda on a GPU
+// machine, where the Go side runs on XLA when GOMLX_BACKEND selects it).
+// Both train with SGD+momentum on random
 // data (throughput does not depend on the pixel values); the Go side also
 // measures HGD. THROUGHPUT_CPUPROFILE=file writes a CPU profile of the Go
 // child. The goal of issue 4 is Go/PyTorch ≥ 0.5 and peak memory at
@@ -57,9 +59,10 @@ func main() {
 	conv := flag.String("conv", "32,64,128", "conv widths")
 	fc := flag.String("fc", "256,128", "fc widths")
 	python := flag.String("python", "/usr/bin/python3", "Python with PyTorch")
+	torchDevice := flag.String("torch-device", "cpu", "PyTorch device: cpu or cuda")
 	child := flag.Bool("child", false, "internal: measure one Go configuration and print JSON")
 	opt := flag.String("optimizer", "sgd", "internal: sgd or hgd")
-	impl := flag.String("impl", "im2col", "convolution implementation: im2col or standard")
+	impl := flag.String("impl", "", "convolution implementation: im2col or standard (default: by backend)")
 	flag.Parse()
 	if *child {
 		if path := os.Getenv("THROUGHPUT_CPUPROFILE"); path != "" {
@@ -99,7 +102,7 @@ func main() {
 		}
 		script := filepath.Join(filepath.Dir(sourceFile()), "torch_cnn.py")
 		if err := runJSON(&pt, *python, script, "--batch", bs, "--threads", fmt.Sprint(*threads),
-			"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc); err != nil {
+			"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc, "--device", *torchDevice); err != nil {
 			fmt.Fprintf(os.Stderr, "PyTorch peer failed (install Debian's python3-torch): %v\n", err)
 		}
 		ratio := "n/a"
@@ -160,19 +163,23 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	if _, err := fmt.Sscanf(fc, "%d,%d", &net.FC[0], &net.FC[1]); err != nil {
 		return measurement{}, err
 	}
-	net.Impl = nn.Im2Col
-	if implName == "standard" {
-		net.Impl = nn.Standard
-	}
-	kind := hgd.Momentum
-	if opt == "hgd" {
-		kind = hgd.HGD
-	}
 	be, spec, err := backend.FromEnv("")
 	if err != nil {
 		return measurement{}, err
 	}
 	defer be.Finalize()
+	switch implName {
+	case "":
+		net.Impl = nn.ForBackend(backend.Name(spec))
+	case "standard":
+		net.Impl = nn.Standard
+	default:
+		net.Impl = nn.Im2Col
+	}
+	kind := hgd.Momentum
+	if opt == "hgd" {
+		kind = hgd.HGD
+	}
 	t, err := trainer.New(be, randomData(20*batch), trainer.Config{Net: net, BatchSize: batch, Optimizer: kind})
 	if err != nil {
 		return measurement{}, err

@@ -38,14 +38,16 @@ def main():
     p.add_argument("--conv", default="32,64,128")
     p.add_argument("--fc", default="256,128")
     p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = build([int(v) for v in a.conv.split(",")], [int(v) for v in a.fc.split(",")])
+    dev = torch.device(a.device)
+    model = build([int(v) for v in a.conv.split(",")], [int(v) for v in a.fc.split(",")]).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     lossf = nn.CrossEntropyLoss()
-    x = torch.randn(a.batch, 3, 32, 32)
-    y = torch.randint(0, 10, (a.batch,))
+    x = torch.randn(a.batch, 3, 32, 32, device=dev)
+    y = torch.randint(0, 10, (a.batch,), device=dev)
 
     def step():
         opt.zero_grad()
@@ -53,15 +55,18 @@ def main():
         loss.backward()
         opt.step()
 
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     for _ in range(5):  # warm up
         step()
+    sync()
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < a.seconds:
         step()
         n += 1
+    sync()
     el = time.perf_counter() - start
     print(json.dumps({"img_per_s": n * a.batch / el, "batch": a.batch, "threads": a.threads,
-                      "steps": n, "torch": torch.__version__,
+                      "steps": n, "torch": torch.__version__, "device": a.device,
                       "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
