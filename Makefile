@@ -8,7 +8,7 @@ GOFLAGS_SIMD = GOEXPERIMENT=simd
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: all build build-xla run test test-short bench vet fmt clean
+.PHONY: all build build-xla gpu-bundle run test test-short bench vet fmt clean
 
 all: build
 
@@ -19,6 +19,12 @@ build:
 ## build-xla: hgdtune with the XLA/PJRT backend compiled in (needs cgo).
 build-xla:
 	$(GOFLAGS_SIMD) $(GO) build -tags xla -o $(BIN)/hgdtune-xla ./cmd/hgdtune
+
+## gpu-bundle: stripped binaries for scripts/gpu/check.sh on a GPU machine
+## (XLA compiled in; needs cgo). Small enough to carry to the device.
+gpu-bundle:
+	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/gpucheck ./scripts/gpucheck
+	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/throughput ./scripts/throughput
 
 ## run: the main job on the default backend (pure Go) and the local data folder.
 run: build
