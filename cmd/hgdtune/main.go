@@ -1,6 +1,7 @@
 // Command hgdtune is the command-line front end of hgdtune: data checks,
 // training and (as they land) the paper's HPO experiments.
 //
+//	hgdtune reproduce [flags]   run the paper's experiment; write Tables 3/4 and Figures 2-5
 //	hgdtune data  [flags]   find, download and verify CIFAR data; print a summary
 //	hgdtune train [flags]   train one configuration of the paper's CNN
 //	hgdtune env   [flags]   show the compute backend that would be used
@@ -28,6 +29,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"data", "find, download and verify CIFAR-10/100; print a summary and the 70/30 split", runData},
+		{"reproduce", "run the paper's experiment (six HPO algorithms × SGD/HGD arms × seeds) and write its tables and figures", runReproduce},
 		{"train", "train one configuration of the paper's CNN with SGD+momentum or HGD", runTrain},
 		{"env", "show the compute backend that would be used, and the data folders", runEnv},
 	}
@@ -37,7 +39,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hgdtune <command> [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'hgdtune <command> -h' for the flags of a command.")
 }

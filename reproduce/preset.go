@@ -1,0 +1,224 @@
+// Package reproduce runs the paper's experiment (Seifi & Niaki 2023,
+// section 5): for one data set, each HPO algorithm in two arms — SGD
+// (learning rate and momentum searched in Table 2's domains, trained with
+// SGD+momentum) and HGD (both removed from the space and adapted by package
+// hgd) — for K seeds, each run under a wall-clock budget T on the 70/30
+// split, recording the best validation accuracy found so far over time; then
+// it writes Tables 3/4 and Figures 2–5 (package plots).
+//
+// # Presets
+//
+// A Preset fixes every knob (Presets lists them):
+//
+//   - "paper": the paper's protocol for a GPU: T = 3000 s, 5 seeds, all
+//     50,000 training images, Table 2's full domains, 27 epochs at most per
+//     trial (η = 3), populations of 8.
+//   - "cpu-quick": a few minutes in all on 2 CPU cores with the pure-Go
+//     backend. Every scaling is explicit in the preset: T = 15 s per run, 2
+//     seeds, 2,000 training images (1,400 train / 600 validation), conv
+//     widths ≤ 16, fc1 ≤ 256, fc2 ≤ 64, batch sizes 16–64 (Table 2's 4 and 8
+//     cost too much per image on a CPU), 9 epochs at most per trial,
+//     populations of 4.
+//
+// Scalings only shrink domains and budgets; the protocol (split, metric,
+// arms, algorithms) is the paper's.
+//
+// # Results folder
+//
+// Run writes one folder per experiment:
+//
+//	config.json                   the preset, backend, machine and Go version
+//	runs/<alg>-<arm>-s<seed>/     each run's hpo journal (journal.jsonl), checkpoints
+//	                              and results.csv (one row per result)
+//	summary.md                    Tables 3/4 with the paper's numbers beside ours
+//	table.tex                     the same table in LaTeX
+//	curves.png/.svg               Figures 2/3
+//	bars.png/.svg                 Figures 4/5
+//	trajectories.png/.svg         α and γ of HGD trials
+//
+// Running the same command again resumes: finished runs are replayed from
+// their journals, an interrupted run continues from its journal and
+// checkpoints (package hpo), and the summary is rewritten. A results folder
+// made with another preset is refused.
+package reproduce
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrConfig wraps every configuration error of this package.
+var ErrConfig = errors.New("reproduce: invalid configuration")
+
+// Algorithm names, in the paper's column order.
+const (
+	ASHA      = "asha"
+	AHB       = "ahb"
+	Genetic   = "genetic"
+	HyperBand = "hyperband"
+	PBT       = "pbt"
+	PB2       = "pb2"
+	Random    = "random" // not in the paper: a baseline for checks
+)
+
+// PaperAlgorithms lists the paper's six algorithms in its column order.
+func PaperAlgorithms() []string { return []string{ASHA, AHB, Genetic, HyperBand, PBT, PB2} }
+
+// displayName is the column name used in tables and figures.
+func displayName(alg string) string {
+	switch alg {
+	case ASHA:
+		return "ASHA"
+	case AHB:
+		return "AHB"
+	case Genetic:
+		return "Genetic"
+	case HyperBand:
+		return "HyperBand"
+	case PBT:
+		return "PBT"
+	case PB2:
+		return "PB2"
+	case Random:
+		return "Random"
+	}
+	return alg
+}
+
+// Preset is a complete experiment configuration.
+type Preset struct {
+	Name    string `json:"name"`
+	Dataset string `json:"dataset"` // cifar10 or cifar100
+	// Budget is T, the wall-clock budget of each run.
+	Budget Duration `json:"budget"`
+	// Seeds is K, the number of runs per algorithm and arm.
+	Seeds int `json:"seeds"`
+	// Slots is the number of trials trained at once within a run.
+	Slots int `json:"slots"`
+	// Algorithms run, in order (see PaperAlgorithms).
+	Algorithms []string `json:"algorithms"`
+	// Arms run: "sgd" and/or "hgd".
+	Arms []string `json:"arms"`
+	// TrainImages keeps the first N images of the training set before the
+	// 70/30 split (0: all 50,000).
+	TrainImages int `json:"train_images"`
+	// EvalLimit evaluates each result on the first N validation images (0: all).
+	EvalLimit int `json:"eval_limit"`
+	// MaxEpochs is R, the largest training budget of a trial, in epochs of
+	// the training part; Eta is the reduction factor of the multi-fidelity
+	// algorithms.
+	MaxEpochs int `json:"max_epochs"`
+	Eta       int `json:"eta"`
+	// Population is the population size of PBT, PB2 and the genetic
+	// algorithm; PerturbEvery their perturbation interval / generation
+	// budget in epochs.
+	Population   int `json:"population"`
+	PerturbEvery int `json:"perturb_every"`
+	// MaxConv, MaxFC1, MaxFC2 cap the widths of Table 2's domains, and
+	// MinBatch/MaxBatch its batch sizes (0: no cap).
+	MaxConv  int `json:"max_conv,omitempty"`
+	MaxFC1   int `json:"max_fc1,omitempty"`
+	MaxFC2   int `json:"max_fc2,omitempty"`
+	MinBatch int `json:"min_batch,omitempty"`
+	MaxBatch int `json:"max_batch,omitempty"`
+	// Augment turns on random crops and flips.
+	Augment bool `json:"augment"`
+}
+
+// Duration is a time.Duration that reads and writes as "15s" in JSON.
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// Presets returns the named presets.
+func Presets() map[string]Preset {
+	return map[string]Preset{
+		"paper": {
+			Name: "paper", Dataset: "cifar10", Budget: Duration(3000 * time.Second), Seeds: 5, Slots: 4,
+			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
+			MaxEpochs: 27, Eta: 3, Population: 8, PerturbEvery: 3,
+		},
+		"cpu-quick": {
+			Name: "cpu-quick", Dataset: "cifar10", Budget: Duration(15 * time.Second), Seeds: 2, Slots: 2,
+			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
+			TrainImages: 2000, EvalLimit: 0, MaxEpochs: 9, Eta: 3, Population: 4, PerturbEvery: 1,
+			MaxConv: 16, MaxFC1: 256, MaxFC2: 64, MinBatch: 16, MaxBatch: 64,
+		},
+	}
+}
+
+// PresetNames lists the preset names, sorted.
+func PresetNames() []string {
+	var names []string
+	for n := range Presets() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Validate checks the preset before anything runs.
+func (p Preset) Validate() error {
+	known := append(PaperAlgorithms(), Random)
+	switch {
+	case p.Dataset != "cifar10" && p.Dataset != "cifar100":
+		return fmt.Errorf("%w: dataset %q (want cifar10 or cifar100)", ErrConfig, p.Dataset)
+	case p.Budget <= 0:
+		return fmt.Errorf("%w: budget %v must be positive", ErrConfig, time.Duration(p.Budget))
+	case p.Seeds < 1:
+		return fmt.Errorf("%w: seeds %d < 1", ErrConfig, p.Seeds)
+	case p.Slots < 1:
+		return fmt.Errorf("%w: slots %d < 1", ErrConfig, p.Slots)
+	case len(p.Algorithms) == 0:
+		return fmt.Errorf("%w: no algorithms", ErrConfig)
+	case len(p.Arms) == 0:
+		return fmt.Errorf("%w: no arms", ErrConfig)
+	case p.TrainImages < 0 || (p.TrainImages > 0 && p.TrainImages < 100):
+		return fmt.Errorf("%w: train images %d (0 for all, else ≥ 100)", ErrConfig, p.TrainImages)
+	case p.EvalLimit < 0:
+		return fmt.Errorf("%w: eval limit %d < 0", ErrConfig, p.EvalLimit)
+	case p.MaxEpochs < 1:
+		return fmt.Errorf("%w: max epochs %d < 1", ErrConfig, p.MaxEpochs)
+	case p.Eta < 2:
+		return fmt.Errorf("%w: eta %d < 2", ErrConfig, p.Eta)
+	case p.Population < 2:
+		return fmt.Errorf("%w: population %d < 2", ErrConfig, p.Population)
+	case p.PerturbEvery < 1 || p.PerturbEvery > p.MaxEpochs:
+		return fmt.Errorf("%w: perturbation interval %d not in [1, max epochs %d]", ErrConfig, p.PerturbEvery, p.MaxEpochs)
+	case p.MaxConv < 0 || p.MaxFC1 < 0 || p.MaxFC2 < 0 || p.MinBatch < 0 || p.MaxBatch < 0:
+		return fmt.Errorf("%w: negative width or batch cap", ErrConfig)
+	}
+	seen := map[string]bool{}
+	for _, a := range p.Algorithms {
+		if !slices.Contains(known, a) {
+			return fmt.Errorf("%w: unknown algorithm %q (want %s)", ErrConfig, a, strings.Join(known, ", "))
+		}
+		if seen[a] {
+			return fmt.Errorf("%w: algorithm %q listed twice", ErrConfig, a)
+		}
+		seen[a] = true
+	}
+	seenArm := map[string]bool{}
+	for _, a := range p.Arms {
+		if a != "sgd" && a != "hgd" {
+			return fmt.Errorf("%w: unknown arm %q (want sgd or hgd)", ErrConfig, a)
+		}
+		if seenArm[a] {
+			return fmt.Errorf("%w: arm %q listed twice", ErrConfig, a)
+		}
+		seenArm[a] = true
+	}
+	return nil
+}

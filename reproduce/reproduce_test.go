@@ -1,0 +1,211 @@
+package reproduce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
+)
+
+func TestPresetsValid(t *testing.T) {
+	for name, p := range Presets() {
+		if err := p.Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+		if p.Name != name {
+			t.Errorf("preset %s is named %q", name, p.Name)
+		}
+		for _, arm := range []cnn.Arm{cnn.ArmSGD, cnn.ArmHGD} {
+			if _, err := p.Space(arm); err != nil {
+				t.Errorf("preset %s, arm %v: %v", name, arm, err)
+			}
+		}
+	}
+	paper := Presets()["paper"]
+	if time.Duration(paper.Budget) != 3000*time.Second || paper.Seeds != 5 || paper.TrainImages != 0 ||
+		paper.MaxConv != 0 || len(paper.Algorithms) != 6 {
+		t.Errorf("the paper preset departs from the paper: %+v", paper)
+	}
+}
+
+func TestPresetValidate(t *testing.T) {
+	good := Presets()["cpu-quick"]
+	for name, mutate := range map[string]func(*Preset){
+		"dataset":   func(p *Preset) { p.Dataset = "mnist" },
+		"budget":    func(p *Preset) { p.Budget = 0 },
+		"seeds":     func(p *Preset) { p.Seeds = 0 },
+		"slots":     func(p *Preset) { p.Slots = 0 },
+		"algorithm": func(p *Preset) { p.Algorithms = []string{"asha", "bohb"} },
+		"duplicate": func(p *Preset) { p.Algorithms = []string{"asha", "asha"} },
+		"arm":       func(p *Preset) { p.Arms = []string{"adam"} },
+		"eta":       func(p *Preset) { p.Eta = 1 },
+		"images":    func(p *Preset) { p.TrainImages = 10 },
+		"perturb":   func(p *Preset) { p.PerturbEvery = p.MaxEpochs + 1 },
+	} {
+		p := good
+		p.Algorithms = append([]string(nil), good.Algorithms...)
+		mutate(&p)
+		if err := p.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: Validate = %v, want ErrConfig", name, err)
+		}
+	}
+}
+
+func TestSpaceCaps(t *testing.T) {
+	p := Presets()["cpu-quick"]
+	s, err := p.Space(cnn.ArmSGD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	for range 300 {
+		c := s.Sample(r)
+		for _, k := range []string{cnn.ParamConv1, cnn.ParamConv2, cnn.ParamConv3} {
+			if c.Int(k) > p.MaxConv {
+				t.Fatalf("%s = %d > %d", k, c.Int(k), p.MaxConv)
+			}
+		}
+		if c.Int(cnn.ParamFC1) > p.MaxFC1 || c.Int(cnn.ParamFC2) > p.MaxFC2 {
+			t.Fatalf("fc widths %v", c)
+		}
+		if b := c.Int(cnn.ParamBatchSize); b < p.MinBatch || b > p.MaxBatch {
+			t.Fatalf("batch %d", b)
+		}
+		if _, err := cnn.FromConfig(cnn.Case1, cnn.ArmSGD, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hgd, _ := p.Space(cnn.ArmHGD)
+	if len(hgd) != len(s)-2 {
+		t.Errorf("HGD space has %d parameters, SGD %d", len(hgd), len(s))
+	}
+	p.MaxConv = 2 // below every Table 2 width
+	if _, err := p.Space(cnn.ArmSGD); !errors.Is(err, ErrConfig) {
+		t.Errorf("empty domain: %v", err)
+	}
+}
+
+func toyDataset(n int) *cifar.Dataset {
+	r := rand.New(rand.NewPCG(3, 3))
+	d := &cifar.Dataset{Name: "toy", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
+	for k := range 10 {
+		d.Classes = append(d.Classes, string(rune('a'+k)))
+	}
+	for i := range n {
+		k := i % 10
+		d.Labels[i] = uint8(k)
+		img := d.Image(i)
+		for j := range img {
+			img[j] = uint8(r.IntN(96))
+		}
+		for y := 3 * k; y < 3*k+4; y++ {
+			for x := 0; x < 32; x++ {
+				img[(k%3)*1024+y*32+x] = 255
+			}
+		}
+	}
+	return d
+}
+
+// A tiny experiment end to end: runs, results files, figures that decode,
+// a table with every algorithm, resume without retraining, and a refused
+// folder of another preset.
+func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for several seconds")
+	}
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Finalize()
+	p := Presets()["cpu-quick"]
+	p.Algorithms = []string{ASHA, HyperBand}
+	p.Budget = Duration(1500 * time.Millisecond)
+	p.Seeds = 1
+	p.TrainImages = 300
+	p.MaxEpochs = 3
+	p.MaxConv, p.MaxFC1, p.MaxFC2 = 4, 128, 32
+	dir := t.TempDir()
+	var log bytes.Buffer
+	o := Options{Preset: p, Dir: dir, Data: toyDataset(400), Backend: be, BackendSpec: "go", Progress: &log}
+	s, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Trials == 0 {
+		t.Fatal("no trials")
+	}
+	for _, alg := range []string{"ASHA", "HyperBand"} {
+		if _, ok := s.Table.Row(alg); !ok {
+			t.Errorf("table lacks %s", alg)
+		}
+	}
+	for _, f := range []string{"config.json", "summary.md", "table.tex", "curves.png", "curves.svg", "bars.png",
+		"runs/asha-sgd-s0/journal.jsonl", "runs/asha-hgd-s0/results.csv", "runs/hyperband-hgd-s0/results.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "curves.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("curves.png: %v", err)
+	}
+	f.Close()
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	for _, want := range []string{"backend: go (", "scalings: first 300 training images", "| ASHA |", "(0.7986)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q", want)
+		}
+	}
+	if !strings.Contains(log.String(), "[4/4] hyperband-hgd-s0   done:") {
+		t.Errorf("progress log:\n%s", log.String())
+	}
+
+	// Resume: nothing trains again, the table is the same.
+	start := time.Now()
+	s2, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > time.Duration(p.Budget) {
+		t.Errorf("resuming a finished experiment took %v (it retrained)", el)
+	}
+	if s2.Table.Markdown() != s.Table.Markdown() {
+		t.Errorf("resumed table differs:\n%s\nvs\n%s", s2.Table.Markdown(), s.Table.Markdown())
+	}
+
+	// Another preset in the same folder is refused before anything runs.
+	o.Preset.Seeds = 2
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrConfig) {
+		t.Errorf("other preset in the same folder: %v", err)
+	}
+}
+
+func TestRunRejectsBadOptions(t *testing.T) {
+	p := Presets()["cpu-quick"]
+	if _, err := Run(context.Background(), Options{Preset: p}); !errors.Is(err, ErrConfig) {
+		t.Errorf("missing data/backend/dir: %v", err)
+	}
+	be, _ := backend.New("go")
+	defer be.Finalize()
+	p.Dataset = "cifar100" // 100 classes, the toy set has 10
+	_, err := Run(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: toyDataset(200), Backend: be, BackendSpec: "go"})
+	if !errors.Is(err, ErrConfig) {
+		t.Errorf("class mismatch: %v", err)
+	}
+}
+

@@ -1,0 +1,58 @@
+package reproduce
+
+import (
+	"fmt"
+
+	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/hpo"
+)
+
+// Case returns the paper's case study of the preset's data set.
+func (p Preset) Case() cnn.Case {
+	if p.Dataset == "cifar100" {
+		return cnn.Case2
+	}
+	return cnn.Case1
+}
+
+func parseArm(s string) cnn.Arm {
+	if s == "hgd" {
+		return cnn.ArmHGD
+	}
+	return cnn.ArmSGD
+}
+
+// Space returns Table 2's search space of the preset's case for an arm,
+// with the preset's caps applied to the widths and batch sizes.
+func (p Preset) Space(arm cnn.Arm) (hpo.Space, error) {
+	space := cnn.Space(p.Case(), arm)
+	caps := map[string][2]int{
+		cnn.ParamConv1:     {0, p.MaxConv},
+		cnn.ParamConv2:     {0, p.MaxConv},
+		cnn.ParamConv3:     {0, p.MaxConv},
+		cnn.ParamFC1:       {0, p.MaxFC1},
+		cnn.ParamFC2:       {0, p.MaxFC2},
+		cnn.ParamBatchSize: {p.MinBatch, p.MaxBatch},
+	}
+	out := make(hpo.Space, 0, len(space))
+	for _, prm := range space {
+		lim, ok := caps[prm.Name]
+		ch, isChoice := prm.Domain.(hpo.Choice)
+		if !ok || !isChoice || (lim[0] == 0 && lim[1] == 0) {
+			out = append(out, prm)
+			continue
+		}
+		narrowed := hpo.Choice{Ordered: ch.Ordered}
+		for _, v := range ch.Values {
+			n, _ := v.(int)
+			if (lim[0] == 0 || n >= lim[0]) && (lim[1] == 0 || n <= lim[1]) {
+				narrowed.Values = append(narrowed.Values, v)
+			}
+		}
+		if len(narrowed.Values) == 0 {
+			return nil, fmt.Errorf("%w: the caps leave no value of %s in %v", ErrConfig, prm.Name, ch.Values)
+		}
+		out = append(out, hpo.Param{Name: prm.Name, Domain: narrowed})
+	}
+	return out, out.Validate()
+}
