@@ -208,4 +208,3 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		t.Errorf("class mismatch: %v", err)
 	}
 }
-
