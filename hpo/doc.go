@@ -1,7 +1,7 @@
 // Package hpo tunes hyperparameters: search spaces, trials, a concurrent
 // runner with a crash-safe journal, random search, and the interfaces that
-// the multi-fidelity algorithms (packages hyperband and asha; later PBT,
-// PB2 and a genetic algorithm) implement. It never imports GoMLX: models
+// the multi-fidelity and population-based algorithms (packages hyperband,
+// asha, pbt, pb2 and genetic) implement. It never imports GoMLX: models
 // enter through the Trainable interface. Package synthetic provides a cheap
 // deterministic Trainable with known optima for tests and notebooks.
 //
@@ -72,7 +72,13 @@
 // restored in place; otherwise it is closed and rebuilt with the new
 // configuration. Exploit may come from OnResult (on the reporting trial) or
 // from Next (on a paused trial); from == target only changes the
-// configuration.
+// configuration. Because the copy is taken synchronously by the runner's
+// goroutine, which is also the only one that deletes checkpoints, an
+// exploit can never see a deleted checkpoint, and the copy belongs to the
+// target: no checkpoint needs reference counting. Decision.ResetAdapted asks
+// a trainable implementing ExploitResetter to reset the hyperparameters its
+// optimizer adapts (HGD's α and γ) to their configured initial values after
+// restoring the donor's checkpoint, instead of inheriting the donor's.
 //
 // # Journal, resume and determinism
 //
@@ -148,5 +154,8 @@
 //
 // Algorithms: Random (searcher) with FIFO (scheduler) is random search;
 // package hyperband is synchronous Hyperband; package asha is ASHA
-// (promotion and stopping forms) and asynchronous Hyperband.
+// (promotion and stopping forms) and asynchronous Hyperband; package pbt is
+// population-based training, package pb2 population-based bandits (PBT
+// with a time-varying GP-UCB explore step), and package genetic a genetic
+// algorithm (generational or steady-state searcher).
 package hpo

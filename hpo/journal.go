@@ -47,6 +47,9 @@ type Event struct {
 	Checkpoint string             `json:"checkpoint,omitempty"`
 	Error      string             `json:"error,omitempty"`
 	Reason     string             `json:"reason,omitempty"`
+	// Reset marks an exploit decision that resets the optimizer's adapted
+	// hyperparameters (Decision.ResetAdapted).
+	Reset bool `json:"reset,omitempty"`
 
 	// Header fields (EvExperiment).
 	Seed   uint64   `json:"seed,omitempty"`

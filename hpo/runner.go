@@ -162,6 +162,7 @@ type job struct {
 	restore     string    // checkpoint to restore (relative), "" for none
 	until       int
 	reconfigure bool // t must take cfg (an exploit)
+	reset       bool // call ExploitResetter after restoring a donor's checkpoint
 	launched    bool
 }
 
@@ -505,6 +506,7 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 		}
 	}
 	d.Config = cfg
+	d.ResetAdapted = d.ResetAdapted && from != t.ID
 	if err := r.emitDecision(t.ID, d); err != nil {
 		return err
 	}
@@ -537,7 +539,7 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 	if tt == nil || from != t.ID {
 		restore = t.Checkpoint
 	}
-	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true})
+	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true, reset: d.ResetAdapted})
 	return nil
 }
 
@@ -696,6 +698,7 @@ func (r *runner) emitDecision(id TrialID, d Decision) error {
 			return fmt.Errorf("%w: exploit config: %v", ErrInvalid, err)
 		}
 		e.Config = raw
+		e.Reset = d.ResetAdapted
 	}
 	return r.emit(e)
 }
@@ -729,7 +732,8 @@ func sameOutput(a, b *Event) bool {
 	fromEq := (a.From == nil) == (b.From == nil) && (a.From == nil || *a.From == *b.From)
 	return a.Kind == b.Kind && a.Trial == b.Trial && a.Action == b.Action && a.Status == b.Status &&
 		a.Budget == b.Budget && a.Until == b.Until && a.Group == b.Group && fromEq &&
-		bytes.Equal(a.Config, b.Config) && a.Checkpoint == b.Checkpoint && a.Reason == b.Reason
+		bytes.Equal(a.Config, b.Config) && a.Checkpoint == b.Checkpoint && a.Reason == b.Reason &&
+		a.Reset == b.Reset
 }
 
 func describe(e *Event) string {
@@ -870,6 +874,15 @@ func (r *runner) runJob(j *job) (o outcome) {
 	if j.restore != "" {
 		if err := t.Restore(filepath.Join(r.ckRoot, j.restore)); err != nil {
 			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
+		}
+		if j.reset {
+			rs, ok := t.(ExploitResetter)
+			if !ok {
+				return outcome{job: j, t: t, err: fmt.Errorf("%w: exploit asks to reset adapted hyperparameters, but %T does not implement hpo.ExploitResetter", ErrTrial, t)}
+			}
+			if err := rs.ResetAdaptedHyperparameters(); err != nil {
+				return outcome{job: j, t: t, err: fmt.Errorf("%w: reset adapted hyperparameters: %w", ErrTrial, err)}
+			}
 		}
 	}
 	res, err := t.Train(r.wctx, j.until)

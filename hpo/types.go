@@ -215,6 +215,22 @@ type Reconfigurer interface {
 	Reconfigure(cfg Config) error
 }
 
+// ExploitResetter is an optional Trainable capability for optimizers that
+// adapt hyperparameters while training (hypergradient descent adapts the
+// learning rate α and the momentum γ). When an Exploit decision sets
+// ResetAdapted, the worker calls ResetAdaptedHyperparameters after Restore
+// has loaded the donor's checkpoint (and after the trainable took the new
+// configuration, by Reconfigure or by being built with it): the trainable
+// keeps the donor's weights and the rest of its optimizer state but sets the
+// adapted hyperparameters back to their initial values from its current
+// configuration. It is not called when a trial resumes from its own
+// checkpoint, so a reset happens once per exploit; a job relaunched after a
+// crash restores the copied checkpoint again and resets again, which gives
+// the same state.
+type ExploitResetter interface {
+	ResetAdaptedHyperparameters() error
+}
+
 // Factory builds the trainable of a trial. It is called from worker
 // goroutines, concurrently, and also to rebuild a trial that resumes from a
 // checkpoint.

@@ -140,9 +140,12 @@ func writeFileSync(path string, data []byte) error {
 }
 
 // Restore loads a checkpoint written by Save by a Trainer of the same
-// network and batch size (its own, or another trial's for a PBT exploit).
-// Every variable of the checkpoint replaces the trainer's; the batch
-// position, step count and training-loss accumulator are restored too.
+// network (its own, or another trial's for a PBT exploit). Every variable of
+// the checkpoint replaces the trainer's; the batch position, step count and
+// training-loss accumulator are restored too. The batch size may differ
+// (population-based training may explore it): the position in the epoch's
+// image order is kept and the step count is converted to this trainer's
+// batch size (exactly, at epoch boundaries).
 func (t *Trainer) Restore(dir string) error {
 	if t.closed {
 		return ErrClosed
@@ -158,9 +161,15 @@ func (t *Trainer) Restore(dir string) error {
 	if st.Version != checkpointVersion {
 		return fmt.Errorf("%w: %s: version %d, want %d", ErrCheckpoint, dir, st.Version, checkpointVersion)
 	}
-	if st.Net != t.cfg.Net.String() || st.BatchSize != t.cfg.BatchSize {
-		return fmt.Errorf("%w: %s holds %q with batch %d; this trainer is %q with batch %d",
-			ErrCheckpoint, dir, st.Net, st.BatchSize, t.cfg.Net.String(), t.cfg.BatchSize)
+	if st.Net != t.cfg.Net.String() {
+		return fmt.Errorf("%w: %s holds %q; this trainer is %q", ErrCheckpoint, dir, st.Net, t.cfg.Net.String())
+	}
+	if st.BatchSize <= 0 || st.Batcher.BatchSize != st.BatchSize {
+		return fmt.Errorf("%w: %s: batch size %d, batcher state for %d", ErrCheckpoint, dir, st.BatchSize, st.Batcher.BatchSize)
+	}
+	if st.BatchSize != t.cfg.BatchSize {
+		st.Batcher.BatchSize = t.cfg.BatchSize
+		st.Steps = st.Batcher.Epoch*t.batcher.StepsPerEpoch() + st.Batcher.Index/t.cfg.BatchSize
 	}
 	values, err := readVars(filepath.Join(dir, varsFile), st.Variables)
 	if err != nil {

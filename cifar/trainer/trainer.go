@@ -445,6 +445,28 @@ func (t *Trainer) metrics(e Eval) map[string]float64 {
 	return m
 }
 
+// ResetAdaptedHyperparameters sets the learning rate α and the momentum γ
+// back to their initial values (Config.LearningRate and Config.Momentum, or
+// the optimizer's defaults), keeping the weights and the rest of the
+// optimizer's state. PBT calls it after restoring a donor's checkpoint when
+// it is told not to copy the donor's adapted α and γ (hpo.ExploitResetter).
+func (t *Trainer) ResetAdaptedHyperparameters() error {
+	if t.closed {
+		return ErrClosed
+	}
+	cfg, err := t.opt.Config(t.store.RootScope())
+	if err != nil {
+		return err
+	}
+	if err := t.opt.Set(t.store, hgd.VarAlpha, cfg.Alpha0); err != nil {
+		return err
+	}
+	if t.cfg.Optimizer.HasGamma() {
+		return t.opt.Set(t.store, hgd.VarGamma, cfg.Gamma0)
+	}
+	return nil
+}
+
 // Close releases the compiled graphs and the variables. The Trainer is not
 // usable afterwards; the backend is not finalized.
 func (t *Trainer) Close() error {
@@ -497,4 +519,7 @@ func scalarOf(t *tensors.Tensor) float64 {
 	return math.NaN()
 }
 
-var _ hpo.Trainable = (*Trainer)(nil)
+var (
+	_ hpo.Trainable       = (*Trainer)(nil)
+	_ hpo.ExploitResetter = (*Trainer)(nil)
+)

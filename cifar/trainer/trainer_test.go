@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -291,5 +292,80 @@ func TestLog(t *testing.T) {
 	}
 	if steps != 3 || evals != 1 {
 		t.Errorf("log has %d steps and %d evaluations, want 3 and 1", steps, evals)
+	}
+}
+
+// PBT may explore the batch size: a checkpoint restores into a trainer with
+// another batch size at the same place in the data, with steps converted.
+func TestRestoreOtherBatchSize(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 200, 10, 1) // 140 training images
+	a := newTrainer(t, be, data, Config{Net: small1, BatchSize: 10, Unit: Epochs, Seed: 2})
+	if _, err := a.Train(context.Background(), 2); err != nil { // 2 epochs of 14 steps
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := a.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	b := newTrainer(t, be, data, Config{Net: small1, BatchSize: 20, Unit: Epochs, Seed: 2})
+	if err := b.Restore(dir); err != nil {
+		t.Fatal(err)
+	}
+	if b.Steps() != 2*b.StepsPerEpoch() || b.Epochs() != 2 {
+		t.Fatalf("restored at step %d (%v epochs), want %d (2 epochs)", b.Steps(), b.Epochs(), 2*b.StepsPerEpoch())
+	}
+	wa, wb := snapshot(t, a), snapshot(t, b)
+	for path, w := range wa {
+		if !bytes.Equal(w, wb[path]) {
+			t.Errorf("variable %s differs after restore", path)
+		}
+	}
+	res, err := b.Train(context.Background(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metrics[MetricEpochs] != 3 {
+		t.Errorf("epochs after training to 3: %v", res.Metrics[MetricEpochs])
+	}
+}
+
+// An exploit that does not copy the donor's adapted α and γ resets them to
+// the trainer's initial values and keeps the weights.
+func TestResetAdaptedHyperparameters(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 200, 10, 1)
+	donor := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 1, LearningRate: 0.05, Momentum: 0.5})
+	if _, err := donor.Train(context.Background(), 30); err != nil {
+		t.Fatal(err)
+	}
+	if donor.Alpha() == float64(float32(0.05)) && donor.Gamma() == float64(float32(0.5)) {
+		t.Fatal("HGD did not adapt α or γ in 30 steps; the test needs it to")
+	}
+	dir := t.TempDir()
+	if err := donor.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	target := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 9, LearningRate: 0.02, Momentum: 0.8})
+	if err := target.Restore(dir); err != nil {
+		t.Fatal(err)
+	}
+	if target.Alpha() != donor.Alpha() {
+		t.Errorf("restore copied α %v, donor has %v", target.Alpha(), donor.Alpha())
+	}
+	if err := target.ResetAdaptedHyperparameters(); err != nil {
+		t.Fatal(err)
+	}
+	if target.Alpha() != float64(float32(0.02)) || target.Gamma() != float64(float32(0.8)) {
+		t.Errorf("after reset α = %v, γ = %v; want the target's initial 0.02, 0.8", target.Alpha(), target.Gamma())
+	}
+	wd, wt := snapshot(t, donor), snapshot(t, target)
+	for path, w := range wd {
+		if strings.HasSuffix(path, "/alpha") || strings.HasSuffix(path, "/gamma") {
+			continue
+		}
+		if !bytes.Equal(w, wt[path]) {
+			t.Errorf("variable %s changed by the reset", path)
+		}
 	}
 }

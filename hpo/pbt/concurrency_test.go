@@ -1,0 +1,119 @@
+package pbt_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/pbt"
+	"github.com/hgdtune/hgdtune/hpo/synthetic"
+)
+
+// checked wraps a synthetic trainable: Restore fails if the checkpoint
+// directory is missing or incomplete, and Train sleeps so that donors are
+// busy training and saving while others copy their checkpoints.
+type checked struct {
+	*synthetic.Trainable
+	restores *atomic.Int64
+}
+
+var errMissing = errors.New("checkpoint missing")
+
+func (c checked) Restore(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "state.json")); err != nil {
+		return fmt.Errorf("%w: %v", errMissing, err)
+	}
+	c.restores.Add(1)
+	return c.Trainable.Restore(dir)
+}
+
+// TestExploitsNeverSeeDeletedCheckpoints runs PBT with 8 slots (run it with
+// -race) over 16 members that exploit one another often while the donors
+// keep training, and checks that every exploit copied an existing
+// checkpoint (the runner fails the run if a copy fails, and a restore of a
+// missing checkpoint fails the trial), that the copies were restored, and
+// that each trial's latest checkpoint exists at the end.
+func TestExploitsNeverSeeDeletedCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 16, Interval: 1, MaxBudget: 24,
+		Quantile: 0.5, Seed: 3})
+	p := &synthetic.Problem{Seed: 8, Noise: 0.02, Sleep: 200 * time.Microsecond}
+	var restores atomic.Int64
+	rep, err := hpo.Run(context.Background(), hpo.Experiment{
+		Space: synthetic.Space(), Metric: acc, Scheduler: s, Slots: 8, Seed: 1, Dir: dir,
+		Factory: func(_ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+			st, err := p.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return checked{st, &restores}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range rep.Trials {
+		if tr.Status != hpo.Completed {
+			t.Fatalf("trial %d %v: %s", tr.ID, tr.Status, tr.Err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints", tr.Checkpoint, "state.json")); err != nil {
+			t.Fatalf("trial %d: latest checkpoint %s: %v", tr.ID, tr.Checkpoint, err)
+		}
+	}
+	n := countExploits(t, dir)
+	if n < 20 {
+		t.Fatalf("only %d exploits", n)
+	}
+	if restores.Load() == 0 {
+		t.Fatal("no checkpoint restored")
+	}
+	t.Logf("%d exploits, %d restores", n, restores.Load())
+}
+
+const envKillDir = "PBT_KILL_TEST_DIR"
+
+func killExperiment(dir string, slots int) hpo.Experiment {
+	s, err := pbt.New(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 3, MaxBudget: 30, Seed: 7})
+	if err != nil {
+		panic(err)
+	}
+	p := &synthetic.Problem{Seed: 5, Noise: 0.01, Sleep: 2 * time.Millisecond}
+	return hpo.Experiment{Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
+		Slots: slots, Seed: 2, Dir: dir}
+}
+
+// TestKillChild is the child process of TestKillAndResume.
+func TestKillChild(t *testing.T) {
+	dir := os.Getenv(envKillDir)
+	if dir == "" {
+		t.Skip("only run as the child of TestKillAndResume")
+	}
+	slots, _ := strconv.Atoi(os.Getenv(envKillDir + "_SLOTS"))
+	if _, err := hpo.Run(context.Background(), killExperiment(dir, slots)); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+}
+
+// TestKillAndResume kills a PBT experiment with SIGKILL at arbitrary
+// moments and reruns it until it finishes: with one slot the journal's
+// results equal an uninterrupted run's; with several, every member
+// completes and no result is lost or duplicated.
+func TestKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	for _, slots := range []int{1, 3} {
+		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
+			killtest.KillAndResume(t, "^TestKillChild$", envKillDir, slots, killExperiment)
+		})
+	}
+}

@@ -1,0 +1,362 @@
+package pbt_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/pbt"
+	"github.com/hgdtune/hgdtune/hpo/synthetic"
+)
+
+var acc = hpo.Metric{Name: "acc", Goal: hpo.Maximize}
+
+func mustNew(t testing.TB, c pbt.Config) *pbt.Scheduler {
+	t.Helper()
+	s, err := pbt.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 2, MaxBudget: 10}
+	tests := []struct {
+		name string
+		edit func(*pbt.Config)
+		ok   bool
+	}{
+		{"defaults", func(*pbt.Config) {}, true},
+		{"population 1", func(c *pbt.Config) { c.PopulationSize = 1 }, false},
+		{"interval 0", func(c *pbt.Config) { c.Interval = 0 }, false},
+		{"max below interval", func(c *pbt.Config) { c.MaxBudget = 1 }, false},
+		{"quantile 0.6", func(c *pbt.Config) { c.Quantile = 0.6 }, false},
+		{"quantile 0.5", func(c *pbt.Config) { c.Quantile = 0.5 }, true},
+		{"negative quantile", func(c *pbt.Config) { c.Quantile = -0.1 }, false},
+		{"resample 2", func(c *pbt.Config) { c.ResampleProb = 2 }, false},
+		{"no resample", func(c *pbt.Config) { c.ResampleProb = -1 }, true},
+		{"bad factors", func(c *pbt.Config) { c.Factors = [2]float64{1.1, 1.2} }, false},
+		{"unknown mutable", func(c *pbt.Config) { c.Mutable = []string{"nope"} }, false},
+		{"empty space", func(c *pbt.Config) { c.Space = nil }, false},
+		{"too many initial", func(c *pbt.Config) { c.Initial = make([]hpo.Config, 5) }, false},
+		{"bad initial", func(c *pbt.Config) { c.Initial = []hpo.Config{{"lr": 5.0}} }, false},
+		{"good initial", func(c *pbt.Config) { c.Initial = []hpo.Config{synthetic.Optimum()} }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good
+			tt.edit(&c)
+			_, err := pbt.New(c)
+			if tt.ok != (err == nil) {
+				t.Fatalf("New = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, hpo.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+		})
+	}
+}
+
+// synth is an experiment on the synthetic problem with a manual clock.
+func synth(s hpo.Scheduler, slots int, seed uint64, noise float64, dir string) (hpo.Experiment, *synthetic.Problem) {
+	clock := hpo.NewManualClock(time.Unix(0, 0))
+	p := &synthetic.Problem{Seed: seed, Noise: noise, StepCost: time.Second, Clock: clock}
+	return hpo.Experiment{
+		Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
+		Slots: slots, Seed: seed, Clock: clock, Dir: dir,
+	}, p
+}
+
+func TestPopulationRuns(t *testing.T) {
+	for _, slots := range []int{1, 3, 8} {
+		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
+			s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 8, Interval: 4, MaxBudget: 40, Seed: 1})
+			e, _ := synth(s, slots, 2, 0.01, t.TempDir())
+			rep, err := hpo.Run(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Reason != "population done" {
+				t.Fatalf("reason %q", rep.Reason)
+			}
+			if len(rep.Trials) != 8 {
+				t.Fatalf("%d trials", len(rep.Trials))
+			}
+			for _, tr := range rep.Trials {
+				if tr.Status != hpo.Completed || tr.Budget != 40 {
+					t.Fatalf("trial %d: %v at %d", tr.ID, tr.Status, tr.Budget)
+				}
+				if tr.Group != int(tr.ID) {
+					t.Fatalf("trial %d in group %d", tr.ID, tr.Group)
+				}
+			}
+			exploits := countExploits(t, e.Dir)
+			if exploits == 0 {
+				t.Fatal("no exploit")
+			}
+			t.Logf("%d exploits, %d results", exploits, len(rep.Records))
+		})
+	}
+}
+
+// countExploits checks that every exploit decision in the journal is
+// followed by its checkpoint copy and returns the number of exploits.
+func countExploits(t *testing.T, dir string) int {
+	t.Helper()
+	events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, e := range events {
+		if e.Kind != hpo.EvDecision || e.Action != "exploit" {
+			continue
+		}
+		n++
+		if e.From == nil || len(e.Config) == 0 {
+			t.Fatalf("exploit without donor or config: %+v", e)
+		}
+		if *e.From != e.Trial {
+			c := events[i+1]
+			if c.Kind != hpo.EvCheckpoint || c.From == nil || *c.From != *e.From || c.Trial != e.Trial {
+				t.Fatalf("exploit at seq %d not followed by its checkpoint copy: %+v", e.Seq, c)
+			}
+		}
+	}
+	return n
+}
+
+// A population whose configuration cannot change in some parameters keeps
+// them; explored values stay in their domains.
+func TestMutableAndDomains(t *testing.T) {
+	s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 2, MaxBudget: 30,
+		Mutable: []string{"lr", "momentum"}, Seed: 4})
+	e, _ := synth(s, 2, 5, 0.01, "")
+	rep, err := hpo.Run(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := map[hpo.TrialID]hpo.Config{}
+	changed := 0
+	for _, rec := range rep.Records {
+		c0, ok := initial[rec.Trial]
+		if !ok {
+			initial[rec.Trial] = rec.Config
+			continue
+		}
+		if _, err := e.Space.Normalize(rec.Config); err != nil {
+			t.Fatalf("config out of its domain: %v", err)
+		}
+		if rec.Config.Float("lr") != c0.Float("lr") {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Fatal("no learning rate explored")
+	}
+	// layers and optimizer only change by copying a donor: every value
+	// seen must be one of the initial population's.
+	seen := map[string]bool{}
+	for _, c := range initial {
+		seen[fmt.Sprint(c.Int("layers"), c.String("optimizer"))] = true
+	}
+	for _, rec := range rep.Records {
+		if !seen[fmt.Sprint(rec.Config.Int("layers"), rec.Config.String("optimizer"))] {
+			t.Fatalf("immutable parameters explored: %v", rec.Config)
+		}
+	}
+}
+
+// resetter wraps a synthetic trainable, records the order of calls, and
+// implements hpo.ExploitResetter when reset is set.
+type resetter struct {
+	*synthetic.Trainable
+	cfg      hpo.Config
+	restored bool
+	log      *atomic.Int64
+}
+
+func (r *resetter) Restore(dir string) error {
+	r.restored = true
+	return r.Trainable.Restore(dir)
+}
+
+func (r *resetter) Reconfigure(cfg hpo.Config) error {
+	r.cfg = cfg
+	return r.Trainable.Reconfigure(cfg)
+}
+
+type withReset struct{ *resetter }
+
+func (w withReset) ResetAdaptedHyperparameters() error {
+	if !w.restored {
+		return errors.New("reset before restore")
+	}
+	w.log.Add(1)
+	return nil
+}
+
+func TestResetAdapted(t *testing.T) {
+	tests := []struct {
+		name      string
+		reset     bool
+		implement bool
+		wantFail  bool
+	}{
+		{"copy donor state", false, true, false},
+		{"reset", true, true, false},
+		{"reset unsupported", true, false, true},
+		{"no reset, unsupported", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15,
+				ResetAdapted: tt.reset, Seed: 9})
+			dir := t.TempDir()
+			e, p := synth(s, 2, 3, 0.01, dir)
+			var resets atomic.Int64
+			e.Factory = func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+				st, err := p.New(cfg)
+				if err != nil {
+					return nil, err
+				}
+				r := &resetter{Trainable: st, cfg: cfg, log: &resets}
+				if tt.implement {
+					return withReset{r}, nil
+				}
+				return r, nil
+			}
+			rep, err := hpo.Run(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, _, _ := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+			var flagged int64
+			for _, ev := range events {
+				if ev.Kind == hpo.EvDecision && ev.Action == "exploit" {
+					if ev.Reset != tt.reset {
+						t.Fatalf("exploit journaled with reset=%v", ev.Reset)
+					}
+					if ev.Reset && *ev.From != ev.Trial {
+						flagged++
+					}
+				}
+			}
+			failed := 0
+			for _, tr := range rep.Trials {
+				if tr.Status == hpo.Failed {
+					failed++
+				}
+			}
+			if tt.wantFail {
+				if failed == 0 {
+					t.Fatal("reset on a trainable without ExploitResetter did not fail")
+				}
+				return
+			}
+			if failed != 0 {
+				t.Fatalf("%d failed trials", failed)
+			}
+			if countExploits(t, dir) == 0 {
+				t.Fatal("no exploit")
+			}
+			if got := resets.Load(); got != flagged {
+				t.Fatalf("%d resets for %d reset exploits", got, flagged)
+			}
+			// Replaying the journal (fresh scheduler, same settings) must
+			// reproduce every decision, reset flags included.
+			e.Scheduler = mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15,
+				ResetAdapted: tt.reset, Seed: 9})
+			if _, err := hpo.Run(context.Background(), e); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+			e.Scheduler = mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15,
+				ResetAdapted: !tt.reset, Seed: 9})
+			if _, err := hpo.Run(context.Background(), e); !errors.Is(err, hpo.ErrReplay) {
+				t.Fatalf("replay with the other reset setting: %v, want ErrReplay", err)
+			}
+		})
+	}
+}
+
+// The PBT paper's toy problem (Jaderberg et al. 2017, section 4 / figure 2):
+// maximize Q(θ) = 1.2 − (θ₀² + θ₁²) when training only sees the surrogate
+// Q̂(θ|h) = 1.2 − (h₀θ₀² + h₁θ₁²). Two members start at θ = (0.9, 0.9) with
+// h = (1, 0) and (0, 1); each step is a gradient ascent step on Q̂; every 4
+// steps the worse member copies the better one's θ and h and explores h.
+type toy struct {
+	h     [2]float64
+	theta [2]float64
+	step  int
+}
+
+const toyLR = 0.02
+
+func (q *toy) Train(_ context.Context, until int) (hpo.Result, error) {
+	for ; q.step < until; q.step++ {
+		for i := range q.theta {
+			q.theta[i] += toyLR * (-2 * q.h[i] * q.theta[i]) // ∇Q̂
+		}
+	}
+	Q := 1.2 - (q.theta[0]*q.theta[0] + q.theta[1]*q.theta[1])
+	return hpo.Result{Metrics: map[string]float64{"Q": Q}}, nil
+}
+
+func (q *toy) Save(dir string) error {
+	b, _ := json.Marshal([3]float64{q.theta[0], q.theta[1], float64(q.step)})
+	return os.WriteFile(filepath.Join(dir, "theta.json"), b, 0o644)
+}
+
+func (q *toy) Restore(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "theta.json"))
+	if err != nil {
+		return err
+	}
+	var s [3]float64
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	q.theta, q.step = [2]float64{s[0], s[1]}, int(s[2])
+	return nil
+}
+
+func (q *toy) Close() error { return nil }
+
+func TestToyProblem(t *testing.T) {
+	space := hpo.Space{{Name: "h0", Domain: hpo.Float{Low: 0, High: 1}}, {Name: "h1", Domain: hpo.Float{Low: 0, High: 1}}}
+	factory := func(_ hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+		return &toy{h: [2]float64{c.Float("h0"), c.Float("h1")}, theta: [2]float64{0.9, 0.9}}, nil
+	}
+	for seed := uint64(1); seed <= 10; seed++ {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			s := mustNew(t, pbt.Config{Space: space, PopulationSize: 2, Interval: 4, MaxBudget: 200, Seed: seed,
+				Initial: []hpo.Config{{"h0": 1.0, "h1": 0.0}, {"h0": 0.0, "h1": 1.0}}})
+			rep, err := hpo.Run(context.Background(), hpo.Experiment{Space: space, Metric: hpo.Metric{Name: "Q"},
+				Factory: factory, Scheduler: s, Slots: 1, Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			best, _ := rep.Best()
+			if best.Metrics["Q"] < 1.19 {
+				t.Fatalf("best Q %.4f < 1.19", best.Metrics["Q"])
+			}
+			// Without PBT each member is stuck at Q = 1.2 − 0.81·(…) ≤ 0.39+.
+			grid := toy{h: [2]float64{1, 0}, theta: [2]float64{0.9, 0.9}}
+			r, _ := grid.Train(context.Background(), 200)
+			if r.Metrics["Q"] > 0.4 {
+				t.Fatalf("the surrogate alone reaches %.3f", r.Metrics["Q"])
+			}
+			t.Logf("best Q %.5f at step %d (a single member alone: %.3f)", best.Metrics["Q"], best.Budget, r.Metrics["Q"])
+		})
+	}
+}
+
+func spaceOf() hpo.Space { return synthetic.Space() }
