@@ -12,7 +12,7 @@
 //
 //   - "paper": the paper's protocol for a GPU: T = 3000 s, 5 seeds, all
 //     50,000 training images, Table 2's full domains, 27 epochs at most per
-//     trial (η = 3), populations of 8.
+//     trial (η = 3), populations of 8 perturbed every 3 epochs.
 //   - "cpu-quick": a few minutes in all on 2 CPU cores with the pure-Go
 //     backend. Every scaling is explicit in the preset: T = 15 s per run, 2
 //     seeds, 2,000 training images (1,400 train / 600 validation), conv
@@ -22,6 +22,18 @@
 //
 // Scalings only shrink domains and budgets; the protocol (split, metric,
 // arms, algorithms) is the paper's.
+//
+// # Algorithms
+//
+// Hyperband (synchronous, R = MaxEpochs, η = Eta, repeated until T), ASHA
+// (promotion form, as in its paper), Async Hyperband (ASHA brackets in the
+// stopping form, as Ray Tune's AsyncHyperBandScheduler), PBT and PB2
+// (population Population, perturbation interval PerturbEvery epochs,
+// members train until T; only the non-structural hyperparameters — learning
+// rate, momentum, batch size — are explored, the widths are inherited), and
+// the steady-state genetic algorithm (each individual trained PerturbEvery
+// epochs). Random search and the multi-fidelity algorithms sample new
+// configurations uniformly from the space.
 //
 // # Results folder
 //
@@ -125,6 +137,10 @@ type Preset struct {
 	MaxFC2   int `json:"max_fc2,omitempty"`
 	MinBatch int `json:"min_batch,omitempty"`
 	MaxBatch int `json:"max_batch,omitempty"`
+	// PBTResetAdapted makes PBT and PB2 exploits reset HGD's adapted α and γ
+	// to their initial values instead of copying the donor's (the paper
+	// suspects copying the decayed learning rate slows PBT with HGD).
+	PBTResetAdapted bool `json:"pbt_reset_adapted,omitempty"`
 	// Augment turns on random crops and flips.
 	Augment bool `json:"augment"`
 }

@@ -130,8 +130,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	defer be.Finalize()
 	p := Presets()["cpu-quick"]
-	p.Algorithms = []string{ASHA, HyperBand}
-	p.Budget = Duration(1500 * time.Millisecond)
+	p.Algorithms = PaperAlgorithms()
+	p.Budget = Duration(1200 * time.Millisecond)
 	p.Seeds = 1
 	p.TrainImages = 300
 	p.MaxEpochs = 3
@@ -146,7 +146,7 @@ func TestRunSmall(t *testing.T) {
 	if s.Trials == 0 {
 		t.Fatal("no trials")
 	}
-	for _, alg := range []string{"ASHA", "HyperBand"} {
+	for _, alg := range []string{"ASHA", "AHB", "Genetic", "HyperBand", "PBT", "PB2"} {
 		if _, ok := s.Table.Row(alg); !ok {
 			t.Errorf("table lacks %s", alg)
 		}
@@ -171,7 +171,7 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("summary.md lacks %q", want)
 		}
 	}
-	if !strings.Contains(log.String(), "[4/4] hyperband-hgd-s0   done:") {
+	if !strings.Contains(log.String(), "[12/12] pb2-hgd-s0         done:") {
 		t.Errorf("progress log:\n%s", log.String())
 	}
 

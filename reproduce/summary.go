@@ -206,6 +206,9 @@ func scalings(p Preset) string {
 	}
 	out = append(out, fmt.Sprintf("at most %d epochs per trial, η = %d", p.MaxEpochs, p.Eta))
 	out = append(out, fmt.Sprintf("populations of %d, perturbation interval %d epochs", p.Population, p.PerturbEvery))
+	if p.PBTResetAdapted {
+		out = append(out, "PBT/PB2 exploits reset HGD's α and γ")
+	}
 	if time.Duration(p.Budget) != 3000*time.Second {
 		out = append(out, fmt.Sprintf("T = %v instead of 3000 s (early checkpoint T/6 stands for the paper's 500 s)", time.Duration(p.Budget)))
 	}

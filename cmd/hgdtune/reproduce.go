@@ -27,6 +27,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	arms := fs.String("arms", "", "override the arms (sgd,hgd)")
 	trainImages := fs.Int("train-images", -1, "override the number of training images used (0: all)")
 	maxEpochs := fs.Int("max-epochs", 0, "override the largest budget of a trial, in epochs")
+	pbtReset := fs.Bool("pbt-reset", false, "PBT/PB2 exploits reset HGD's α and γ instead of copying the donor's")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
 
@@ -71,6 +72,9 @@ flags:`)
 	if *maxEpochs > 0 {
 		p.MaxEpochs = *maxEpochs
 		p.PerturbEvery = min(p.PerturbEvery, p.MaxEpochs)
+	}
+	if *pbtReset {
+		p.PBTResetAdapted = true
 	}
 	if *out == "" {
 		*out = filepath.Join("results", p.Name+"-"+p.Dataset)
