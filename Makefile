@@ -26,9 +26,10 @@ gpu-bundle:
 	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/gpucheck ./scripts/gpucheck
 	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/throughput ./scripts/throughput
 
-## run: the main job on the default backend (pure Go) and the local data folder.
+## run: the main job: the paper's experiment (preset cpu-quick) on the default
+## backend (pure Go) and the local data folder ($$HGDTUNE_DATA or ./data).
 run: build
-	$(BIN)/hgdtune data $(ARGS)
+	$(BIN)/hgdtune reproduce -preset cpu-quick $(ARGS)
 
 ## test: everything CI runs. Real-data tests need HGDTUNE_DATA (see README).
 test: vet

@@ -95,27 +95,7 @@ func TestSpaceCaps(t *testing.T) {
 	}
 }
 
-func toyDataset(n int) *cifar.Dataset {
-	r := rand.New(rand.NewPCG(3, 3))
-	d := &cifar.Dataset{Name: "toy", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
-	for k := range 10 {
-		d.Classes = append(d.Classes, string(rune('a'+k)))
-	}
-	for i := range n {
-		k := i % 10
-		d.Labels[i] = uint8(k)
-		img := d.Image(i)
-		for j := range img {
-			img[j] = uint8(r.IntN(96))
-		}
-		for y := 3 * k; y < 3*k+4; y++ {
-			for x := 0; x < 32; x++ {
-				img[(k%3)*1024+y*32+x] = 255
-			}
-		}
-	}
-	return d
-}
+func toyDataset(n int) *cifar.Dataset { return cifar.Synthetic(n, 10, 3) }
 
 // A tiny experiment end to end: runs, results files, figures that decode,
 // a table with every algorithm, resume without retraining, and a refused

@@ -126,7 +126,21 @@ func writeSummary(o Options, results []RunResult) (*Summary, error) {
 		return nil, err
 	}
 	var figs []string
-	if f, err := plots.Curves(s.Experiment, plots.CurvesConfig{}); err == nil {
+	// The y range spans the runs' own values (so the means and the seeds'
+	// spread), within [0, 1]: with few seeds the Student-t bands are much
+	// wider and are clipped rather than squashing the curves.
+	lo, hi := 1.0, 0.0
+	for _, r := range s.Experiment.Runs {
+		for _, pt := range r.Curve {
+			lo, hi = min(lo, pt.V), max(hi, pt.V)
+		}
+	}
+	curvesCfg := plots.CurvesConfig{}
+	if lo < hi {
+		pad := 0.05 * (hi - lo)
+		curvesCfg.YMin, curvesCfg.YMax = max(0, lo-pad), min(1, hi+pad)
+	}
+	if f, err := plots.Curves(s.Experiment, curvesCfg); err == nil {
 		for _, ext := range []string{".png", ".svg"} {
 			if err := f.Save(filepath.Join(o.Dir, "curves"+ext)); err != nil {
 				return nil, err

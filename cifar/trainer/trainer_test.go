@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -20,30 +19,10 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
-// toyData is a learnable stand-in for CIFAR: class k images are noise plus
-// a bright square at a class-specific position and colour.
+// toyData splits cifar.Synthetic 70/30.
 func toyData(t testing.TB, n, classes int, seed uint64) Data {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 1))
-	d := &cifar.Dataset{Name: "toy", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
-	for k := range classes {
-		d.Classes = append(d.Classes, string(rune('a'+k%26))+string(rune('0'+k/26)))
-	}
-	for i := range n {
-		k := i % classes
-		d.Labels[i] = uint8(k)
-		img := d.Image(i)
-		for j := range img {
-			img[j] = uint8(r.IntN(96))
-		}
-		y0, x0, ch := 4*(k%7), 4*((k/7)%7), k%3
-		for y := y0; y < y0+6; y++ {
-			for x := x0; x < x0+6; x++ {
-				img[ch*1024+y*32+x] = 255
-			}
-		}
-	}
-	train, val, err := cifar.Split(d, cifar.SplitConfig{Seed: seed})
+	train, val, err := cifar.Split(cifar.Synthetic(n, classes, seed), cifar.SplitConfig{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}

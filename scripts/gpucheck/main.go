@@ -25,7 +25,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"time"
 
@@ -39,29 +38,9 @@ import (
 	"github.com/hgdtune/hgdtune/nn"
 )
 
-// toyData: class k images are noise plus a bright 6×6 square at a
-// class-specific place and colour.
+// toyData splits cifar.Synthetic (a learnable 10-class stand-in) 70/30.
 func toyData(n int, seed uint64) trainer.Data {
-	r := rand.New(rand.NewPCG(seed, 1))
-	d := &cifar.Dataset{Name: "toy", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
-	for k := range 10 {
-		d.Classes = append(d.Classes, fmt.Sprint(k))
-	}
-	for i := range n {
-		k := i % 10
-		d.Labels[i] = uint8(k)
-		img := d.Image(i)
-		for j := range img {
-			img[j] = uint8(r.IntN(96))
-		}
-		y0, x0, ch := 4*(k%7), 4*((k/7)%7), k%3
-		for y := y0; y < y0+6; y++ {
-			for x := x0; x < x0+6; x++ {
-				img[ch*1024+y*32+x] = 255
-			}
-		}
-	}
-	tr, val, _ := cifar.Split(d, cifar.SplitConfig{Seed: seed})
+	tr, val, _ := cifar.Split(cifar.Synthetic(n, 10, seed), cifar.SplitConfig{Seed: seed})
 	return trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}
 }
 

@@ -1,0 +1,33 @@
+package cifar
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestSynthetic(t *testing.T) {
+	a, b, c := Synthetic(50, 10, 1), Synthetic(50, 10, 1), Synthetic(50, 10, 2)
+	if !bytes.Equal(a.Pixels, b.Pixels) || !bytes.Equal(a.Labels, b.Labels) {
+		t.Error("same seed, different data")
+	}
+	if bytes.Equal(a.Pixels, c.Pixels) {
+		t.Error("different seeds, same pixels")
+	}
+	if a.N != 50 || len(a.Classes) != 10 || len(a.Pixels) != 50*ImageSize {
+		t.Fatalf("N %d, %d classes, %d bytes", a.N, len(a.Classes), len(a.Pixels))
+	}
+	for k, n := range a.ClassCounts() {
+		if n != 5 {
+			t.Errorf("class %d has %d images", k, n)
+		}
+	}
+	// The class marker: image 3 (class 3) has a bright square at rows
+	// 12..17, columns 0..5 of channel 0.
+	if img := a.Image(3); img[0*planeSize+12*32+0] != 255 || img[0*planeSize+17*32+5] != 255 {
+		t.Error("class marker missing")
+	}
+	d := Synthetic(30, 100, 1)
+	if len(d.Classes) != 100 || d.Labels[29] != 29 {
+		t.Errorf("100 classes: %d names, label 29 = %d", len(d.Classes), d.Labels[29])
+	}
+}
