@@ -8,7 +8,7 @@ GOFLAGS_SIMD = GOEXPERIMENT=simd
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: all build build-xla gpu-bundle run test test-short bench vet fmt clean
+.PHONY: all build build-xla gpu-bundle gpu-reproduce-bundle run test test-short bench vet fmt clean
 
 all: build
 
@@ -25,6 +25,14 @@ build-xla:
 gpu-bundle:
 	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/gpucheck ./scripts/gpucheck
 	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/throughput ./scripts/throughput
+
+## gpu-reproduce-bundle: for scripts/gpu/reproduce.sh: bin/hgdtune with XLA and
+## a 30 MB data subset (the first CIFAR-10 training batch) in gpu-data/.
+GPU_DATA_SRC ?= $(or $(HGDTUNE_DATA),../shared/data)
+gpu-reproduce-bundle:
+	$(GOFLAGS_SIMD) $(GO) build -tags xla -ldflags=-s\ -w -o $(BIN)/hgdtune ./cmd/hgdtune
+	mkdir -p gpu-data/cifar-10-batches-bin
+	cp $(GPU_DATA_SRC)/cifar-10-batches-bin/data_batch_1.bin $(GPU_DATA_SRC)/cifar-10-batches-bin/batches.meta.txt gpu-data/cifar-10-batches-bin/
 
 ## run: the main job: the paper's experiment (preset cpu-quick) on the default
 ## backend (pure Go) and the local data folder ($$HGDTUNE_DATA or ./data).

@@ -2,6 +2,8 @@ package cifar
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"testing"
 )
 
@@ -29,5 +31,34 @@ func TestSynthetic(t *testing.T) {
 	d := Synthetic(30, 100, 1)
 	if len(d.Classes) != 100 || d.Labels[29] != 29 {
 		t.Errorf("100 classes: %d names, label 29 = %d", len(d.Classes), d.Labels[29])
+	}
+}
+
+// TrainFiles loads only the first CIFAR-10 training batches: the others may
+// be absent.
+func TestTrainFiles(t *testing.T) {
+	files := cifar10Fixture(20)
+	delete(files, "data_batch_3.bin")
+	delete(files, "data_batch_4.bin")
+	delete(files, "data_batch_5.bin")
+	dir := t.TempDir()
+	writeFolder(t, dir, "cifar-10-batches-bin", files)
+	cfg := fixtureConfig(t, dir)
+	if _, err := Load(context.Background(), cfg, CIFAR10Train); !errors.Is(err, ErrMissing) {
+		t.Fatalf("all five files without them: %v, want ErrMissing", err)
+	}
+	cfg.TrainFiles = 2
+	d, err := Load(context.Background(), cfg, CIFAR10Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.N != 40 {
+		t.Errorf("two files of 20: N = %d", d.N)
+	}
+	for _, bad := range []int{-1, 6} {
+		cfg.TrainFiles = bad
+		if err := cfg.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("TrainFiles %d: %v", bad, err)
+		}
 	}
 }

@@ -20,6 +20,7 @@ type dataFlags struct {
 	download bool
 	skipMD5  bool
 	testFile string
+	files    int
 }
 
 // defaultDataDir is $HGDTUNE_DATA, else ./data.
@@ -38,18 +39,20 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 		"writable folder for downloads and MD5 stamps (default $"+cifar.EnvCache+", else the user cache folder/hgdtune)")
 	fs.BoolVar(&f.download, "download", true, "download missing files from the dataset authors' site")
 	fs.BoolVar(&f.skipMD5, "skip-md5", false, "accept files whose MD5 differs from the official one (user-supplied copies)")
+	fs.IntVar(&f.files, "train-files", 0, "CIFAR-10: load only the first N of the five training batch files (0: all)")
 	fs.StringVar(&f.testFile, "test-file", "",
 		"use this test-set file instead of the official one (its MD5 is not checked), e.g. a re-encoded stand-in")
 }
 
 func (f *dataFlags) config(progress io.Writer) (cifar.Config, error) {
 	cfg := cifar.Config{
-		DataDir:  f.dataDir,
-		CacheDir: f.cacheDir,
-		Download: f.download,
-		Progress: progress,
-		SkipMD5:  f.skipMD5,
-		TestFile: f.testFile,
+		DataDir:    f.dataDir,
+		CacheDir:   f.cacheDir,
+		Download:   f.download,
+		Progress:   progress,
+		SkipMD5:    f.skipMD5,
+		TestFile:   f.testFile,
+		TrainFiles: f.files,
 	}
 	if f.testFile != "" {
 		cfg.SkipTestMD5 = true
