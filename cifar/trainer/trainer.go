@@ -125,6 +125,9 @@ type Config struct {
 	Beta, Eta float64
 	// WeightDecay is an L2 coefficient added to the gradient.
 	WeightDecay float64
+	// Normalized selects HGD's multiplicative (cosine) hypergradient rule,
+	// which is invariant to the scale of the gradients (see hgd/ref).
+	Normalized bool
 	// Augment turns on random crops (4-pixel padding) and horizontal flips.
 	Augment bool
 	// Seed seeds the weights, the batch order, augmentation and dropout.
@@ -253,6 +256,9 @@ func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 	setIf(hgd.ParamBeta, cfg.Beta)
 	setIf(hgd.ParamEta, cfg.Eta)
 	setIf(hgd.ParamWeightDecay, cfg.WeightDecay)
+	if cfg.Normalized {
+		t.store.SetParam(hgd.ParamNormalized, true)
+	}
 
 	net := cfg.Net.Model()
 	t.step, err = model.NewExec(be, t.store, func(scope *model.Scope, images, labels *Node) *Node {

@@ -348,3 +348,26 @@ func TestResetAdaptedHyperparameters(t *testing.T) {
 		}
 	}
 }
+
+// Config.Normalized reaches the optimizer: the multiplicative rule moves α
+// by at most a factor (1 ± β) per step.
+func TestNormalizedRule(t *testing.T) {
+	be := goBackend(t)
+	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Normalized: true, Beta: 0.01, LearningRate: 0.01})
+	prev := tr.Alpha()
+	moved := false
+	for range 10 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+		a := tr.Alpha()
+		if r := a / prev; r > 1.01+1e-6 || r < 0.99-1e-6 {
+			t.Fatalf("α went from %v to %v in one step: more than the normalized rule allows", prev, a)
+		}
+		moved = moved || a != prev
+		prev = a
+	}
+	if !moved {
+		t.Error("α never changed")
+	}
+}

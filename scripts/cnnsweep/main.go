@@ -1,0 +1,130 @@
+// Command cnnsweep compares HGD's hypergradient step sizes on the paper's
+// case-1 CNN (conv 32/64/128, fc 256/128, batch 32) on CIFAR-10, at a fixed
+// number of steps (so that the comparison does not depend on the machine's
+// speed or load), against SGD+momentum with the same starting α and γ.
+//
+//	HGDTUNE_DATA=../shared/data GOEXPERIMENT=simd go run ./scripts/cnnsweep
+//
+// Every configuration starts from the same weights and batch order (seed).
+// It prints, per configuration, the validation accuracy (first -eval-limit
+// images of the 30% part) and α, γ at each evaluation.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/cifar/trainer"
+	"github.com/hgdtune/hgdtune/hgd"
+	"github.com/hgdtune/hgdtune/nn"
+)
+
+// arm is one configuration: "sgd", or "hgd:β:η" with an optional ":norm".
+type arm struct {
+	name       string
+	kind       hgd.Kind
+	beta, eta  float64
+	normalized bool
+}
+
+func parseArm(s string) (arm, error) {
+	if s == "sgd" {
+		return arm{name: s, kind: hgd.Momentum}, nil
+	}
+	parts := strings.Split(s, ":")
+	if parts[0] != "hgd" || len(parts) < 3 {
+		return arm{}, fmt.Errorf("configuration %q: want sgd or hgd:β:η[:norm]", s)
+	}
+	b, err1 := strconv.ParseFloat(parts[1], 64)
+	e, err2 := strconv.ParseFloat(parts[2], 64)
+	if err1 != nil || err2 != nil {
+		return arm{}, fmt.Errorf("configuration %q: bad number", s)
+	}
+	a := arm{name: s, kind: hgd.HGD, beta: b, eta: e}
+	a.normalized = len(parts) > 3 && parts[3] == "norm"
+	return a, nil
+}
+
+func main() {
+	dataDir := flag.String("data", os.Getenv(cifar.EnvData), "folder holding cifar-10-batches-bin/ (default $HGDTUNE_DATA)")
+	steps := flag.Int("steps", 1500, "training steps per configuration")
+	every := flag.Int("eval-every", 500, "evaluate every this many steps")
+	evalLimit := flag.Int("eval-limit", 3000, "validation images per evaluation")
+	lr := flag.Float64("lr", 0.01, "α (SGD) and α0 (HGD)")
+	mom := flag.Float64("momentum", 0.9, "γ (SGD) and γ0 (HGD)")
+	configs := flag.String("configs", "sgd,hgd:1e-4:1e-2,hgd:1e-5:1e-3,hgd:1e-3:1e-2,hgd:1e-4:0,hgd:0.01:0.01:norm",
+		"configurations: sgd, or hgd:β:η[:norm] (norm: the multiplicative rule); β or η 0 means 0")
+	flag.Parse()
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "cnnsweep:", err)
+		os.Exit(1)
+	}
+	ctx := context.Background()
+	all, err := cifar.Load(ctx, cifar.Config{DataDir: *dataDir}, cifar.CIFAR10Train)
+	if err != nil {
+		fail(err)
+	}
+	tr, val, err := cifar.Split(all, cifar.SplitConfig{})
+	if err != nil {
+		fail(err)
+	}
+	data := trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}
+	be, spec, err := backend.FromEnv("")
+	if err != nil {
+		fail(err)
+	}
+	defer be.Finalize()
+	net := cnn.Default(cnn.Case1)
+	net.Impl = nn.ForBackend(backend.Name(spec))
+
+	fmt.Printf("case-1 CNN (%s), batch 32, %d steps, α0 = %g, γ0 = %g, validation on %d images, %s\n\n",
+		net, *steps, *lr, *mom, *evalLimit, backend.Describe(be, spec))
+	fmt.Print("| configuration |")
+	for s := *every; s <= *steps; s += *every {
+		fmt.Printf(" acc @%d | α, γ @%d |", s, s)
+	}
+	fmt.Print("\n|---|")
+	for s := *every; s <= *steps; s += *every {
+		fmt.Print("---|---|")
+	}
+	fmt.Println()
+	for _, c := range strings.Split(*configs, ",") {
+		a, err := parseArm(c)
+		if err != nil {
+			fail(err)
+		}
+		zeroOr := func(v float64) float64 { // 0 means an explicit zero here
+			if v == 0 {
+				return 1e-300
+			}
+			return v
+		}
+		cfg := trainer.Config{Net: net, BatchSize: 32, Optimizer: a.kind, LearningRate: *lr, Momentum: *mom,
+			EvalLimit: *evalLimit, Normalized: a.normalized}
+		if a.kind == hgd.HGD {
+			cfg.Beta, cfg.Eta = zeroOr(a.beta), zeroOr(a.eta)
+		}
+		t, err := trainer.New(be, data, cfg)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("| %s |", a.name)
+		for s := *every; s <= *steps; s += *every {
+			res, err := t.Train(ctx, s)
+			if err != nil {
+				fmt.Printf(" failed: %v |", err)
+				break
+			}
+			fmt.Printf(" %.4f | %.3g, %.3f |", res.Metrics[trainer.MetricAccuracy], res.Metrics[trainer.MetricAlpha], res.Metrics[trainer.MetricGamma])
+		}
+		fmt.Println()
+		t.Close()
+	}
+}
