@@ -49,6 +49,11 @@ test: vet
 test-short:
 	$(GOFLAGS_SIMD) $(GO) test -short ./...
 
+## notebooks: execute every GoNB notebook headless in small mode and check
+## their figures (installs Jupyter, GoNB, goimports and gopls when missing).
+notebooks:
+	bash scripts/notebooks.sh
+
 ## bench: the benchmarks (slow; not part of CI).
 bench:
 	$(GOFLAGS_SIMD) $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Executes every GoNB notebook of notebooks/ headless, in small mode, and
+# checks the result. This is what CI runs (`make notebooks`); it also works on
+# a clean Debian machine of this kind, installing what is missing:
+#
+#   - Jupyter from Debian's packages (jupyter-notebook, nbconvert, nbclient,
+#     jupyter-client, ipykernel);
+#   - GoNB v0.11.3, goimports and gopls v0.23.0 into $(go env GOPATH)/bin;
+#   - the GoNB kernel ("gonb") registered with Jupyter (gonb --install).
+#
+# Every step is skipped when already done. Then each notebook runs with
+# HGDTUNE_NOTEBOOK_SMALL=1 (small data, seconds of training) through
+# `jupyter nbconvert --execute --allow-errors` (so that the executed copy
+# keeps the failing cell's output, e.g. GoNB's compiler errors); the executed
+# copies go to $NOTEBOOK_OUT (default: a fresh temporary folder, never the
+# repository), and notebooks/check.py fails on any error output, prints why,
+# and verifies that every figure cell produced a PNG and that the committed
+# notebooks carry no outputs.
+#
+# Usage: bash scripts/notebooks.sh [NOTEBOOK.ipynb ...]   (default: all)
+# Environment: HGDTUNE_DATA (real CIFAR-10: small mode uses a subset of it,
+# else synthetic data), NOTEBOOK_OUT, NOTEBOOK_TIMEOUT (seconds per cell,
+# default 900), NOTEBOOK_SKIP_INSTALL=1 (fail instead of installing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+GONB_VERSION=v0.11.3
+GOPLS_VERSION=v0.23.0
+APT_PACKAGES=(jupyter-notebook python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-nbconvert)
+
+t0=$(date +%s)
+log() { printf '[notebooks %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
+
+gobin=$(go env GOPATH)/bin
+export PATH="$gobin:$PATH"
+# Debian's Jupyter runs on Debian's Python, whatever python3 is first in PATH.
+jupyter=/usr/bin/jupyter
+
+# --- Jupyter ---------------------------------------------------------------
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" == *"install ok installed"* ]] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ -z "${NOTEBOOK_SKIP_INSTALL:-}" ] || { echo "missing Debian packages: ${missing[*]}" >&2; exit 1; }
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- GoNB, goimports, gopls --------------------------------------------------
+# The proxy may refuse the version list of gonb (403): the local module cache
+# is tried first, then the proxy, which serves pinned versions.
+goinstall() { # goinstall BINARY MODULE@VERSION
+  if [ -x "$gobin/$1" ]; then return; fi
+  [ -z "${NOTEBOOK_SKIP_INSTALL:-}" ] || { echo "missing $1" >&2; exit 1; }
+  log "go install $2"
+  GOFLAGS= GOPROXY="file://$(go env GOMODCACHE)/cache/download,${GOPROXY_FALLBACK:-https://proxy.golang.org}" \
+    go install "$2"
+}
+goinstall gonb "github.com/janpfeifer/gonb@$GONB_VERSION"
+goinstall goimports golang.org/x/tools/cmd/goimports@latest
+goinstall gopls "golang.org/x/tools/gopls@$GOPLS_VERSION"
+# (gonb --version prints v0.11.1 for v0.11.3: ask the binary's build info.)
+if [ "$(go version -m "$gobin/gonb" 2>/dev/null | awk '$1 == "mod" {print $3}')" != "$GONB_VERSION" ]; then
+  log "gonb is not $GONB_VERSION: reinstalling"
+  rm -f "$gobin/gonb"
+  goinstall gonb "github.com/janpfeifer/gonb@$GONB_VERSION"
+fi
+# (No `| grep -q` here: under pipefail, jupyter's SIGPIPE would fail the test.)
+if [ ! -x "$jupyter" ] || [[ " $("$jupyter" kernelspec list 2>/dev/null | awk '{print $1}' | tr '\n' ' ') " != *" gonb "* ]]; then
+  log "registering the gonb kernel"
+  "$gobin/gonb" --install >/dev/null
+fi
+
+# --- Execute -------------------------------------------------------------------
+out=${NOTEBOOK_OUT:-$(mktemp -d -t hgdtune-notebooks.XXXXXX)}
+mkdir -p "$out"
+export HGDTUNE_NOTEBOOK_SMALL=1
+# Results and checkpoints written by the notebooks go here, not into the tree.
+export HGDTUNE_NOTEBOOK_WORK="$out/work"
+rm -rf "$HGDTUNE_NOTEBOOK_WORK" # a fresh experiment every time, never a resumed one
+# Never download data in CI; a scratch cache for MD5 stamps.
+export HGDTUNE_CACHE="${HGDTUNE_CACHE:-$out/cache}"
+echo "HGDTUNE_DATA=${HGDTUNE_DATA:-<unset: notebooks use synthetic data>}"
+
+if [ $# -gt 0 ]; then nbs=("$@"); else nbs=(notebooks/[0-9]*.ipynb); fi
+status=0
+passed=0
+failed=0
+for nb in "${nbs[@]}"; do
+  name=$(basename "$nb" .ipynb)
+  log "executing $nb"
+  s=$(date +%s)
+  if "$jupyter" nbconvert --to notebook --execute --allow-errors \
+      --ExecutePreprocessor.kernel_name=gonb \
+      --ExecutePreprocessor.timeout="${NOTEBOOK_TIMEOUT:-900}" \
+      --output-dir "$out" --output "$name" "$nb" >"$out/$name.log" 2>&1; then
+    log "executed $nb in $(( $(date +%s) - s ))s"
+  else
+    tail -n 60 "$out/$name.log" >&2
+    log "FAILED $nb"
+    status=1
+    failed=$((failed + 1))
+    continue
+  fi
+  if /usr/bin/python3 notebooks/check.py --executed "$out/$name.ipynb" --source "$nb" --png-dir "$out/png"; then
+    passed=$((passed + 1))
+  else
+    status=1
+    failed=$((failed + 1))
+  fi
+done
+log "executed notebooks and their figures are in $out"
+echo "notebooks: $passed passed, $failed failed"
+exit $status
