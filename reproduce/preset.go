@@ -33,7 +33,11 @@
 // rate, momentum, batch size — are explored, the widths are inherited), and
 // the steady-state genetic algorithm (each individual trained PerturbEvery
 // epochs). Random search and the multi-fidelity algorithms sample new
-// configurations uniformly from the space.
+// configurations uniformly from the space. Run seed k is the searcher's seed
+// for every algorithm (common random numbers): the algorithms start from the
+// same first configurations, so their differences come from the algorithms.
+// Trial t of a run initializes its weights and batch order from (k, t), the
+// same in both arms.
 //
 // # Results folder
 //
