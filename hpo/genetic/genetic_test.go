@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/genetic"
@@ -202,8 +203,6 @@ func TestBeatsRandom(t *testing.T) {
 	}
 }
 
-const envKillDir = "GENETIC_KILL_TEST_DIR"
-
 func killExperiment(dir string, slots int) hpo.Experiment {
 	s, err := genetic.New(genetic.Config{Space: synthetic.Space(), PopulationSize: 6, Generations: 4, Seed: 3})
 	if err != nil {
@@ -214,17 +213,7 @@ func killExperiment(dir string, slots int) hpo.Experiment {
 		Scheduler: &hpo.FIFO{MaxBudget: 8, Step: 4}, Searcher: s, Slots: slots, Seed: 2, Dir: dir}
 }
 
-func TestKillChild(t *testing.T) {
-	dir := os.Getenv(envKillDir)
-	if dir == "" {
-		t.Skip("only run as the child of TestKillAndResume")
-	}
-	slots, _ := strconv.Atoi(os.Getenv(envKillDir + "_SLOTS"))
-	if _, err := hpo.Run(context.Background(), killExperiment(dir, slots)); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(3)
-	}
-}
+func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 
 func TestKillAndResume(t *testing.T) {
 	if testing.Short() {
@@ -232,7 +221,7 @@ func TestKillAndResume(t *testing.T) {
 	}
 	for _, slots := range []int{1, 3} {
 		t.Run(fmt.Sprint("slots=", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, "^TestKillChild$", envKillDir, slots, killExperiment)
+			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{})
 		})
 	}
 }

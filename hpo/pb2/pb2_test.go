@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 	"math"
-	"os"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/pb2"
@@ -164,8 +163,6 @@ func TestBeatsRandom(t *testing.T) {
 	}
 }
 
-const envKillDir = "PB2_KILL_TEST_DIR"
-
 func killExperiment(dir string, slots int) hpo.Experiment {
 	s, err := pb2.New(fast(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 3, MaxBudget: 30, Seed: 7}))
 	if err != nil {
@@ -176,17 +173,7 @@ func killExperiment(dir string, slots int) hpo.Experiment {
 		Slots: slots, Seed: 2, Dir: dir}
 }
 
-func TestKillChild(t *testing.T) {
-	dir := os.Getenv(envKillDir)
-	if dir == "" {
-		t.Skip("only run as the child of TestKillAndResume")
-	}
-	slots, _ := strconv.Atoi(os.Getenv(envKillDir + "_SLOTS"))
-	if _, err := hpo.Run(context.Background(), killExperiment(dir, slots)); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(3)
-	}
-}
+func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 
 // TestKillAndResume: kill -9 at arbitrary moments and resume by replay; the
 // GP fits replay identically, so with one slot the results equal an
@@ -197,7 +184,7 @@ func TestKillAndResume(t *testing.T) {
 	}
 	for _, slots := range []int{1, 3} {
 		t.Run(fmt.Sprint("slots=", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, "^TestKillChild$", envKillDir, slots, killExperiment)
+			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{})
 		})
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
@@ -78,8 +78,6 @@ func TestExploitsNeverSeeDeletedCheckpoints(t *testing.T) {
 	t.Logf("%d exploits, %d restores", n, restores.Load())
 }
 
-const envKillDir = "PBT_KILL_TEST_DIR"
-
 func killExperiment(dir string, slots int) hpo.Experiment {
 	s, err := pbt.New(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 3, MaxBudget: 30, Seed: 7})
 	if err != nil {
@@ -91,17 +89,7 @@ func killExperiment(dir string, slots int) hpo.Experiment {
 }
 
 // TestKillChild is the child process of TestKillAndResume.
-func TestKillChild(t *testing.T) {
-	dir := os.Getenv(envKillDir)
-	if dir == "" {
-		t.Skip("only run as the child of TestKillAndResume")
-	}
-	slots, _ := strconv.Atoi(os.Getenv(envKillDir + "_SLOTS"))
-	if _, err := hpo.Run(context.Background(), killExperiment(dir, slots)); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(3)
-	}
-}
+func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 
 // TestKillAndResume kills a PBT experiment with SIGKILL at arbitrary
 // moments and reruns it until it finishes: with one slot the journal's
@@ -113,7 +101,7 @@ func TestKillAndResume(t *testing.T) {
 	}
 	for _, slots := range []int{1, 3} {
 		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, "^TestKillChild$", envKillDir, slots, killExperiment)
+			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{})
 		})
 	}
 }

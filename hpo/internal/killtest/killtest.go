@@ -1,12 +1,18 @@
 // Package killtest holds the kill -9 and resume check shared by the tests
-// of the population-based algorithms (pbt, pb2, genetic): the experiment
-// runs uninterrupted, then in a child process (the test binary itself)
-// killed with SIGKILL at growing delays and rerun until it finishes, and the
-// journals are compared.
+// of the hpo runner and its algorithms: the experiment runs uninterrupted,
+// then in a child process (the test binary itself) killed with SIGKILL at
+// growing delays and rerun until it finishes, and the journals are
+// compared.
+//
+// A package using it has two tests:
+//
+//	func TestKillChild(t *testing.T) { killtest.Child(t, experiment) }
+//	func TestKillAndResume(t *testing.T) { killtest.KillAndResume(t, 1, experiment, killtest.Options{}) }
 package killtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,15 +23,48 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
+// Environment of the child process.
+const (
+	envDir   = "HPO_KILLTEST_DIR"
+	envSlots = "HPO_KILLTEST_SLOTS"
+)
+
+// Experiment builds the experiment under test in dir with the given slots.
+type Experiment func(dir string, slots int) hpo.Experiment
+
+// Options refine the checks.
+type Options struct {
+	// UniqueResults: a (trial, budget) pair is reported at most once (true
+	// for schedulers without exploits, which may revisit a budget).
+	UniqueResults bool
+	// Trials, when > 0, is the number of trials that must have reported.
+	Trials int
+}
+
+// Child is the body of the package's TestKillChild: it runs the experiment
+// in the folder given by its parent, and skips when not started by
+// KillAndResume.
+func Child(t *testing.T, exp Experiment) {
+	dir := os.Getenv(envDir)
+	if dir == "" {
+		t.Skip("only run as the child of TestKillAndResume")
+	}
+	slots, _ := strconv.Atoi(os.Getenv(envSlots))
+	if _, err := hpo.Run(context.Background(), exp(dir, slots)); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+}
+
 type resKey struct {
 	trial  hpo.TrialID
 	budget int
 	seq    int // the n-th result of this trial at this budget (exploits may revisit a budget)
 }
 
-// JournalResults reads the results of a run's journal in dir, keyed by
+// journalResults reads the results of a run's journal in dir, keyed by
 // (trial, budget, occurrence), with the "acc" metric as value.
-func JournalResults(t *testing.T, dir string) (map[resKey]float64, []hpo.Event) {
+func journalResults(t *testing.T, dir string, unique bool) (map[resKey]float64, []hpo.Event) {
 	t.Helper()
 	events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
 	if err != nil {
@@ -41,6 +80,9 @@ func JournalResults(t *testing.T, dir string) (map[resKey]float64, []hpo.Event) 
 			if _, dup := out[k]; !dup {
 				break
 			}
+			if unique {
+				t.Fatalf("duplicate result: trial %d, budget %d", e.Trial, e.Budget)
+			}
 			k.seq++
 		}
 		out[k] = e.Metrics["acc"]
@@ -49,38 +91,41 @@ func JournalResults(t *testing.T, dir string) (map[resKey]float64, []hpo.Event) 
 }
 
 // KillAndResume runs exp uninterrupted, then in a child process — the test
-// binary running the test named run, with the environment variable env set
-// to the experiment folder and env_SLOTS to slots — killed with SIGKILL five
-// times at growing delays and rerun until it finishes. It fails the test if
-// a journaled result is lost or changed by a kill, if no resume is
-// journaled, if the end differs, or (with one slot) if the final results
-// differ from the uninterrupted run's.
-func KillAndResume(t *testing.T, run, env string, slots int, exp func(string, int) hpo.Experiment) {
+// binary running TestKillChild, which must call Child — killed with SIGKILL
+// five times at growing delays and rerun until it finishes. It fails the
+// test if a journaled result is lost or changed by a kill, if experiment
+// time goes back, if no resume is journaled after a kill, if the end
+// differs, or (with one slot, where the run is deterministic) if the final
+// results differ from the uninterrupted run's.
+func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
+	t.Helper()
 	ref := t.TempDir()
 	if _, err := hpo.Run(context.Background(), exp(ref, slots)); err != nil {
 		t.Fatal(err)
 	}
-	want, wantEvents := JournalResults(t, ref)
+	want, wantEvents := journalResults(t, ref, o.UniqueResults)
 	dir := t.TempDir()
 	kills := 0
 	var seen map[resKey]float64
 	for attempt := 0; ; attempt++ {
-		cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.count=1")
-		cmd.Env = append(os.Environ(), env+"="+dir, env+"_SLOTS="+strconv.Itoa(slots))
-		out, _ := os.CreateTemp(t.TempDir(), "out")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envDir+"="+dir, envSlots+"="+strconv.Itoa(slots))
+		out, err := os.CreateTemp(t.TempDir(), "out")
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		var err error
 		finished := true
 		if attempt < 5 {
 			select {
 			case err = <-done:
-			case <-time.After(time.Duration(80+50*attempt) * time.Millisecond):
-				cmd.Process.Kill()
+			case <-time.After(time.Duration(60+50*attempt) * time.Millisecond):
+				cmd.Process.Kill() // SIGKILL
 				<-done
 				kills++
 				finished = false
@@ -95,7 +140,8 @@ func KillAndResume(t *testing.T, run, env string, slots int, exp func(string, in
 			}
 			break
 		}
-		now, _ := JournalResults(t, dir)
+		// Nothing recorded before a kill may be lost afterwards.
+		now, _ := journalResults(t, dir, o.UniqueResults)
 		for k, v := range seen {
 			if now[k] != v {
 				t.Fatalf("result %+v lost or changed after kill %d", k, kills)
@@ -103,9 +149,14 @@ func KillAndResume(t *testing.T, run, env string, slots int, exp func(string, in
 		}
 		seen = now
 	}
-	got, events := JournalResults(t, dir)
+	got, events := journalResults(t, dir, o.UniqueResults)
 	resumes := 0
+	var last int64
 	for _, e := range events {
+		if e.Elapsed < last {
+			t.Fatalf("experiment time went back at seq %d: %d < %d", e.Seq, e.Elapsed, last)
+		}
+		last = e.Elapsed
 		if e.Kind == hpo.EvResume {
 			resumes++
 		}
@@ -114,12 +165,21 @@ func KillAndResume(t *testing.T, run, env string, slots int, exp func(string, in
 	if kills > 0 && resumes == 0 {
 		t.Fatal("no resume recorded")
 	}
-	last, wantLast := events[len(events)-1], wantEvents[len(wantEvents)-1]
-	if last.Kind != hpo.EvEnd || last.Reason != wantLast.Reason {
-		t.Fatalf("last event %+v, want reason %q", last, wantLast.Reason)
+	lastEv, wantLast := events[len(events)-1], wantEvents[len(wantEvents)-1]
+	if lastEv.Kind != hpo.EvEnd || lastEv.Reason != wantLast.Reason {
+		t.Fatalf("last event %+v, want reason %q", lastEv, wantLast.Reason)
+	}
+	if o.Trials > 0 {
+		trials := map[hpo.TrialID]bool{}
+		for k := range got {
+			trials[k.trial] = true
+		}
+		if len(trials) != o.Trials {
+			t.Fatalf("%d trials reported, want %d", len(trials), o.Trials)
+		}
 	}
 	if slots > 1 {
-		return // timing-dependent; the end reason says every member completed
+		return // timing-dependent beyond the invariants above
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d results after kills, %d uninterrupted", len(got), len(want))
