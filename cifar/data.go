@@ -200,6 +200,23 @@ func (d *Dataset) ClassCounts() []int {
 	return counts
 }
 
+// Head returns a view of the first n images (all of them when n ≤ 0 or
+// n ≥ N), sharing the pixel and label storage; its Name says it is a part.
+func (d *Dataset) Head(n int) *Dataset {
+	if n <= 0 || n >= d.N {
+		return d
+	}
+	c := *d
+	c.N = n
+	c.Pixels = d.Pixels[:n*ImageSize]
+	c.Labels = d.Labels[:n]
+	if d.Coarse != nil {
+		c.Coarse = d.Coarse[:n]
+	}
+	c.Name = fmt.Sprintf("%s (first %d images)", d.Name, n)
+	return &c
+}
+
 // All returns a Subset holding every image of d, in order.
 func (d *Dataset) All() *Subset {
 	idx := make([]int32, d.N)

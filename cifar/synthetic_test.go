@@ -62,3 +62,19 @@ func TestTrainFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestHead(t *testing.T) {
+	d := Synthetic(30, 10, 1)
+	h := d.Head(12)
+	if h.N != 12 || len(h.Pixels) != 12*ImageSize || len(h.Labels) != 12 || !bytes.Equal(h.Pixels, d.Pixels[:12*ImageSize]) {
+		t.Fatalf("Head(12): N %d, %d bytes", h.N, len(h.Pixels))
+	}
+	if h.Name == d.Name {
+		t.Error("Head does not say it is a part")
+	}
+	for _, n := range []int{0, -1, 30, 99} {
+		if d.Head(n) != d {
+			t.Errorf("Head(%d) is not the whole set", n)
+		}
+	}
+}

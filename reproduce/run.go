@@ -179,21 +179,7 @@ func writeFileAtomic(path string, data []byte) error {
 // splitData applies the preset's subset and the paper's 70/30 split (seed 0,
 // the same for every run).
 func splitData(d *cifar.Dataset, p Preset) (trainer.Data, error) {
-	if p.TrainImages > 0 && p.TrainImages < d.N {
-		c := *d
-		c.N = p.TrainImages
-		c.Pixels = d.Pixels[:c.N*cifar.ImageSize]
-		c.Labels = d.Labels[:c.N]
-		if d.Coarse != nil {
-			c.Coarse = d.Coarse[:c.N]
-		}
-		d = &c
-	}
-	tr, val, err := cifar.Split(d, cifar.SplitConfig{})
-	if err != nil {
-		return trainer.Data{}, err
-	}
-	return trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}, nil
+	return trainer.SplitData(d.Head(p.TrainImages), cifar.SplitConfig{})
 }
 
 // scheduler builds the algorithm's scheduler and searcher.

@@ -189,6 +189,17 @@ type Data struct {
 	Norm cifar.Normalization
 }
 
+// SplitData is the paper's protocol on a training set: the class-stratified
+// split (cfg; 70/30 by default) and the per-channel normalization computed
+// on the training part.
+func SplitData(d *cifar.Dataset, cfg cifar.SplitConfig) (Data, error) {
+	tr, val, err := cifar.Split(d, cfg)
+	if err != nil {
+		return Data{}, err
+	}
+	return Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}, nil
+}
+
 func (d Data) validate(classes int) error {
 	if d.Train == nil || d.Val == nil || d.Train.Len() == 0 || d.Val.Len() == 0 {
 		return fmt.Errorf("%w: empty training or validation data", ErrConfig)

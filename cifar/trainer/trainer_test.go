@@ -22,11 +22,11 @@ import (
 // toyData splits cifar.Synthetic 70/30.
 func toyData(t testing.TB, n, classes int, seed uint64) Data {
 	t.Helper()
-	train, val, err := cifar.Split(cifar.Synthetic(n, classes, seed), cifar.SplitConfig{Seed: seed})
+	d, err := SplitData(cifar.Synthetic(n, classes, seed), cifar.SplitConfig{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Data{Train: train, Val: val, Norm: cifar.ComputeNormalization(train)}
+	return d
 }
 
 func goBackend(t testing.TB) compute.Backend {

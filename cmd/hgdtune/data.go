@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/trainer"
 )
 
 // dataFlags are the flags every command that reads CIFAR shares.
@@ -121,13 +122,12 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		fmt.Fprintln(stdout, "\n(no test set found: the paper's protocol uses only the training set)")
 	}
-	tr, val, err := cifar.Split(train, cifar.SplitConfig{TrainFraction: *frac, Seed: *seed})
+	d, err := trainer.SplitData(train, cifar.SplitConfig{TrainFraction: *frac, Seed: *seed})
 	if err != nil {
 		return err
 	}
-	norm := cifar.ComputeNormalization(tr)
-	fmt.Fprintf(stdout, "\nsplit (seed %d, train fraction %.2f):\ntrain: %s", *seed, *frac, tr.Summary())
-	fmt.Fprintf(stdout, "validation: %s", val.Summary())
-	fmt.Fprintf(stdout, "normalization (train part, pixel/255): mean %.4f  std %.4f\n", norm.Mean, norm.Std)
+	fmt.Fprintf(stdout, "\nsplit (seed %d, train fraction %.2f):\ntrain: %s", *seed, *frac, d.Train.Summary())
+	fmt.Fprintf(stdout, "validation: %s", d.Val.Summary())
+	fmt.Fprintf(stdout, "normalization (train part, pixel/255): mean %.4f  std %.4f\n", d.Norm.Mean, d.Norm.Std)
 	return nil
 }

@@ -186,16 +186,11 @@ flags:`)
 	if err != nil {
 		return err
 	}
-	if f.subset > 0 {
-		if f.subset < train.N {
-			train = truncate(train, f.subset)
-		}
-	}
-	trPart, valPart, err := cifar.Split(train, cifar.SplitConfig{TrainFraction: f.trainFraction, Seed: f.seed})
+	data, err := trainer.SplitData(train.Head(f.subset), cifar.SplitConfig{TrainFraction: f.trainFraction, Seed: f.seed})
 	if err != nil {
 		return err
 	}
-	data := trainer.Data{Train: trPart, Val: valPart, Norm: cifar.ComputeNormalization(trPart)}
+	trPart, valPart := data.Train, data.Val
 
 	be, err := backend.New(spec)
 	if err != nil {
@@ -289,18 +284,6 @@ flags:`)
 		return ctx.Err()
 	}
 	return nil
-}
-
-// truncate keeps the first n images of d.
-func truncate(d *cifar.Dataset, n int) *cifar.Dataset {
-	c := *d
-	c.N = n
-	c.Pixels = d.Pixels[:n*cifar.ImageSize]
-	c.Labels = d.Labels[:n]
-	if d.Coarse != nil {
-		c.Coarse = d.Coarse[:n]
-	}
-	return &c
 }
 
 // saveAtomic writes the checkpoint to a temporary sibling folder and renames

@@ -59,17 +59,7 @@ func WorkDir(name string) (string, error) {
 func Data(ctx context.Context, set cifar.Set, n int) (*cifar.Dataset, string, error) {
 	d, err := cifar.Load(ctx, cifar.Config{}, set)
 	if err == nil {
-		if n > 0 && n < d.N {
-			c := *d
-			c.N = n
-			c.Pixels = d.Pixels[:n*cifar.ImageSize]
-			c.Labels = d.Labels[:n]
-			if d.Coarse != nil {
-				c.Coarse = d.Coarse[:n]
-			}
-			c.Name = fmt.Sprintf("%s (first %d images)", d.Name, n)
-			d = &c
-		}
+		d = d.Head(n)
 		return d, fmt.Sprintf("real data: %s, %d images, %d classes", d.Name, d.N, len(d.Classes)), nil
 	}
 	if !Small() {

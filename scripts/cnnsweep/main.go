@@ -71,11 +71,10 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	tr, val, err := cifar.Split(all, cifar.SplitConfig{})
+	data, err := trainer.SplitData(all, cifar.SplitConfig{})
 	if err != nil {
 		fail(err)
 	}
-	data := trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}
 	be, spec, err := backend.FromEnv("")
 	if err != nil {
 		fail(err)

@@ -40,8 +40,8 @@ import (
 
 // toyData splits cifar.Synthetic (a learnable 10-class stand-in) 70/30.
 func toyData(n int, seed uint64) trainer.Data {
-	tr, val, _ := cifar.Split(cifar.Synthetic(n, 10, seed), cifar.SplitConfig{Seed: seed})
-	return trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}
+	data, _ := trainer.SplitData(cifar.Synthetic(n, 10, seed), cifar.SplitConfig{Seed: seed}) // cannot fail
+	return data
 }
 
 type report struct{ failed bool }

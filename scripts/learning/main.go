@@ -59,11 +59,10 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	tr, val, err := cifar.Split(all, cifar.SplitConfig{Seed: *seed})
+	data, err := trainer.SplitData(all, cifar.SplitConfig{Seed: *seed})
 	if err != nil {
 		fail(err)
 	}
-	data := trainer.Data{Train: tr, Val: val, Norm: cifar.ComputeNormalization(tr)}
 	be, spec, err := backend.FromEnv("")
 	if err != nil {
 		fail(err)
@@ -109,8 +108,12 @@ func main() {
 		t.Close()
 	}
 
+	evaluated := data.Val.Len()
+	if *evalLimit > 0 {
+		evaluated = min(*evalLimit, evaluated)
+	}
 	fmt.Printf("case-1 CNN (%s), batch %d, CIFAR-10 70/30 split, validation accuracy on %d images, %s\n\n",
-		net, *batch, min(*evalLimit, val.Len()), backend.Describe(be, spec))
+		net, *batch, evaluated, backend.Describe(be, spec))
 	fmt.Print("| training time (s) |")
 	for _, n := range names {
 		fmt.Printf(" %s steps | %s val acc | %s α | %s γ |", n, n, n, n)
