@@ -121,7 +121,7 @@ type Config struct {
 	// hgd/ref default (0.9). Use a negative value for an explicit 0.
 	Momentum float64
 	// Beta and Eta are HGD's hypergradient step sizes; 0 means the hgd/ref
-	// defaults.
+	// defaults, a negative value an explicit 0 (as for Momentum).
 	Beta, Eta float64
 	// WeightDecay is an L2 coefficient added to the gradient.
 	WeightDecay float64
@@ -173,8 +173,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.LearningRate)
 	case c.Momentum >= 1 || math.IsNaN(c.Momentum):
 		return fmt.Errorf("%w: momentum %v must be < 1", ErrConfig, c.Momentum)
-	case c.Beta < 0 || c.Eta < 0 || c.WeightDecay < 0:
-		return fmt.Errorf("%w: beta %v, eta %v and weight decay %v must be ≥ 0", ErrConfig, c.Beta, c.Eta, c.WeightDecay)
+	case c.WeightDecay < 0 || math.IsNaN(c.Beta) || math.IsNaN(c.Eta):
+		return fmt.Errorf("%w: beta %v, eta %v, weight decay %v (≥ 0)", ErrConfig, c.Beta, c.Eta, c.WeightDecay)
 	}
 	if c.Optimizer.String() == fmt.Sprintf("Kind(%d)", int(c.Optimizer)) {
 		return fmt.Errorf("%w: unknown optimizer %d", ErrConfig, int(c.Optimizer))
@@ -253,17 +253,14 @@ func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 	t := &Trainer{cfg: cfg, data: data, backend: be, batcher: b, store: model.NewStore(),
 		opt: hgd.New(cfg.Optimizer), started: time.Now()}
 	t.store.SetParam(model.ParamInitialSeed, int64(cfg.Seed))
+	// 0 keeps the optimizer's default; a negative value asks for 0.
 	setIf := func(key string, v float64) {
 		if v != 0 {
-			t.store.SetParam(key, v)
+			t.store.SetParam(key, max(v, 0))
 		}
 	}
 	setIf(hgd.ParamAlpha0, cfg.LearningRate)
-	if cfg.Momentum < 0 {
-		t.store.SetParam(hgd.ParamGamma0, 0.0)
-	} else {
-		setIf(hgd.ParamGamma0, cfg.Momentum)
-	}
+	setIf(hgd.ParamGamma0, cfg.Momentum)
 	setIf(hgd.ParamBeta, cfg.Beta)
 	setIf(hgd.ParamEta, cfg.Eta)
 	setIf(hgd.ParamWeightDecay, cfg.WeightDecay)

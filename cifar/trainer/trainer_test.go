@@ -371,3 +371,15 @@ func TestNormalizedRule(t *testing.T) {
 		t.Error("α never changed")
 	}
 }
+
+// Negative Beta and Eta ask for explicit zeros: HGD then keeps α and γ.
+func TestExplicitZeroStepSizes(t *testing.T) {
+	be := goBackend(t)
+	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Beta: -1, Eta: -1, LearningRate: 0.02, Momentum: 0.8})
+	if _, err := tr.Train(context.Background(), 20); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Alpha() != float64(float32(0.02)) || tr.Gamma() != float64(float32(0.8)) {
+		t.Errorf("β = η = 0 changed α, γ to %v, %v", tr.Alpha(), tr.Gamma())
+	}
+}

@@ -99,9 +99,9 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		zeroOr := func(v float64) float64 { // 0 means an explicit zero here
+		zeroOr := func(v float64) float64 { // 0 means 0 here; trainer.Config wants a negative value for that
 			if v == 0 {
-				return 1e-300
+				return -1
 			}
 			return v
 		}
