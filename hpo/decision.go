@@ -32,15 +32,6 @@ func (a Action) String() string {
 	return fmt.Sprintf("action(%d)", int(a))
 }
 
-func parseAction(s string) (Action, bool) {
-	for i, n := range actionNames {
-		if n == s {
-			return Action(i), true
-		}
-	}
-	return 0, false
-}
-
 // Decision is a scheduler's answer. Schedulers never touch trials: the runner
 // validates the decision, carries it out, and journals it. Build decisions
 // with the helper functions (Start, Resume, Exploit, …) or as literals.

@@ -77,7 +77,7 @@ func (e *Experiment) Validate() error {
 			return err
 		}
 	}
-	if v, ok := e.Searcher.(Validator); ok && e.Searcher != nil {
+	if v, ok := e.Searcher.(Validator); ok {
 		if err := v.Validate(); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 )
 
@@ -207,9 +208,17 @@ func (d Choice) ToUnit(v any) (float64, error) {
 	return (float64(i) + 0.5) / float64(len(d.Values)), nil
 }
 
-// Index returns the position of v in Values (compared by JSON encoding, so
-// json.Number("3") finds the int 3).
+// Index returns the position of v in Values: an equal value of the same
+// type, else one with the same JSON encoding (so json.Number("3") or
+// float64(3) from a journal finds the int 3).
 func (d Choice) Index(v any) (int, error) {
+	if v != nil && reflect.TypeOf(v).Comparable() {
+		for i, c := range d.Values {
+			if c == v { // same dynamic type and value; never panics on comparable v
+				return i, nil
+			}
+		}
+	}
 	b, err := json.Marshal(v)
 	if err == nil {
 		for i, c := range d.Values {

@@ -142,15 +142,6 @@ func (s Status) String() string {
 // Terminal reports whether the trial can never run again.
 func (s Status) Terminal() bool { return s >= Completed }
 
-func parseStatus(s string) (Status, bool) {
-	for i, n := range statusNames {
-		if n == s {
-			return Status(i), true
-		}
-	}
-	return 0, false
-}
-
 // Trial is the runner's record of one trial. Values handed out by View are
 // snapshots that share Config and Results with the runner: read-only.
 type Trial struct {

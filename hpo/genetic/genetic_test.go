@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
+
 	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 
 	"github.com/hgdtune/hgdtune/hpo"
@@ -124,7 +126,10 @@ func TestGenerations(t *testing.T) {
 			if len(rep.Trials) != 24 || rep.Reason != "searcher exhausted" {
 				t.Fatalf("%d trials, reason %q", len(rep.Trials), rep.Reason)
 			}
-			events, _, _ := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+			events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			ended := map[hpo.TrialID]bool{}
 			for _, e := range events {
 				switch {
@@ -159,17 +164,6 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-func signTestP(wins, n int) float64 {
-	p := 0.0
-	for k := wins; k <= n; k++ {
-		a, _ := math.Lgamma(float64(n + 1))
-		b, _ := math.Lgamma(float64(k + 1))
-		c, _ := math.Lgamma(float64(n - k + 1))
-		p += math.Exp(a - b - c - float64(n)*math.Ln2)
-	}
-	return p
-}
-
 // TestBeatsRandom: on the mixed 8-parameter problem (6 floats, an int, a
 // categorical; known optimum, value 1), with 100 trials each, both modes
 // of the genetic algorithm against random search over 12 seeds; one-sided
@@ -194,7 +188,7 @@ func TestBeatsRandom(t *testing.T) {
 				}
 				t.Logf("seed %2d: genetic %.4f random %.4f", seed, ga, ra)
 			}
-			pv := signTestP(wins, n)
+			pv := stattest.SignTestP(wins, n)
 			t.Logf("genetic wins %d of %d non-tied seeds, mean gain %.4f, sign test p = %.5f", wins, n, sum/seeds, pv)
 			if pv >= 0.01 {
 				t.Fatalf("genetic does not beat random search: p = %.4f", pv)

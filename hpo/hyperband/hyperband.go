@@ -174,7 +174,7 @@ func (s *Scheduler) Next(v hpo.View) hpo.Decision {
 			continue
 		}
 		s.closed = true
-		s.advance(v.Metric())
+		s.advance()
 	}
 }
 
@@ -198,31 +198,31 @@ func (s *Scheduler) OnResult(v hpo.View, r hpo.Result) hpo.Decision {
 	if s.round == s.bracket().S {
 		d = hpo.CompleteTrial(r.Trial)
 	}
-	s.maybeAdvance(m)
+	s.maybeAdvance()
 	return d
 }
 
 // OnEnd implements hpo.Scheduler.
-func (s *Scheduler) OnEnd(v hpo.View, id hpo.TrialID, _ hpo.Status) {
+func (s *Scheduler) OnEnd(_ hpo.View, id hpo.TrialID, _ hpo.Status) {
 	if s.pending[id] {
 		delete(s.pending, id)
-		s.maybeAdvance(v.Metric())
+		s.maybeAdvance()
 	}
 }
 
-func (s *Scheduler) maybeAdvance(m hpo.Metric) {
+func (s *Scheduler) maybeAdvance() {
 	if len(s.pending) > 0 {
 		return
 	}
 	if s.round == 0 && !s.closed && s.started < s.bracket().Rounds[0].N {
 		return
 	}
-	s.advance(m)
+	s.advance()
 }
 
 // advance ends the current round: it promotes the top ⌊n_i/η⌋ trials to
 // the next round and stops the rest, or moves to the next bracket.
-func (s *Scheduler) advance(hpo.Metric) {
+func (s *Scheduler) advance() {
 	br := s.bracket()
 	ranked := make([]hpo.TrialID, 0, len(s.scores))
 	for _, id := range s.members {

@@ -228,8 +228,10 @@ func (m *model) features(before float64, h []float64) []float64 {
 // ucb is the acquisition μ(x) + √β·σ(x) of the standardized target.
 func (m *model) ucb(t, before float64, h []float64) float64 {
 	x := m.features(before, h)
-	mu, _ := m.mean.Predict(x, t)
-	_, v := m.vari.Predict(x, t)
+	mu, v := m.mean.Predict(x, t)
+	if m.vari != m.mean { // pending points condition the variance only
+		_, v = m.vari.Predict(x, t)
+	}
 	return mu + math.Sqrt(m.beta*v)
 }
 
@@ -342,9 +344,9 @@ func maximizeUCB(f func([]float64) float64, d int, h0 []float64, n, restarts int
 			Func: obj,
 			Grad: func(grad, z []float64) { fd.Gradient(grad, obj, z, &fd.Settings{Formula: fd.Central}) },
 		}
-		res, err := optimize.Minimize(p, z0, &optimize.Settings{MajorIterations: 50, GradientThreshold: 1e-8}, &optimize.LBFGS{})
+		// A failed local search (its error) just leaves the candidate as scored.
+		res, _ := optimize.Minimize(p, z0, &optimize.Settings{MajorIterations: 50, GradientThreshold: 1e-8}, &optimize.LBFGS{})
 		if res == nil || res.X == nil {
-			_ = err
 			continue
 		}
 		if h := toH(res.X); -res.F > best.v {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
+
 	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 
 	"github.com/hgdtune/hgdtune/hpo"
@@ -115,17 +117,6 @@ func TestRuns(t *testing.T) {
 	}
 }
 
-func signTestP(wins, n int) float64 {
-	p := 0.0
-	for k := wins; k <= n; k++ {
-		a, _ := math.Lgamma(float64(n + 1))
-		b, _ := math.Lgamma(float64(k + 1))
-		c, _ := math.Lgamma(float64(n - k + 1))
-		p += math.Exp(a - b - c - float64(n)*math.Ln2)
-	}
-	return p
-}
-
 // TestBeatsRandom compares PB2 with random search at equal simulated
 // training time on the noise-free synthetic problem over 12 seeds (as in
 // package pbt): one-sided paired sign test, p < 0.01 required.
@@ -156,7 +147,7 @@ func TestBeatsRandom(t *testing.T) {
 			}
 		}
 	}
-	pv := signTestP(wins, n)
+	pv := stattest.SignTestP(wins, n)
 	t.Logf("PB2 wins %d of %d non-tied seeds, mean gain %.4f, sign test p = %.5f", wins, n, sum/seeds, pv)
 	if pv >= 0.01 {
 		t.Fatalf("PB2 does not beat random search: p = %.4f", pv)

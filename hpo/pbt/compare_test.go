@@ -2,30 +2,13 @@ package pbt_test
 
 import (
 	"context"
-	"math"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 )
-
-// signTestP is the one-sided p-value of the paired sign test: the
-// probability that a fair coin gives at least wins heads in n tosses
-// (ties are dropped before n is counted).
-func signTestP(wins, n int) float64 {
-	p := 0.0
-	for k := wins; k <= n; k++ {
-		p += math.Exp(lchoose(n, k) - float64(n)*math.Ln2)
-	}
-	return p
-}
-
-func lchoose(n, k int) float64 {
-	a, _ := math.Lgamma(float64(n + 1))
-	b, _ := math.Lgamma(float64(k + 1))
-	c, _ := math.Lgamma(float64(n - k + 1))
-	return a - b - c
-}
 
 // bestOf runs e and returns the best (noise-free) accuracy and the
 // simulated time it used.
@@ -68,7 +51,7 @@ func TestBeatsRandom(t *testing.T) {
 			}
 		}
 	}
-	pv := signTestP(wins, n)
+	pv := stattest.SignTestP(wins, n)
 	t.Logf("PBT wins %d of %d non-tied seeds, mean gain %.4f, sign test p = %.5f", wins, n, sumDiff/seeds, pv)
 	if pv >= 0.01 {
 		t.Fatalf("PBT does not beat random search: %d wins of %d, p = %.4f", wins, n, pv)

@@ -149,9 +149,10 @@ func (p Perturber) Perturb(cfg hpo.Config, r *rand.Rand) (hpo.Config, error) {
 	return out, nil
 }
 
-// PerturbValue perturbs one value of domain d (see Perturber). It draws
-// exactly two numbers from r whatever the branch, so the perturbation of
-// one parameter does not shift the random stream of the next.
+// PerturbValue perturbs one value of domain d (see Perturber). It draws two
+// numbers from r whatever the branch — and a third only to resample a
+// linear float that multiplying cannot move (0) — so the perturbation of one
+// parameter shifts the random stream of the next only in that case.
 func (p Perturber) PerturbValue(d hpo.Domain, v any, r *rand.Rand) (any, error) {
 	resample := r.Float64() < p.resampleProb()
 	u := r.Float64() // the direction, or the resampled value's unit coordinate

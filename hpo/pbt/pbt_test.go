@@ -238,7 +238,10 @@ func TestResetAdapted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			events, _, _ := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+			events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			var flagged int64
 			for _, ev := range events {
 				if ev.Kind == hpo.EvDecision && ev.Action == "exploit" {
