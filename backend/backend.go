@@ -81,8 +81,10 @@ func Available() []string {
 	return l
 }
 
-// isXLA reports whether a backend name is one of the XLA aliases.
-func isXLA(name string) bool {
+// IsXLA reports whether a backend name (or specification, "xla:cuda") names
+// XLA under one of its aliases: xla, stablehlo, shlo, hlo.
+func IsXLA(name string) bool {
+	name = Name(name)
 	switch name {
 	case "xla", "stablehlo", "shlo", "hlo":
 		return true
@@ -98,13 +100,13 @@ func Check(spec string) error {
 		return fmt.Errorf("backend: empty backend name in %q", spec)
 	}
 	if !slices.Contains(compute.List(), name) {
-		if isXLA(name) {
+		if IsXLA(name) {
 			return ErrNoXLA
 		}
 		return fmt.Errorf("backend: unknown backend %q in %q; this binary has %s", name, spec,
 			strings.Join(Available(), ", "))
 	}
-	if isXLA(name) {
+	if IsXLA(name) {
 		plugin, _, _ := strings.Cut(cfg, ",")
 		if filepath.IsAbs(plugin) {
 			if _, err := os.Stat(plugin); err != nil {
@@ -124,7 +126,7 @@ func New(spec string) (b compute.Backend, err error) {
 	if err := Check(spec); err != nil {
 		return nil, err
 	}
-	if isXLA(Name(spec)) {
+	if IsXLA(Name(spec)) {
 		disableAutoInstall()
 	}
 	// compute.NewWithConfig panics on some configuration errors; keep them errors.
@@ -135,7 +137,7 @@ func New(spec string) (b compute.Backend, err error) {
 	}()
 	b, err = compute.NewWithConfig(spec)
 	if err != nil {
-		if isXLA(Name(spec)) {
+		if IsXLA(Name(spec)) {
 			return nil, fmt.Errorf("backend: creating %q: %w; give the plugin's absolute path as "+
 				"%s=xla:/abs/path/plugin.so or %s=/abs/path/plugin.so (hgdtune never downloads plugins)",
 				spec, err, EnvBackend, EnvPlugin)

@@ -2,9 +2,7 @@ package hgd_test
 
 import (
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -89,44 +87,36 @@ func BenchmarkStepSGD(b *testing.B) { benchmarkStep(b, hgd.Momentum) }
 // BenchmarkStepHGD is the same step with HGD.
 func BenchmarkStepHGD(b *testing.B) { benchmarkStep(b, hgd.HGD) }
 
-// TestStepTimeRatio measures HGD/SGD+momentum step time on the benchmark MLP,
-// interleaving the two arms (the CPU is shared), and logs the ratio. It runs
-// only with HGD_STEP_RATIO=<rounds> (e.g. 10); build with GOEXPERIMENT=simd:
+// BenchmarkStepRatio measures HGD/SGD+momentum step time on the benchmark
+// MLP, interleaving the two arms in rounds of 10 steps (the CPU may be
+// shared), and reports the median per-round ratio as "hgd/sgd":
 //
-//	HGD_STEP_RATIO=10 GOEXPERIMENT=simd go test ./hgd -run TestStepTimeRatio -v
-func TestStepTimeRatio(t *testing.T) {
-	rounds, _ := strconv.Atoi(os.Getenv("HGD_STEP_RATIO"))
-	if rounds <= 0 {
-		t.Skip("set HGD_STEP_RATIO=<rounds> to measure the HGD/SGD step-time ratio")
-	}
+//	GOEXPERIMENT=simd go test ./hgd -run '^$' -bench StepRatio -benchtime 30x
+func BenchmarkStepRatio(b *testing.B) {
 	const stepsPerRound = 10
-	sgd, hg := newBenchTrainer(t, hgd.Momentum), newBenchTrainer(t, hgd.HGD)
+	sgd, hg := newBenchTrainer(b, hgd.Momentum), newBenchTrainer(b, hgd.HGD)
 	for range 3 {
-		benchStep(t, sgd)
-		benchStep(t, hg)
+		benchStep(b, sgd)
+		benchStep(b, hg)
 	}
 	timeIt := func(tr *train.Trainer) time.Duration {
 		start := time.Now()
 		for range stepsPerRound {
-			benchStep(t, tr)
+			benchStep(b, tr)
 		}
 		return time.Since(start) / stepsPerRound
 	}
 	var ratios []float64
-	var tS, tH time.Duration
-	for r := range rounds {
+	b.ResetTimer()
+	for r := 0; b.Loop(); r++ {
 		var s, h time.Duration
 		if r%2 == 0 {
 			s, h = timeIt(sgd), timeIt(hg)
 		} else {
 			h, s = timeIt(hg), timeIt(sgd)
 		}
-		tS += s
-		tH += h
 		ratios = append(ratios, float64(h)/float64(s))
-		t.Logf("round %2d: SGD+momentum %v/step, HGD %v/step, ratio %.3f", r+1, s, h, float64(h)/float64(s))
 	}
 	slices.Sort(ratios)
-	t.Logf("HGD/SGD+momentum step time: median ratio %.3f (min %.3f, max %.3f); mean SGD %v, HGD %v over %d×%d steps",
-		ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], tS/time.Duration(rounds), tH/time.Duration(rounds), rounds, stepsPerRound)
+	b.ReportMetric(ratios[len(ratios)/2], "hgd/sgd")
 }

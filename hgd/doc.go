@@ -130,10 +130,10 @@
 // trips. One training step of an MLP 3072→320→128→10 (1,025,898 parameters,
 // batch 128, float32, Go backend with GOEXPERIMENT=simd, 2 shared AMD EPYC
 // cores) with HGD vs SGD+momentum (hgd.Momentum, the same code path without
-// hypergradients): median ratio 1.005 over 30 interleaved rounds of 10 steps
-// (mean 10.86 ms vs 10.78 ms per step; TestStepTimeRatio with
-// HGD_STEP_RATIO=30); BenchmarkStepHGD/BenchmarkStepSGD, 3×100 steps:
-// 13.07 ms vs 12.75 ms (ratio 1.025). On the paper's case-1 CNN (conv
+// hypergradients): BenchmarkStepRatio, the median ratio over 30 interleaved
+// rounds of 10 steps, gave 1.005 and 1.023 in two sessions;
+// BenchmarkStepHGD/BenchmarkStepSGD, 3×100 steps: 13.07 ms vs 12.75 ms
+// (ratio 1.025). On the paper's case-1 CNN (conv
 // 32/64/128, fc 256/128; scripts/throughput, 15 s each, quiet machine) HGD
 // trains at 523 img/s vs 530 for SGD+momentum at batch 32 (time ratio
 // 1.013) and 507 vs 506 at batch 128 (0.999).

@@ -45,6 +45,8 @@ package nn
 import (
 	"fmt"
 
+	"github.com/hgdtune/hgdtune/backend"
+
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -74,13 +76,10 @@ func (i Impl) String() string {
 }
 
 // ForBackend returns the faster implementation for a compute backend name
-// (as returned by compute.Backend.Name(), or a spec such as "go" or "xla:cuda").
+// or specification ("go", "xla:cuda", "stablehlo", …): Standard on XLA,
+// Im2Col elsewhere.
 func ForBackend(name string) Impl {
-	switch name {
-	case "go", "Go Backend", "Go":
-		return Im2Col
-	}
-	if len(name) >= 3 && (name[:3] == "xla" || name[:3] == "XLA") {
+	if backend.IsXLA(name) {
 		return Standard
 	}
 	return Im2Col

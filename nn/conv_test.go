@@ -169,7 +169,7 @@ func TestMaxPool2(t *testing.T) {
 }
 
 func TestForBackend(t *testing.T) {
-	for name, want := range map[string]Impl{"go": Im2Col, "Go Backend": Im2Col, "xla": Standard, "xla:cuda": Standard} {
+	for name, want := range map[string]Impl{"go": Im2Col, "Go Backend": Im2Col, "xla": Standard, "xla:cuda": Standard, "stablehlo:cuda": Standard, "hlo": Standard} {
 		if got := ForBackend(name); got != want {
 			t.Errorf("ForBackend(%q) = %v, want %v", name, got, want)
 		}

@@ -99,6 +99,9 @@ func TestModelImplParity(t *testing.T) {
 	fast, _, _ := logits(t, cfg, x, 7)
 	cfg.Impl = nn.Standard
 	std, _, _ := logits(t, cfg, x, 7)
+	if len(fast) == 0 || len(fast) != len(std) {
+		t.Fatalf("%d logits from im2col, %d from the standard ops", len(fast), len(std))
+	}
 	for i := range fast {
 		if d := math.Abs(float64(fast[i] - std[i])); d > 1e-4*math.Max(1, math.Abs(float64(std[i]))) {
 			t.Fatalf("logit %d: im2col %v, standard %v", i, fast[i], std[i])

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -104,23 +105,13 @@ func (t *Trainer) Save(dir string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("trainer: save: %w", err)
 	}
-	slices.SortFunc(vars, func(a, b savedVar) int { return cmpString(a.Path, b.Path) })
+	slices.SortFunc(vars, func(a, b savedVar) int { return strings.Compare(a.Path, b.Path) })
 	st.Variables = vars
 	js, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("trainer: save: %w", err)
 	}
 	return writeFileSync(filepath.Join(dir, stateFile), js)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func writeFileSync(path string, data []byte) error {
@@ -164,6 +155,9 @@ func (t *Trainer) Restore(dir string) error {
 	if st.Net != t.cfg.Net.String() {
 		return fmt.Errorf("%w: %s holds %q; this trainer is %q", ErrCheckpoint, dir, st.Net, t.cfg.Net.String())
 	}
+	if st.Optimizer != t.cfg.Optimizer.String() {
+		return fmt.Errorf("%w: %s was trained with %s; this trainer uses %s", ErrCheckpoint, dir, st.Optimizer, t.cfg.Optimizer)
+	}
 	if st.BatchSize <= 0 || st.Batcher.BatchSize != st.BatchSize {
 		return fmt.Errorf("%w: %s: batch size %d, batcher state for %d", ErrCheckpoint, dir, st.BatchSize, st.Batcher.BatchSize)
 	}
@@ -175,7 +169,22 @@ func (t *Trainer) Restore(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := t.batcher.SetState(st.Batcher); err != nil {
+	// Check everything before changing anything: a failed restore leaves the
+	// trainer as it was.
+	inCheckpoint := make(map[string]bool, len(st.Variables))
+	for i, sv := range st.Variables {
+		inCheckpoint[sv.Path] = true
+		if v := t.store.GetVariable(sv.Path); v != nil && !v.Shape().Equal(values[i].Shape()) {
+			return fmt.Errorf("%w: %s: shape %s in the checkpoint, %s in the trainer",
+				ErrCheckpoint, sv.Path, values[i].Shape(), v.Shape())
+		}
+	}
+	for v := range t.store.IterVariables() {
+		if v.HasValue() && !inCheckpoint[v.Path()] {
+			return fmt.Errorf("%w: %s lacks variable %s of this trainer", ErrCheckpoint, dir, v.Path())
+		}
+	}
+	if err := t.batcher.SetState(st.Batcher); err != nil { // validates before it changes anything
 		return fmt.Errorf("%w: %s: %w", ErrCheckpoint, dir, err)
 	}
 	for i, sv := range st.Variables {
@@ -184,14 +193,8 @@ func (t *Trainer) Restore(dir string) error {
 			if v, err = t.store.CreateVariable(sv.Path, values[i]); err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrCheckpoint, sv.Path, err)
 			}
-		} else {
-			if !v.Shape().Equal(values[i].Shape()) {
-				return fmt.Errorf("%w: %s: shape %s in the checkpoint, %s in the trainer",
-					ErrCheckpoint, sv.Path, values[i].Shape(), v.Shape())
-			}
-			if err := v.SetValue(values[i]); err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrCheckpoint, sv.Path, err)
-			}
+		} else if err := v.SetValue(values[i]); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrCheckpoint, sv.Path, err)
 		}
 		v.Trainable = sv.Trainable
 	}
@@ -215,6 +218,11 @@ func readVars(path string, vars []savedVar) ([]*tensors.Tensor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: variable %s: dtype %q", ErrCheckpoint, path, sv.Path, sv.DType)
 		}
+		for _, d := range sv.Dims {
+			if d < 0 {
+				return nil, fmt.Errorf("%w: %s: variable %s: dimension %d", ErrCheckpoint, path, sv.Path, d)
+			}
+		}
 		sh := shapes.Make(dt, sv.Dims...)
 		if int64(sh.Memory()) != sv.Bytes || sv.Offset < 0 || sv.Offset+sv.Bytes > info.Size() {
 			return nil, fmt.Errorf("%w: %s: variable %s: %d bytes at %d do not fit shape %s in a %d-byte file",
@@ -223,11 +231,17 @@ func readVars(path string, vars []savedVar) ([]*tensors.Tensor, error) {
 		t := tensors.FromShape(sh)
 		var rerr error
 		if err := t.MutableBytes(func(b []byte) {
-			_, rerr = f.ReadAt(b, sv.Offset)
+			var n int
+			n, rerr = f.ReadAt(b, sv.Offset)
+			if n == len(b) && errors.Is(rerr, io.EOF) {
+				rerr = nil // a read ending exactly at the end of the file
+			} else if rerr == nil && n < len(b) {
+				rerr = io.ErrUnexpectedEOF
+			}
 		}); err != nil {
 			rerr = err
 		}
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
+		if rerr != nil {
 			return nil, fmt.Errorf("%w: %s: variable %s: %w", ErrCheckpoint, path, sv.Path, rerr)
 		}
 		out[i] = t

@@ -52,6 +52,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hgd"
+	"github.com/hgdtune/hgdtune/hgd/ref"
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
@@ -171,15 +172,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: unknown unit %d", ErrConfig, int(c.Unit))
 	case c.LearningRate < 0 || math.IsNaN(c.LearningRate) || c.LearningRate > 10:
 		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.LearningRate)
-	case c.Momentum >= 1 || math.IsNaN(c.Momentum):
-		return fmt.Errorf("%w: momentum %v must be < 1", ErrConfig, c.Momentum)
-	case c.WeightDecay < 0 || math.IsNaN(c.Beta) || math.IsNaN(c.Eta):
-		return fmt.Errorf("%w: beta %v, eta %v, weight decay %v (≥ 0)", ErrConfig, c.Beta, c.Eta, c.WeightDecay)
 	}
-	if c.Optimizer.String() == fmt.Sprintf("Kind(%d)", int(c.Optimizer)) {
-		return fmt.Errorf("%w: unknown optimizer %d", ErrConfig, int(c.Optimizer))
+	// The optimizer's own rules (known kind, finite values, γ0 within its
+	// bound, …), on the values the trainer will hand it.
+	if err := c.optimizerConfig().Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
+}
+
+// optimizerConfig is the hgd/ref configuration the trainer's settings stand
+// for (both use 0 for "default" and a negative value for an explicit 0).
+func (c Config) optimizerConfig() ref.Config {
+	return ref.Config{Kind: c.Optimizer, Alpha0: c.LearningRate, Gamma0: c.Momentum, Beta: c.Beta, Eta: c.Eta,
+		WeightDecay: c.WeightDecay, Normalized: c.Normalized}
 }
 
 // Data is what a Trainer trains and evaluates on.
@@ -313,28 +319,22 @@ func (t *Trainer) StepsPerEpoch() int { return t.batcher.StepsPerEpoch() }
 
 // Alpha and Gamma return the current learning rate and momentum (before
 // the first step: their initial values).
-func (t *Trainer) Alpha() float64 { return t.scalar(hgd.VarAlpha, t.initial(hgd.ParamAlpha0)) }
+func (t *Trainer) Alpha() float64 { return t.scalar(hgd.VarAlpha) }
 
 // Gamma: see Alpha.
-func (t *Trainer) Gamma() float64 { return t.scalar(hgd.VarGamma, t.initial(hgd.ParamGamma0)) }
+func (t *Trainer) Gamma() float64 { return t.scalar(hgd.VarGamma) }
 
-func (t *Trainer) initial(key string) float64 {
-	cfg, err := t.opt.Config(t.store.RootScope())
-	if err != nil {
-		return math.NaN()
+// scalar reads one of the optimizer's scalar variables, or — before the
+// optimizer has created it — the initial value it will get.
+func (t *Trainer) scalar(name string) float64 {
+	if v, err := t.opt.Read(t.store, name); err == nil {
+		return v
 	}
-	if key == hgd.ParamAlpha0 {
-		return cfg.Alpha0
+	c := t.cfg.optimizerConfig().WithDefaults()
+	if name == hgd.VarAlpha {
+		return c.Alpha0
 	}
-	return cfg.Gamma0
-}
-
-func (t *Trainer) scalar(name string, def float64) float64 {
-	v, err := t.opt.Read(t.store, name)
-	if err != nil {
-		return def
-	}
-	return v
+	return c.Gamma0
 }
 
 // Step trains on one mini-batch and returns its loss.
@@ -404,8 +404,10 @@ func (t *Trainer) Evaluate(ctx context.Context) (Eval, error) {
 		lossSum += scalarOf(l)
 	}
 	e := Eval{Accuracy: correct / float64(n), Loss: lossSum / float64(n), N: n}
-	t.logEvent(map[string]any{"event": "eval", "step": t.steps, "epochs": t.Epochs(),
-		"accuracy": e.Accuracy, "loss": finiteOr(e.Loss), "alpha": t.Alpha(), "gamma": t.Gamma()})
+	if t.cfg.Log != nil {
+		t.logEvent(map[string]any{"event": "eval", "step": t.steps, "epochs": t.Epochs(),
+			"accuracy": e.Accuracy, "loss": finiteOr(e.Loss), "alpha": t.Alpha(), "gamma": t.Gamma()})
+	}
 	return e, nil
 }
 

@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -217,6 +220,9 @@ func TestConfigErrors(t *testing.T) {
 		{Net: small1, LearningRate: -1},
 		{Net: small1, Unit: 7},
 		{Net: small1, Optimizer: 99},
+		{Net: small1, Momentum: 0.995},   // above the optimizer's γ bound (0.99)
+		{Net: small1, Beta: math.Inf(1)}, // not finite
+		{Net: small1, WeightDecay: math.NaN()},
 		{Net: small1, BatchSize: 1000}, // more than the training images
 		{Net: cnn.Config{Case: cnn.Case2, Conv: [3]int{4, 4, 4}, FC: [2]int{4, 4}}}, // 100 classes, 10 in the data
 	} {
@@ -381,5 +387,58 @@ func TestExplicitZeroStepSizes(t *testing.T) {
 	}
 	if tr.Alpha() != float64(float32(0.02)) || tr.Gamma() != float64(float32(0.8)) {
 		t.Errorf("β = η = 0 changed α, γ to %v, %v", tr.Alpha(), tr.Gamma())
+	}
+}
+
+// Restore refuses checkpoints that do not fit, and leaves the trainer as it
+// was: another optimizer, a checkpoint without this trainer's variables
+// (saved before the first step), a corrupt variable index.
+func TestRestoreRefusals(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 200, 10, 1)
+	ctx := context.Background()
+	hgdTrained := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8})
+	if _, err := hgdTrained.Train(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	hgdDir := t.TempDir()
+	if err := hgdTrained.Save(hgdDir); err != nil {
+		t.Fatal(err)
+	}
+	sgd := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Optimizer: hgd.Momentum})
+	if err := sgd.Restore(hgdDir); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("HGD checkpoint into an SGD trainer: %v", err)
+	}
+
+	emptyDir := t.TempDir()
+	if err := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8}).Save(emptyDir); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, hgdTrained)
+	if err := hgdTrained.Restore(emptyDir); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("empty checkpoint into a trained trainer: %v", err)
+	}
+	if hgdTrained.Steps() != 3 {
+		t.Errorf("a refused restore changed the step count to %d", hgdTrained.Steps())
+	}
+	for path, w := range snapshot(t, hgdTrained) {
+		if !bytes.Equal(w, before[path]) {
+			t.Errorf("a refused restore changed %s", path)
+		}
+	}
+
+	js, err := os.ReadFile(filepath.Join(hgdDir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(js), `"dims": [`, `"dims": [-3, `, 1)
+	if bad == string(js) {
+		t.Fatal("the fixture edit did not apply")
+	}
+	if err := os.WriteFile(filepath.Join(hgdDir, stateFile), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8}).Restore(hgdDir); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("negative dimension: %v", err)
 	}
 }
