@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,12 +64,6 @@ type RunID struct {
 
 func (r RunID) String() string { return fmt.Sprintf("%s-%s-s%d", r.Algorithm, r.Arm, r.Seed) }
 
-// RunResult is one finished (or interrupted) run.
-type RunResult struct {
-	ID     RunID
-	Report *hpo.Report
-}
-
 // Run runs (or resumes) every run of the preset and writes the summary.
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	p := o.Preset
@@ -103,16 +98,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	prog := newProgress(o.Progress, len(ids), time.Duration(p.Budget))
 	defer prog.stop()
-	var results []RunResult
 	for i, id := range ids {
-		rep, err := runOne(ctx, o, data, id, prog, i)
-		if err != nil {
+		if err := runOne(ctx, o, data, id, prog, i); err != nil {
 			return nil, fmt.Errorf("reproduce: run %s: %w", id, err)
 		}
-		results = append(results, RunResult{ID: id, Report: rep})
 	}
 	prog.stop()
-	return writeSummary(o, results)
+	return writeSummary(o.Dir)
 }
 
 func machine() string {
@@ -258,17 +250,18 @@ func (c *counted) Train(ctx context.Context, until int) (hpo.Result, error) {
 	return r, nil
 }
 
-func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *progress, index int) (*hpo.Report, error) {
+// runOne runs (or resumes) one run and writes its results.csv.
+func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *progress, index int) error {
 	p := o.Preset
 	arm := parseArm(id.Arm)
 	space, err := p.Space(arm)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	seed := uint64(id.Seed)
 	sched, search, err := scheduler(p, id.Algorithm, space, seed)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	stats := &runStats{}
 	dir := filepath.Join(o.Dir, "runs", id.String())
@@ -280,17 +273,13 @@ func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *p
 	})
 	prog.end(rep)
 	if err != nil {
-		return rep, err
+		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "results.csv"))
-	if err != nil {
-		return rep, err
+	var csv bytes.Buffer
+	if err := rep.WriteCSV(&csv); err != nil {
+		return err
 	}
-	defer f.Close()
-	if err := rep.WriteCSV(f); err != nil {
-		return rep, err
-	}
-	return rep, f.Close()
+	return writeFileAtomic(filepath.Join(dir, "results.csv"), csv.Bytes())
 }
 
 // progress is the one-line view of the whole experiment.

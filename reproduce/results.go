@@ -1,0 +1,189 @@
+package reproduce
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/plots"
+)
+
+// Results is what a results folder of Run holds, read back from its files: config.json and every run's
+// runs/<algorithm>-<arm>-s<seed>/journal.jsonl. Reading the journals rather
+// than results.csv also works on a folder whose experiment is still running
+// or was interrupted.
+type Results struct {
+	Dir string
+	// Preset names the preset, Dataset is "cifar10" or "cifar100", Budget is
+	// T and Seeds K, as config.json records them.
+	Preset  string
+	Dataset string
+	Budget  time.Duration
+	Seeds   int
+	// Backend and Machine say where the experiment ran, GoVersion with
+	// which Go, Started when.
+	Backend, Machine, GoVersion string
+	Started                     time.Time
+	// Config is config.json's preset.
+	Config Preset
+	// Experiment holds every run's best-so-far validation accuracy over time,
+	// for plots.Curves, plots.Bars and plots.NewTable.
+	Experiment *plots.Experiment
+	// Trajectories are α and γ of the HGD trials with the most results (at
+	// most 12, each with two results or more unless no trial has two),
+	// over their training budget in epochs.
+	Trajectories []plots.Trajectory
+	// Runs, Trials and Failed count the runs found, their trials and the
+	// trials that failed; Results counts the evaluations.
+	Runs, Trials, Failed, Results int
+}
+
+// Load reads a results folder written (or being written) by Run.
+func Load(dir string) (*Results, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reproduce: not a results folder: %w", err)
+	}
+	var info runInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return nil, fmt.Errorf("reproduce: %s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	p := info.Preset
+	r := &Results{Dir: dir, Config: p, Preset: p.Name, Dataset: p.Dataset, Budget: time.Duration(p.Budget), Seeds: p.Seeds,
+		Backend: info.Backend, Machine: info.Machine, GoVersion: info.GoVersion, Started: info.Started}
+	name := datasetName(p.Dataset)
+	r.Experiment = &plots.Experiment{Name: name, Budget: r.Budget.Seconds()}
+
+	runs, err := filepath.Glob(filepath.Join(dir, "runs", "*", "journal.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(runs)
+	type cand struct {
+		t plots.Trajectory
+		n int
+	}
+	var trajs []cand
+	for _, path := range runs {
+		id := filepath.Base(filepath.Dir(path))
+		parts := strings.Split(id, "-")
+		if len(parts) != 3 || !strings.HasPrefix(parts[2], "s") {
+			continue
+		}
+		seed, err := strconv.Atoi(parts[2][1:])
+		if err != nil {
+			continue
+		}
+		alg, arm := displayName(parts[0]), plotsArm(parts[1])
+		events, _, err := hpo.ReadJournal(path)
+		if err != nil {
+			return nil, fmt.Errorf("reproduce: %s: %w", path, err)
+		}
+		var times, accs []float64
+		by := map[hpo.TrialID]*plots.Trajectory{}
+		var order []hpo.TrialID
+		for _, ev := range events {
+			switch ev.Kind {
+			case hpo.EvTrial:
+				r.Trials++
+			case hpo.EvFail:
+				r.Failed++
+			case hpo.EvResult:
+				acc, ok := ev.Metrics[Metric.Name]
+				if !ok || math.IsNaN(acc) || math.IsInf(acc, 0) {
+					continue
+				}
+				r.Results++
+				times = append(times, time.Duration(ev.Elapsed).Seconds())
+				accs = append(accs, acc)
+				a, okA := ev.Metrics["alpha"]
+				g, okG := ev.Metrics["gamma"]
+				if arm != plots.HGD || !okA || !okG {
+					continue
+				}
+				t := by[ev.Trial]
+				if t == nil {
+					t = &plots.Trajectory{Label: fmt.Sprintf("%s s%d t%d", alg, seed, ev.Trial)}
+					by[ev.Trial] = t
+					order = append(order, ev.Trial)
+				}
+				if n := len(t.X); n > 0 && float64(ev.Budget) <= t.X[n-1] {
+					continue // an exploit restarted the trial from an older budget
+				}
+				t.X = append(t.X, float64(ev.Budget))
+				t.Alpha = append(t.Alpha, a)
+				t.Gamma = append(t.Gamma, g)
+			}
+		}
+		curve, err := plots.BestSoFar(times, accs)
+		if err != nil {
+			return nil, fmt.Errorf("reproduce: %s: %w", path, err)
+		}
+		r.Runs++
+		r.Experiment.Runs = append(r.Experiment.Runs, plots.Run{Algorithm: alg, Arm: arm, Seed: seed, Curve: curve})
+		for _, id := range order {
+			trajs = append(trajs, cand{*by[id], len(by[id].X)})
+		}
+	}
+	if r.Runs == 0 {
+		return nil, fmt.Errorf("reproduce: %s: %w", dir, errNoRuns)
+	}
+	sort.SliceStable(trajs, func(i, j int) bool { return trajs[i].n > trajs[j].n })
+	// Trials with two results or more; in very short runs, where no trial
+	// reported twice, the single results (drawn as lone points).
+	for _, need := range []int{2, 1} {
+		for _, c := range trajs {
+			if c.n >= need && len(r.Trajectories) < 12 {
+				r.Trajectories = append(r.Trajectories, c.t)
+			}
+		}
+		if len(r.Trajectories) > 0 {
+			break
+		}
+	}
+	return r, nil
+}
+
+var errNoRuns = errors.New("no runs/*/journal.jsonl")
+
+// Paper returns the paper's table for the data set: Table 3 (CIFAR-10) or
+// Table 4 (CIFAR-100).
+func (r *Results) Paper() plots.PaperResults {
+	if r.Dataset == "cifar100" {
+		return plots.PaperTable4()
+	}
+	return plots.PaperTable3()
+}
+
+// Table returns Table 3 or 4 of these results, with the paper's numbers
+// beside ours (at T/6 and T, as in summary.md).
+func (r *Results) Table() (*plots.Table, error) {
+	return plots.NewTable(r.Experiment, plots.TableConfig{Reference: r.Paper().Table()})
+}
+
+// CurvesConfig returns the configuration of Figures 2/3: the y range spans
+// the runs' own values (so the means and the seeds' spread), within [0, 1];
+// with few seeds the Student-t bands are much wider and are clipped rather
+// than squashing the curves.
+func (r *Results) CurvesConfig() plots.CurvesConfig {
+	lo, hi := 1.0, 0.0
+	for _, run := range r.Experiment.Runs {
+		for _, p := range run.Curve {
+			lo, hi = min(lo, p.V), max(hi, p.V)
+		}
+	}
+	var c plots.CurvesConfig
+	if lo < hi {
+		pad := 0.05 * (hi - lo)
+		c.YMin, c.YMax = max(0, lo-pad), min(1, hi+pad)
+	}
+	return c
+}
