@@ -8,7 +8,7 @@ GOFLAGS_SIMD = GOEXPERIMENT=simd
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: all build build-xla gpu-bundle gpu-reproduce-bundle run test test-short notebooks bench vet fmt clean
+.PHONY: all build build-xla gpu-bundle gpu-reproduce-bundle run test test-short notebooks bench vet clean
 
 all: build
 

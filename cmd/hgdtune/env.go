@@ -11,10 +11,13 @@ import (
 	"github.com/hgdtune/hgdtune/backend"
 )
 
+// backendFlagHelp is the help of every -backend flag (see backend.Resolve).
+const backendFlagHelp = "compute backend: go, xla:<plugin name or absolute path> (default $" +
+	backend.EnvBackend + ", else xla with $" + backend.EnvPlugin + ", else go)"
+
 func runEnv(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hgdtune env", flag.ContinueOnError)
-	be := fs.String("backend", "", "compute backend: go, xla:<plugin name or absolute path> (default $"+
-		backend.EnvBackend+", else xla with $"+backend.EnvPlugin+", else go)")
+	be := fs.String("backend", "", backendFlagHelp)
 	var df dataFlags
 	df.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {

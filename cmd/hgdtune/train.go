@@ -46,7 +46,7 @@ type trainFlags struct {
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
 	f.data.register(fs)
-	fs.StringVar(&f.backend, "backend", "", "compute backend: go, xla:<plugin> (default $"+backend.EnvBackend+", else go)")
+	fs.StringVar(&f.backend, "backend", "", backendFlagHelp)
 	fs.StringVar(&f.conv, "conv", "", "widths of the three convolutions, e.g. 32,64,128 (default: the case's middle widths)")
 	fs.StringVar(&f.fc, "fc", "", "widths of the two hidden fully connected layers, e.g. 256,128")
 	fs.StringVar(&f.activation, "activation", "", "case 2 activation: leaky_relu (default), relu, swish or selu")

@@ -1,10 +1,11 @@
 // Command gpucheck verifies training through XLA (on a GPU, with a PJRT
 // plugin) against GoMLX's pure-Go backend, which the tests cover:
 //
-//  1. Parity: the case-1 CNN with the same weights (a trainer checkpoint
-//     made on the Go backend, restored on the XLA one) gives the same loss
-//     and, after a few training steps, the same weights on both backends,
-//     within a tolerance that allows for TF32 matrix products on the GPU.
+//  1. Parity: the case-1 CNN starting from the same weights (a trainer
+//     checkpoint made on the Go backend, restored on the XLA one) gives the
+//     same training losses step by step and the same validation loss after
+//     those steps on both backends, within a tolerance that allows for TF32
+//     matrix products on the GPU.
 //     The Go side uses the im2col layers, the XLA side GoMLX's standard
 //     convolution and pooling, so this also checks those two agree.
 //  2. Learning: on a small learnable synthetic task, a few epochs through

@@ -339,6 +339,9 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	if *nTrain > 10000 || *nVal > 10000 {
+		fail(fmt.Errorf("-train %d and -val %d must be ≤ 10000: training images come from data_batch_1, validation images from data_batch_2", *nTrain, *nVal))
+	}
 	train, err := subset(all, 0, *nTrain) // from data_batch_1
 	if err != nil {
 		fail(err)

@@ -100,7 +100,7 @@ func main() {
 		if err := runJSON(&hg, self, append(args, "-optimizer", "hgd")...); err != nil {
 			fail(err)
 		}
-		script := filepath.Join(filepath.Dir(sourceFile()), "torch_cnn.py")
+		script := filepath.Join("scripts", "throughput", "torch_cnn.py") // run from the module root
 		if err := runJSON(&pt, *python, script, "--batch", bs, "--threads", fmt.Sprint(*threads),
 			"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc, "--device", *torchDevice); err != nil {
 			fmt.Fprintf(os.Stderr, "PyTorch peer failed (install Debian's python3-torch): %v\n", err)
@@ -114,13 +114,6 @@ func main() {
 		versions = fmt.Sprintf("PyTorch %s (%d threads); Go backend %s", pt.Torch, *threads, sgd.Backend)
 	}
 	fmt.Println(versions)
-}
-
-// sourceFile locates this program's folder (for torch_cnn.py) both under
-// "go run" (working directory = module root) and for a built binary run
-// from the module root.
-func sourceFile() string {
-	return filepath.Join("scripts", "throughput", "main.go")
 }
 
 func runJSON(out any, name string, args ...string) error {
