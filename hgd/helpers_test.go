@@ -31,13 +31,12 @@ func newBackend(t testing.TB) compute.Backend {
 // problem is a deterministic loss with a float64 reference gradient and a
 // GoMLX graph of the same loss. Parameters live in variables "/model/p<i>".
 type problem struct {
-	name   string
-	dims   [][]int     // shape of each parameter tensor
-	init   [][]float64 // initial values
-	loss   func(p [][]float64) float64
-	grad   func(p [][]float64) [][]float64
-	graph  func(g *Graph, p []*Node) *Node // the loss from the parameters' nodes
-	inputs func(dtype dtypes.DType) []*tensors.Tensor
+	name  string
+	dims  [][]int     // shape of each parameter tensor
+	init  [][]float64 // initial values
+	loss  func(p [][]float64) float64
+	grad  func(p [][]float64) [][]float64
+	graph func(g *Graph, p []*Node) *Node // the loss from the parameters' nodes
 }
 
 func size(dims []int) int {
@@ -194,23 +193,6 @@ func softmaxRegression() problem {
 			z := Add(Dot(xs, p[0]).Product(), Reshape(p[1], 1, k))
 			lseN := Log(ReduceSum(Exp(z), -1))
 			return ReduceAllMean(Sub(lseN, ReduceSum(Mul(oh, z), -1)))
-		},
-	}
-}
-
-// rosenbrock is the 2-d Rosenbrock function in one tensor.
-func rosenbrock() problem {
-	return problem{
-		name: "rosenbrock",
-		dims: [][]int{{2}},
-		init: [][]float64{{-1.2, 1}},
-		loss: func(p [][]float64) float64 {
-			x, y := p[0][0], p[0][1]
-			return (1-x)*(1-x) + 100*(y-x*x)*(y-x*x)
-		},
-		grad: func(p [][]float64) [][]float64 {
-			x, y := p[0][0], p[0][1]
-			return [][]float64{{-2*(1-x) - 400*x*(y-x*x), 200 * (y - x*x)}}
 		},
 	}
 }

@@ -89,20 +89,23 @@ func ForBackend(name string) Impl {
 // [k, k, Cin, Cout], stride 1 and "same" zero padding (k odd), and returns
 // [batch, H, W, Cout]. No bias.
 func Conv2D(x, kernel *Node, impl Impl) *Node {
-	if x.Rank() != 4 || kernel.Rank() != 4 {
-		exceptions.Panicf("nn.Conv2D: x must be [B,H,W,C] and kernel [k,k,Cin,Cout]; got %s and %s", x.Shape(), kernel.Shape())
-	}
-	k := kernel.Shape().Dimensions[0]
-	if k != kernel.Shape().Dimensions[1] || k%2 == 0 {
-		exceptions.Panicf("nn.Conv2D: kernel must be square with an odd size, got %s", kernel.Shape())
-	}
-	if cin := x.Shape().Dimensions[3]; kernel.Shape().Dimensions[2] != cin {
-		exceptions.Panicf("nn.Conv2D: kernel input channels %d != x channels %d", kernel.Shape().Dimensions[2], cin)
-	}
+	checkConv("nn.Conv2D", x, kernel)
 	if impl == Standard {
 		return Convolve(x, kernel).PadSame().Done()
 	}
 	return conv2DIm2Col(x, kernel)
+}
+
+// checkConv panics (graph building) unless x is [B,H,W,C] and kernel a
+// square, odd-sized [k,k,C,Cout].
+func checkConv(op string, x, kernel *Node) {
+	if x.Rank() != 4 || kernel.Rank() != 4 {
+		exceptions.Panicf("%s: x must be [B,H,W,C] and kernel [k,k,Cin,Cout]; got %s and %s", op, x.Shape(), kernel.Shape())
+	}
+	kd := kernel.Shape().Dimensions
+	if kd[0] != kd[1] || kd[0]%2 == 0 || kd[2] != x.Shape().Dimensions[3] {
+		exceptions.Panicf("%s: kernel %s does not fit x %s (square, odd size, Cin = %d)", op, kernel.Shape(), x.Shape(), x.Shape().Dimensions[3])
+	}
 }
 
 // zeroPadHW pads x [B,H,W,C] with p zeros on each side of H and W, using
@@ -161,6 +164,10 @@ func MaxPool2(x *Node, impl Impl) *Node {
 // transposes left are of the pooled output. A non-decreasing activation is
 // applied after pooling (the same function, on four times fewer values).
 func ConvBlock(x, kernel, bias *Node, act Activation, pool bool, impl Impl) *Node {
+	checkConv("nn.ConvBlock", x, kernel)
+	if pool && (x.Shape().Dimensions[1]%2 != 0 || x.Shape().Dimensions[2]%2 != 0) {
+		exceptions.Panicf("nn.ConvBlock: pooling needs even H and W, got %s", x.Shape())
+	}
 	if impl == Standard {
 		y := Conv2D(x, kernel, Standard)
 		cout := kernel.Shape().Dimensions[3]
@@ -170,18 +177,9 @@ func ConvBlock(x, kernel, bias *Node, act Activation, pool bool, impl Impl) *Nod
 		}
 		return y
 	}
-	if x.Rank() != 4 || kernel.Rank() != 4 {
-		exceptions.Panicf("nn.ConvBlock: x must be [B,H,W,C] and kernel [k,k,Cin,Cout]; got %s and %s", x.Shape(), kernel.Shape())
-	}
 	d := x.Shape().Dimensions
 	b, h, w, c := d[0], d[1], d[2], d[3]
 	k, cout := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[3]
-	if k != kernel.Shape().Dimensions[1] || k%2 == 0 || kernel.Shape().Dimensions[2] != c {
-		exceptions.Panicf("nn.ConvBlock: kernel %s does not fit x %s (square, odd size, Cin = %d)", kernel.Shape(), x.Shape(), c)
-	}
-	if pool && (h%2 != 0 || w%2 != 0) {
-		exceptions.Panicf("nn.ConvBlock: pooling needs even H and W, got %s", x.Shape())
-	}
 	cols := im2col(x, k)                                     // [BHW, k²C]
 	kt := Transpose(Reshape(kernel, k*k*c, cout), 0, 1)      // [Cout, k²C], small
 	yt := DotGeneral(kt, []int{1}, nil, cols, []int{1}, nil) // [Cout, BHW]
