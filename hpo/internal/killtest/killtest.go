@@ -94,8 +94,7 @@ func journalResults(t *testing.T, dir string, unique bool) (map[resKey]float64, 
 // binary running TestKillChild, which must call Child — killed with SIGKILL
 // five times at growing delays and rerun until it finishes. It fails the
 // test if a journaled result is lost or changed by a kill, if experiment
-// time goes back, if a kill after the journal began is not followed by a
-// journaled resume, if the end
+// time goes back, if the journal a kill left behind was not resumed, if the end
 // differs, or (with one slot, where the run is deterministic) if the final
 // results differ from the uninterrupted run's.
 func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
@@ -167,8 +166,14 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 	}
 	t.Logf("%d kills (%d after the journal began), %d resumes, %d results (uninterrupted %d)",
 		kills, afterStart, resumes, len(got), len(want))
-	if resumes < afterStart {
-		t.Fatalf("%d kills interrupted a started journal but only %d resumes were recorded", afterStart, resumes)
+	// The final, uninterrupted run found the journal a kill left behind and
+	// must have resumed it; earlier reruns may have been killed before they
+	// could journal their resume, and no run resumes without a kill first.
+	if afterStart > 0 && resumes == 0 {
+		t.Fatalf("%d kills interrupted a started journal but no resume was recorded", afterStart)
+	}
+	if resumes > kills {
+		t.Fatalf("%d resumes after %d kills", resumes, kills)
 	}
 	lastEv, wantLast := events[len(events)-1], wantEvents[len(wantEvents)-1]
 	if lastEv.Kind != hpo.EvEnd || lastEv.Reason != wantLast.Reason {
