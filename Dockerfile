@@ -36,10 +36,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# GoNB, goimports and gopls at the versions pinned by the tools module
+# scripts/nbtools (go install module@version would need the proxy's version
+# list of gonb, which it refuses).
 RUN CGO_ENABLED=1 GOEXPERIMENT=simd go build -tags xla -trimpath -o /out/hgdtune ./cmd/hgdtune \
- && GOBIN=/out/gobin go install github.com/janpfeifer/gonb@v0.11.3 \
- && GOBIN=/out/gobin go install golang.org/x/tools/cmd/goimports@latest \
- && GOBIN=/out/gobin go install golang.org/x/tools/gopls@v0.23.0
+ && cd scripts/nbtools && GOBIN=/out/gobin go install tool
 
 # ---- runtime: CUDA runtime + Go (GoNB compiles every cell) + Jupyter + JAX's plugin
 FROM ${CUDA_IMAGE}

@@ -5,7 +5,8 @@
 #
 #   - Jupyter from Debian's packages (jupyter-notebook, nbconvert, nbclient,
 #     jupyter-client, ipykernel);
-#   - GoNB v0.11.3, goimports and gopls v0.23.0 into $(go env GOPATH)/bin;
+#   - GoNB, goimports and gopls, at the versions pinned by the tools module
+#     scripts/nbtools, into $(go env GOPATH)/bin;
 #   - the GoNB kernel ("gonb") registered with Jupyter (gonb --install).
 #
 # Every step is skipped when already done. Then each notebook runs with
@@ -25,8 +26,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-GONB_VERSION=v0.11.3
-GOPLS_VERSION=v0.23.0
 APT_PACKAGES=(jupyter-notebook python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-nbconvert)
 
 t0=$(date +%s)
@@ -51,29 +50,30 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- GoNB, goimports, gopls --------------------------------------------------
-# The proxy may refuse the version list of gonb (403): the local module cache
-# is tried first, then the proxy, which serves pinned versions.
-goinstall() { # goinstall BINARY MODULE@VERSION
-  if [ -x "$gobin/$1" ]; then return; fi
-  [ -z "${NOTEBOOK_SKIP_INSTALL:-}" ] || { echo "missing $1" >&2; exit 1; }
-  log "go install $2"
-  GOFLAGS= GOPROXY="file://$(go env GOMODCACHE)/cache/download,${GOPROXY_FALLBACK:-https://proxy.golang.org}" \
-    go install "$2"
+# Their versions are pinned by the tools module scripts/nbtools (go.mod and
+# go.sum); `go install tool` there builds all three from those exact
+# versions, which works on an empty module cache (installing
+# module@version would ask the proxy for gonb's version list: 403).
+toolver() { # toolver BINARY: the module version the binary was built from
+  go version -m "$gobin/$1" 2>/dev/null | awk '$1 == "mod" {print $3}'
 }
-goinstall gonb "github.com/janpfeifer/gonb@$GONB_VERSION"
-goinstall goimports golang.org/x/tools/cmd/goimports@latest
-goinstall gopls "golang.org/x/tools/gopls@$GOPLS_VERSION"
-# (gonb --version prints v0.11.1 for v0.11.3: ask the binary's build info.)
-if [ "$(go version -m "$gobin/gonb" 2>/dev/null | awk '$1 == "mod" {print $3}')" != "$GONB_VERSION" ]; then
-  log "gonb is not $GONB_VERSION: reinstalling"
-  rm -f "$gobin/gonb"
-  goinstall gonb "github.com/janpfeifer/gonb@$GONB_VERSION"
+want_ver() { # want_ver MODULE: its version in the tools module's go.mod
+  awk -v m="$1" '$1 == m && $2 ~ /^v/ {print $2}' scripts/nbtools/go.mod
+}
+need=""
+for t in "gonb github.com/janpfeifer/gonb" "gopls golang.org/x/tools/gopls" "goimports golang.org/x/tools"; do
+  read -r bin mod <<<"$t"
+  if [ ! -x "$gobin/$bin" ] || [ "$(toolver "$bin")" != "$(want_ver "$mod")" ]; then need="$need $bin"; fi
+done
+if [ -n "$need" ]; then
+  [ -z "${NOTEBOOK_SKIP_INSTALL:-}" ] || { echo "missing or other versions:$need" >&2; exit 1; }
+  log "installing$need (go install tool in scripts/nbtools)"
+  (cd scripts/nbtools && GOFLAGS= GOBIN="$gobin" go install tool)
 fi
-# (No `| grep -q` here: under pipefail, jupyter's SIGPIPE would fail the test.)
-if [ ! -x "$jupyter" ] || [[ " $("$jupyter" kernelspec list 2>/dev/null | awk '{print $1}' | tr '\n' ' ') " != *" gonb "* ]]; then
-  log "registering the gonb kernel"
-  "$gobin/gonb" --install >/dev/null
-fi
+# Register the kernel every time (it is quick): a kernel registered earlier
+# may name a gonb binary of another GOPATH, since gone.
+log "registering the gonb kernel ($gobin/gonb)"
+"$gobin/gonb" --install >/dev/null
 
 # --- Execute -------------------------------------------------------------------
 out=${NOTEBOOK_OUT:-$(mktemp -d -t hgdtune-notebooks.XXXXXX)}

@@ -11,8 +11,11 @@
 package killtest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +70,9 @@ type resKey struct {
 func journalResults(t *testing.T, dir string, unique bool) (map[resKey]float64, []hpo.Event) {
 	t.Helper()
 	events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[resKey]float64{}, nil // killed before it created the journal
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +98,18 @@ func journalResults(t *testing.T, dir string, unique bool) (map[resKey]float64, 
 
 // KillAndResume runs exp uninterrupted, then in a child process — the test
 // binary running TestKillChild, which must call Child — killed with SIGKILL
-// five times at growing delays and rerun until it finishes. It fails the
-// test if a journaled result is lost or changed by a kill, if experiment
-// time goes back, if the journal a kill left behind was not resumed, if the end
-// differs, or (with one slot, where the run is deterministic) if the final
-// results differ from the uninterrupted run's.
+// five times and rerun until it finishes. It fails the test if a journaled
+// result is lost or changed by a kill, if experiment time goes back, if the
+// journal a kill left behind was not resumed, if the end differs, or (with
+// one slot, where the run is deterministic) if the final results differ
+// from the uninterrupted run's.
+//
+// The kills are placed by the journal's progress, not by the clock, so that
+// they land at the same points of the experiment on an idle or a busy
+// machine: the first at once (before the child can have created its
+// journal), the others when the journal has reached 20%, 40%, 60% and 80%
+// of the uninterrupted run's length (or grown by one line, if it already
+// had). A child that finishes first is simply not killed.
 func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 	t.Helper()
 	ref := t.TempDir()
@@ -105,8 +118,11 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 	}
 	want, wantEvents := journalResults(t, ref, o.UniqueResults)
 	dir := t.TempDir()
-	kills, afterStart := 0, 0 // kills, and those after the child had journaled something
+	journal := filepath.Join(dir, "journal.jsonl")
+	const killRuns = 5
+	kills := 0
 	var seen map[resKey]float64
+	var before []hpo.Event // the journal as the last kill left it
 	for attempt := 0; ; attempt++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), envDir+"="+dir, envSlots+"="+strconv.Itoa(slots))
@@ -115,20 +131,21 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 			t.Fatal(err)
 		}
 		cmd.Stdout, cmd.Stderr = out, out
+		startLines := journalLines(journal)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		finished := true
-		if attempt < 5 {
-			select {
-			case err = <-done:
-			case <-time.After(time.Duration(60+50*attempt) * time.Millisecond):
-				cmd.Process.Kill() // SIGKILL
-				<-done
+		if attempt < killRuns {
+			target := max(attempt*len(wantEvents)/killRuns, startLines+1)
+			if attempt == 0 {
+				target = 0 // kill at once
+			}
+			err, finished = waitOrKill(cmd, done, journal, target)
+			if !finished {
 				kills++
-				finished = false
 			}
 		} else {
 			err = <-done
@@ -142,15 +159,12 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 		}
 		// Nothing recorded before a kill may be lost afterwards.
 		now, evs := journalResults(t, dir, o.UniqueResults)
-		if len(evs) > 0 {
-			afterStart++ // the next run must resume, not start afresh
-		}
 		for k, v := range seen {
 			if now[k] != v {
 				t.Fatalf("result %+v lost or changed after kill %d", k, kills)
 			}
 		}
-		seen = now
+		seen, before = now, evs
 	}
 	got, events := journalResults(t, dir, o.UniqueResults)
 	resumes := 0
@@ -164,13 +178,16 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 			resumes++
 		}
 	}
-	t.Logf("%d kills (%d after the journal began), %d resumes, %d results (uninterrupted %d)",
-		kills, afterStart, resumes, len(got), len(want))
-	// The final, uninterrupted run found the journal a kill left behind and
-	// must have resumed it; earlier reruns may have been killed before they
-	// could journal their resume, and no run resumes without a kill first.
-	if afterStart > 0 && resumes == 0 {
-		t.Fatalf("%d kills interrupted a started journal but no resume was recorded", afterStart)
+	t.Logf("%d kills, %d resumes, %d results (uninterrupted %d); the last kill left %d journal lines",
+		kills, resumes, len(got), len(want), len(before))
+	// The final run found the journal the last kill left behind: if that
+	// journal had anything to replay and was not over, the final run's first
+	// line must be its resume. (Earlier reruns may have been killed before
+	// they could journal theirs, and no run resumes without a kill first.)
+	if resumable(before) {
+		if len(events) <= len(before) || events[len(before)].Kind != hpo.EvResume {
+			t.Fatalf("the last kill left a started journal of %d lines, but the final run did not journal a resume after it", len(before))
+		}
 	}
 	if resumes > kills {
 		t.Fatalf("%d resumes after %d kills", resumes, kills)
@@ -199,4 +216,52 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 			t.Fatalf("result %+v: got %v (present %v), want %v", k, g, ok, v)
 		}
 	}
+}
+
+// waitOrKill waits for the child to end, or kills it (SIGKILL) as soon as
+// its journal holds at least target complete lines. It reports the child's
+// exit error and whether it finished by itself.
+func waitOrKill(cmd *exec.Cmd, done <-chan error, journal string, target int) (error, bool) {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if journalLines(journal) >= target {
+			select {
+			case err := <-done: // it finished first
+				return err, true
+			default:
+			}
+			cmd.Process.Kill()
+			<-done
+			return nil, false
+		}
+		select {
+		case err := <-done:
+			return err, true
+		case <-tick.C:
+		}
+	}
+}
+
+// journalLines counts the complete lines of a journal (0 when it does not
+// exist yet).
+func journalLines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(b, []byte{'\n'})
+}
+
+// resumable tells whether a rerun on this journal replays something and
+// then goes on, which the runner marks with a resume line: the journal holds
+// an event besides its header and resume notes, and has not ended.
+func resumable(events []hpo.Event) bool {
+	replay := false
+	for _, e := range events {
+		if e.Kind != hpo.EvExperiment && e.Kind != hpo.EvResume {
+			replay = true
+		}
+	}
+	return replay && events[len(events)-1].Kind != hpo.EvEnd
 }
