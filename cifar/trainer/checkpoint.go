@@ -199,7 +199,9 @@ func (t *Trainer) Restore(dir string) error {
 		v.Trainable = sv.Trainable
 	}
 	t.steps, t.lossSum, t.lossN = st.Steps, st.LossSum, st.LossN
-	return nil
+	// The hyperparameters this trainer's optimizer does not adapt are its
+	// own configuration's, whatever the checkpoint held (a PBT donor's).
+	return t.applyFixedHyperparameters()
 }
 
 func readVars(path string, vars []savedVar) ([]*tensors.Tensor, error) {

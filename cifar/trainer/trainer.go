@@ -483,6 +483,50 @@ func (t *Trainer) ResetAdaptedHyperparameters() error {
 	return nil
 }
 
+// applyFixedHyperparameters sets the optimizer variables that hold
+// hyperparameters of this trainer's configuration which its optimizer does
+// not adapt: α for the kinds without an α hypergradient, γ for the kinds
+// with a fixed momentum (Momentum, SGDN-HD), β and η. Restore calls it, so
+// that after a checkpoint of another trial is loaded (a PBT exploit) the
+// trainer trains with its own — the explored — configuration, not the
+// donor's. The adapted α and γ are state, not configuration: Restore keeps
+// the checkpoint's (ResetAdaptedHyperparameters resets them). Variables
+// that do not exist yet are created from the configuration anyway.
+func (t *Trainer) applyFixedHyperparameters() error {
+	c, err := t.opt.Config(t.store.RootScope())
+	if err != nil {
+		return err
+	}
+	c = c.WithDefaults()
+	k := t.cfg.Optimizer
+	set := func(name string, v float64) error {
+		err := t.opt.Set(t.store, name, v)
+		if errors.Is(err, hgd.ErrNoVariable) {
+			return nil
+		}
+		return err
+	}
+	if !k.HasAlphaHypergradient() {
+		if err := set(hgd.VarAlpha, c.Alpha0); err != nil {
+			return err
+		}
+	}
+	if k.HasGamma() && k != hgd.HGD {
+		if err := set(hgd.VarGamma, c.Gamma0); err != nil {
+			return err
+		}
+	}
+	if k.HasAlphaHypergradient() {
+		if err := set(hgd.VarBeta, c.Beta); err != nil {
+			return err
+		}
+	}
+	if k == hgd.HGD {
+		return set(hgd.VarEta, c.Eta)
+	}
+	return nil
+}
+
 // Close releases the compiled graphs and the variables. The Trainer is not
 // usable afterwards; the backend is not finalized.
 func (t *Trainer) Close() error {
