@@ -10,7 +10,7 @@
 //   - every finished training interval of a member is a data point: input
 //     (t, y_before, h) — the time t (the interval's starting budget in
 //     perturbation intervals), the reward y_before of the state it started
-//     from, and its continuous hyperparameters h in the unit cube — and
+//     from, and its modelled hyperparameters h in the unit cube (see below) — and
 //     target the reward change per unit time, (y_after − y_before) /
 //     (budget_after − budget_before)·Interval;
 //   - the GP has the time-varying kernel
@@ -40,11 +40,16 @@
 // unless Beta sets a constant. The data are the MaxData most recent
 // intervals (default 100), which bounds the cost of a fit.
 //
-// Only Float parameters are modelled by the GP. Int and Choice parameters
-// (and every parameter while fewer than two intervals have finished) are
-// explored as in PBT (pbt.Perturber): PB2's theory covers continuous
-// parameters only; the paper's extension to categorical ones (PB2-Mix,
-// Parker-Holder et al. 2021) is not implemented.
+// The GP models Float, Int and ordered Choice parameters (a batch size, the
+// only parameter of the HGD arm) through their unit coordinates: a discrete
+// value enters the data as the centre of its cell, and the acquisition's
+// maximizer, found over the continuous cube, is rounded to the value whose
+// cell holds it (Domain.FromUnit) — the usual relaxation of an ordinal
+// parameter. Unordered Choice parameters (and every parameter while fewer
+// than two intervals have finished) are explored as in PBT
+// (pbt.Perturber): their unit coordinate is only a code, and the paper's
+// extension to categorical ones (PB2-Mix, Parker-Holder et al. 2021) is not
+// implemented.
 package pb2
 
 import (
@@ -110,7 +115,7 @@ func New(c Config) (*pbt.Scheduler, error) {
 // point is one finished (or pending) interval.
 type point struct {
 	t, before float64
-	h         []float64 // continuous hyperparameters in the unit cube
+	h         []float64 // modelled hyperparameters in the unit cube
 	dy        float64   // reward change per interval
 }
 
@@ -118,7 +123,7 @@ type point struct {
 // pbt.Observer. Build it with NewExplorer, one per Run.
 type Explorer struct {
 	cfg     Config
-	cont    []int // indices in the space of the GP's (mutable Float) parameters
+	cont    []int // indices in the space of the GP's (mutable, modelled) parameters
 	other   pbt.Perturber
 	all     pbt.Perturber
 	data    []point
@@ -131,13 +136,27 @@ func NewExplorer(c Config) *Explorer {
 	e.other = e.all
 	e.other.Mutable = []string{}
 	for i, p := range c.PBT.Space {
-		if _, ok := p.Domain.(hpo.Float); ok && e.all.IsMutable(p.Name) {
+		if modelled(p.Domain) && e.all.IsMutable(p.Name) {
 			e.cont = append(e.cont, i)
 		} else if e.all.IsMutable(p.Name) {
 			e.other.Mutable = append(e.other.Mutable, p.Name)
 		}
 	}
 	return e
+}
+
+// modelled tells whether the GP models a domain: Float, Int and ordered
+// Choice parameters, through their unit coordinate (the centre of a
+// discrete value's cell); the chosen coordinate is rounded to the value
+// whose cell holds it (Domain.FromUnit).
+func modelled(d hpo.Domain) bool {
+	switch d := d.(type) {
+	case hpo.Float, hpo.Int:
+		return true
+	case hpo.Choice:
+		return d.Ordered
+	}
+	return false
 }
 
 func (e *Explorer) unit(cfg hpo.Config) ([]float64, bool) {

@@ -179,3 +179,63 @@ func TestKillAndResume(t *testing.T) {
 		})
 	}
 }
+
+// In the HGD arm the only parameter is the batch size, an ordered Choice:
+// the GP models it through its unit coordinate and PB2 picks it by its
+// acquisition. Data where the largest batch gains most (or least) make PB2
+// choose it (or the smallest) from a donor in the middle, for every random
+// stream; PBT's perturbation would move to a neighbour or resample.
+func TestOrderedChoiceByAcquisition(t *testing.T) {
+	batches := []any{32, 64, 128, 256}
+	space := hpo.Space{{Name: "batch", Domain: hpo.Choice{Values: batches, Ordered: true}}}
+	for _, c := range []struct {
+		name string
+		gain func(i int) float64 // reward change of an interval with batches[i]
+		want int
+	}{
+		{"largest gains", func(i int) float64 { return 0.1 * float64(i) }, 256},
+		{"smallest gains", func(i int) float64 { return -0.1 * float64(i) }, 32},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for stream := uint64(1); stream <= 5; stream++ {
+				e := pb2.NewExplorer(pb2.Config{PBT: pbt.Config{Space: space, Interval: 1}, Beta: 0.1})
+				id := 0
+				for rep := range 3 {
+					for i, b := range batches {
+						e.ObserveSegment(nil, pbt.Segment{Trial: hpo.TrialID(id), Budget0: 1 + rep, Budget1: 2 + rep,
+							Before: 0.5, After: 0.5 + c.gain(i), HasBefore: true, Config: hpo.Config{"batch": b}})
+						id++
+					}
+				}
+				cfg, err := e.Explore(nil, pbt.Step{Target: 100, Donor: 1, Budget: 4, Score: 0.5,
+					Config: hpo.Config{"batch": 64}, Rand: hpo.TrialRand(stream, 100)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := cfg["batch"]; got != c.want {
+					t.Fatalf("stream %d: batch %v, want %d", stream, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// An Int parameter is modelled too: data favouring its high end move it
+// there, not to a ±20% neighbour of the donor's value.
+func TestIntByAcquisition(t *testing.T) {
+	space := hpo.Space{{Name: "k", Domain: hpo.Int{Low: 1, High: 100}}}
+	e := pb2.NewExplorer(pb2.Config{PBT: pbt.Config{Space: space, Interval: 1}, Beta: 0.1})
+	for i := range 12 {
+		k := 1 + 9*i
+		e.ObserveSegment(nil, pbt.Segment{Trial: hpo.TrialID(i), Budget0: 1, Budget1: 2, Before: 0.5,
+			After: 0.5 + float64(k)/100, HasBefore: true, Config: hpo.Config{"k": k}})
+	}
+	cfg, err := e.Explore(nil, pbt.Step{Target: 50, Donor: 0, Budget: 2, Score: 0.5,
+		Config: hpo.Config{"k": 40}, Rand: hpo.TrialRand(3, 50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := cfg["k"].(int); k < 90 {
+		t.Fatalf("k = %d, want ≥ 90 (the data favour the high end)", k)
+	}
+}
