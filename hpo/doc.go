@@ -75,10 +75,26 @@
 // configuration. Because the copy is taken synchronously by the runner's
 // goroutine, which is also the only one that deletes checkpoints, an
 // exploit can never see a deleted checkpoint, and the copy belongs to the
-// target: no checkpoint needs reference counting. Decision.ResetAdapted asks
+// target: no checkpoint needs reference counting. The decision is journaled
+// before the copy and the "checkpoint" event after it; a donor checkpoint
+// that cannot be read fails the target trial (journaled as its failure, so
+// a resume replays it), and a copy that cannot be written stops the
+// experiment (below). Decision.ResetAdapted asks
 // a trainable implementing ExploitResetter to reset the hyperparameters its
 // optimizer adapts (HGD's α and γ) to their configured initial values after
 // restoring the donor's checkpoint, instead of inheriting the donor's.
+//
+// # Storage errors
+//
+// Errors writing the experiment's own files — saving a checkpoint, copying
+// one for an exploit, appending to the journal — are no trial's fault: Run
+// stops with an error wrapping ErrStorage (a full disk: "no space left on
+// device"), journals nothing for the work in progress, and running the
+// experiment again once the cause is fixed resumes it (the interrupted
+// intervals are trained again from their last checkpoints). Run holds an
+// exclusive lock on Dir (package internal/dirlock), so that a second
+// process cannot interleave its journal lines; the journal is opened in
+// append mode.
 //
 // # Journal, resume and determinism
 //

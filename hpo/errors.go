@@ -23,8 +23,15 @@ var (
 	// decision than the one recorded: the scheduler, searcher or experiment
 	// settings changed between runs, or one of them is not deterministic.
 	ErrReplay = errors.New("hpo: replay diverged from journal")
-	// ErrTrial wraps the error of a failed trial (Train, Save, Restore,
-	// factory, or a non-finite metric). Failed trials do not stop the
-	// experiment; the error is recorded in Trial.Err.
+	// ErrTrial wraps the error of a failed trial (Train, Restore, factory,
+	// a donor checkpoint that cannot be read, or a non-finite metric).
+	// Failed trials do not stop the experiment; the error is recorded in
+	// Trial.Err.
 	ErrTrial = errors.New("hpo: trial failed")
+	// ErrStorage reports that the experiment could not write its own files
+	// (a checkpoint, a copy of one, the journal): a full disk, an I/O error.
+	// It stops the experiment — it is no trial's fault — with nothing
+	// journaled for the work in progress; once the cause is fixed, running
+	// the experiment again resumes it.
+	ErrStorage = errors.New("hpo: storage error (free space or fix the folder, then rerun to resume)")
 )

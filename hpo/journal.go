@@ -109,6 +109,7 @@ type journal struct {
 	f   *os.File
 	seq int64
 	buf bytes.Buffer
+	err error // the first write error: the journal takes no more lines
 }
 
 func openJournal(path string) (*journal, []Event, error) {
@@ -116,17 +117,15 @@ func openJournal(path string) (*journal, []Event, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// Append mode: every line goes to the end of the file, whatever else
+	// has the file open.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := f.Truncate(good); err != nil {
+	if err := f.Truncate(good); err != nil { // drop a torn last line
 		f.Close()
-		return nil, nil, err
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w: truncating the journal's torn last line: %w", ErrStorage, err)
 	}
 	j := &journal{f: f}
 	if n := len(events); n > 0 {
@@ -146,8 +145,14 @@ func (j *journal) append(e *Event) error {
 	if err := enc.Encode(e); err != nil {
 		return fmt.Errorf("%w: encode: %v", ErrJournal, err)
 	}
+	if j.err != nil {
+		return j.err
+	}
 	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
-		return fmt.Errorf("%w: write: %v", ErrJournal, err)
+		// A short write leaves a torn line, which only the next open may
+		// drop: no line may follow it.
+		j.err = fmt.Errorf("%w: writing the journal %s: %w", ErrStorage, j.f.Name(), err)
+		return j.err
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hgdtune/hgdtune/internal/dirlock"
 )
 
 // Experiment describes a tuning run. Its zero value is not runnable: Space,
@@ -132,12 +134,24 @@ func (r *Report) BestAt(t time.Duration) (Point, bool) {
 }
 
 // Run runs (or resumes, if e.Dir holds a journal) the experiment until the
-// scheduler finishes, a budget runs out, or ctx is done. On ctx
+// scheduler finishes, a budget runs out, or ctx is done. It holds an
+// exclusive lock on e.Dir meanwhile (another Run on the same folder, in this
+// process or another, fails at once with an error wrapping
+// dirlock.ErrLocked that names the holder). On ctx
 // cancellation it stops the workers, returns the partial report and
 // ctx.Err(); running it again resumes.
 func Run(ctx context.Context, e Experiment) (*Report, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
+	}
+	if e.Dir != "" {
+		// One process (and one Run) at a time per folder: two would
+		// interleave their journal lines.
+		lock, err := dirlock.Acquire(e.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("hpo: %w", err)
+		}
+		defer lock.Unlock()
 	}
 	r, err := newRunner(e)
 	if err != nil {
@@ -161,17 +175,19 @@ type job struct {
 	t           Trainable // nil: build with the factory
 	restore     string    // checkpoint to restore (relative), "" for none
 	until       int
-	reconfigure bool // t must take cfg (an exploit)
-	reset       bool // call ExploitResetter after restoring a donor's checkpoint
+	reconfigure bool  // t must take cfg (an exploit)
+	reset       bool  // call ExploitResetter after restoring a donor's checkpoint
+	failed      error // the trial fails at once with this error (a donor checkpoint that could not be copied)
 	launched    bool
 }
 
 type outcome struct {
-	job  *job
-	t    Trainable
-	res  Result
-	ckpt string
-	err  error
+	job   *job
+	t     Trainable
+	res   Result
+	ckpt  string
+	err   error // the trial failed
+	fatal error // the experiment must stop (storage): nothing is journaled
 }
 
 type input struct {
@@ -511,19 +527,13 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 		return err
 	}
 	t.Config = cfg
+	var failed error
 	if from != t.ID {
-		rel := filepath.Join(trialDir(t.ID), fmt.Sprintf("b%06d-from%d", budget, from))
-		if !r.replaying() {
-			if err := copyDir(filepath.Join(r.ckRoot, donor.Checkpoint), filepath.Join(r.ckRoot, rel)); err != nil {
-				return fmt.Errorf("hpo: exploit of trial %d: copy checkpoint: %w", t.ID, err)
-			}
-		}
-		f := from
-		if err := r.emit(&Event{Kind: EvCheckpoint, Trial: t.ID, Budget: budget, From: &f, Checkpoint: rel}); err != nil {
+		copyErr, err := r.copyFromDonor(t, donor, budget)
+		if err != nil {
 			return err
 		}
-		r.replaceCheckpoint(t, rel, budget)
-		t.Budget = budget
+		failed = copyErr
 		if tt != nil {
 			if _, ok := tt.(Reconfigurer); !ok {
 				tt.Close()
@@ -539,8 +549,38 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 	if tt == nil || from != t.ID {
 		restore = t.Checkpoint
 	}
-	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true, reset: d.ResetAdapted})
+	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true, reset: d.ResetAdapted, failed: failed})
 	return nil
+}
+
+// copyFromDonor copies the donor's latest checkpoint (of budget) into t's
+// directory, journals it as a "checkpoint" event and makes it t's
+// checkpoint at that budget. The copy is taken by the runner's goroutine,
+// after the decision is journaled and before the checkpoint event, and only
+// when live: a run killed in between copies again when it resumes. A donor
+// checkpoint that cannot be read is the target's failure (returned as
+// trialErr: its job fails at once, journaled like any failure, so a resume
+// replays it instead of failing again); a copy that cannot be written is
+// a storage error of the experiment (err: nothing more is journaled, and
+// the rerun retries the copy).
+func (r *runner) copyFromDonor(t, donor *Trial, budget int) (trialErr, err error) {
+	rel := filepath.Join(trialDir(t.ID), fmt.Sprintf("b%06d-from%d", budget, donor.ID))
+	if !r.replaying() {
+		if err := copyDir(filepath.Join(r.ckRoot, donor.Checkpoint), filepath.Join(r.ckRoot, rel)); err != nil {
+			var se *storageError
+			if errors.As(err, &se) {
+				return nil, fmt.Errorf("%w: copying trial %d's checkpoint for trial %d: %w", ErrStorage, donor.ID, t.ID, err)
+			}
+			trialErr = fmt.Errorf("%w: copy trial %d's checkpoint %s: %w", ErrTrial, donor.ID, donor.Checkpoint, err)
+		}
+	}
+	f := donor.ID
+	if err := r.emit(&Event{Kind: EvCheckpoint, Trial: t.ID, Budget: budget, From: &f, Checkpoint: rel}); err != nil {
+		return nil, err
+	}
+	r.replaceCheckpoint(t, rel, budget)
+	t.Budget = budget
+	return trialErr, nil
 }
 
 func trialDir(id TrialID) string { return fmt.Sprintf("t%06d", int(id)) }
@@ -807,6 +847,12 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 	select {
 	case o := <-r.done:
 		r.running--
+		if o.fatal != nil {
+			if o.t != nil {
+				o.t.Close()
+			}
+			return input{}, o.fatal
+		}
 		r.now = max(r.experimentTime(), r.now)
 		in := input{id: o.job.id, t: o.t}
 		e := &Event{Trial: o.job.id, Time: time.Now(), Elapsed: int64(r.now)}
@@ -847,6 +893,9 @@ func (r *runner) worker() {
 func (r *runner) runJob(j *job) (o outcome) {
 	o.job = j
 	t := j.t
+	if j.failed != nil {
+		return outcome{job: j, t: t, err: j.failed}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			o.err = fmt.Errorf("%w: trial %d panicked: %v", ErrTrial, j.id, p)
@@ -902,7 +951,10 @@ func (r *runner) runJob(j *job) (o outcome) {
 	}
 	rel := filepath.Join(trialDir(j.id), fmt.Sprintf("b%06d", res.Budget))
 	if err := saveCheckpoint(t, filepath.Join(r.ckRoot, rel)); err != nil {
-		return outcome{job: j, t: t, err: fmt.Errorf("%w: save: %w", ErrTrial, err)}
+		// A checkpoint that cannot be written (a full disk, an I/O error)
+		// is the experiment's problem, not the trial's: stop, journal
+		// nothing, and let the rerun train the interval again.
+		return outcome{job: j, t: t, fatal: fmt.Errorf("%w: saving trial %d's checkpoint at budget %d: %w", ErrStorage, j.id, res.Budget, err)}
 	}
 	return outcome{job: j, t: t, res: res, ckpt: rel}
 }
@@ -926,12 +978,32 @@ func saveCheckpoint(t Trainable, dir string) error {
 	return os.Rename(tmp, dir)
 }
 
+// storageError marks an error writing the experiment's own files (a copy's
+// destination), as opposed to reading a checkpoint.
+type storageError struct{ err error }
+
+func (e *storageError) Error() string { return e.err.Error() }
+func (e *storageError) Unwrap() error { return e.err }
+
+func storage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &storageError{err}
+}
+
 // copyDir copies the regular files and directories of src into dst via a
-// temporary directory renamed at the end.
+// temporary directory renamed at the end. Errors writing dst are
+// *storageError; errors reading src are returned as they are.
 func copyDir(src, dst string) error {
 	tmp := dst + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
+		return storage(err)
+	}
+	if fi, err := os.Stat(src); err != nil {
 		return err
+	} else if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", src)
 	}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -943,22 +1015,22 @@ func copyDir(src, dst string) error {
 		}
 		target := filepath.Join(tmp, rel)
 		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
+			return storage(os.MkdirAll(target, 0o755))
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, data, 0o644)
+		return storage(os.WriteFile(target, data, 0o644))
 	})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
 	if err := os.RemoveAll(dst); err != nil {
-		return err
+		return storage(err)
 	}
-	return os.Rename(tmp, dst)
+	return storage(os.Rename(tmp, dst))
 }
 
 func (r *runner) shutdown() {

@@ -1,0 +1,166 @@
+package hpo_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/asha"
+	"github.com/hgdtune/hgdtune/internal/dirlock"
+)
+
+// diskFull makes Save fail with ENOSPC once `after` checkpoints were saved,
+// while full is set: a full disk under the experiment's folder.
+type diskFull struct {
+	saves, after int
+	full         bool
+}
+
+type fullSaver struct {
+	hpo.Trainable
+	d *diskFull
+}
+
+func (f fullSaver) Save(dir string) error {
+	if f.d.full && f.d.saves >= f.d.after {
+		return &os.PathError{Op: "write", Path: filepath.Join(dir, "state"), Err: syscall.ENOSPC}
+	}
+	f.d.saves++
+	return f.Trainable.Save(dir)
+}
+
+func journalKinds(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, e := range events {
+		n[e.Kind]++
+	}
+	return n
+}
+
+// A checkpoint that cannot be written (a full disk) stops the experiment
+// with ErrStorage — it is no trial's failure, and nothing is journaled as
+// one — and once space is back the rerun resumes and ends exactly as an
+// uninterrupted run (one slot: deterministic).
+func TestSaveErrorStopsExperiment(t *testing.T) {
+	ref, err := hpo.Run(context.Background(), func() hpo.Experiment {
+		e, _ := synth(mustASHA(t, ashaPromotion()), 1, 12, t.TempDir())
+		return e
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	disk := &diskFull{after: 7, full: true}
+	e, _ := synth(mustASHA(t, ashaPromotion()), 1, 12, dir)
+	f := e.Factory
+	e.Factory = func(id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+		tr, err := f(id, c)
+		return fullSaver{tr, disk}, err
+	}
+	_, err = hpo.Run(context.Background(), e)
+	if !errors.Is(err, hpo.ErrStorage) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("run on a full disk: %v, want ErrStorage wrapping ENOSPC", err)
+	}
+	if n := journalKinds(t, dir); n[hpo.EvFail] != 0 || n[hpo.EvEnd] != 0 {
+		t.Fatalf("journal after the full disk: %d failures, %d ends; want none", n[hpo.EvFail], n[hpo.EvEnd])
+	}
+	disk.full = false
+	e2, _ := synth(mustASHA(t, ashaPromotion()), 1, 12, dir)
+	rep, err := hpo.Run(context.Background(), e2)
+	if err != nil {
+		t.Fatalf("rerun with space back: %v", err)
+	}
+	if rep.Reason != ref.Reason {
+		t.Fatalf("rerun ended with %q, uninterrupted with %q", rep.Reason, ref.Reason)
+	}
+	sameRecords(t, rep, ref)
+}
+
+// dropDonor wraps syncPBT and deletes the donor's checkpoint just before
+// the first exploit decision reaches the runner.
+type dropDonor struct {
+	*syncPBT
+	root    string
+	dropped bool
+}
+
+func (s *dropDonor) drop(v hpo.View, d hpo.Decision) hpo.Decision {
+	if d.Action == hpo.Exploit && !s.dropped {
+		s.dropped = true
+		if dt, ok := v.Trial(d.From); ok && dt.Checkpoint != "" {
+			os.RemoveAll(filepath.Join(s.root, "checkpoints", dt.Checkpoint))
+		}
+	}
+	return d
+}
+
+func (s *dropDonor) Next(v hpo.View) hpo.Decision { return s.drop(v, s.syncPBT.Next(v)) }
+func (s *dropDonor) OnResult(v hpo.View, r hpo.Result) hpo.Decision {
+	return s.drop(v, s.syncPBT.OnResult(v, r))
+}
+
+// A donor checkpoint that cannot be copied fails the exploiting trial
+// alone (journaled as its failure), and a rerun on the journal replays it
+// instead of failing again.
+func TestMissingDonorCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	mk := func() hpo.Experiment {
+		e, _ := synth(&dropDonor{syncPBT: newSyncPBT(), root: dir, dropped: true}, 1, 0, dir)
+		return e
+	}
+	first := mk()
+	first.Scheduler.(*dropDonor).dropped = false
+	rep, err := hpo.Run(context.Background(), first)
+	if err != nil {
+		t.Fatalf("run with a missing donor checkpoint: %v", err)
+	}
+	// The exploiting trial fails on the copy; the donor, whose checkpoint
+	// is gone too, fails when it resumes from it.
+	copyFailed := 0
+	for _, tr := range rep.Trials {
+		switch {
+		case tr.Status == hpo.Failed && strings.Contains(tr.Err, "copy trial"):
+			copyFailed++
+		case tr.Status == hpo.Failed && !strings.Contains(tr.Err, "restore"):
+			t.Errorf("trial %d failed with %q", tr.ID, tr.Err)
+		}
+	}
+	if copyFailed != 1 {
+		t.Fatalf("%d trials failed on the copy, want 1 (the exploiting one)", copyFailed)
+	}
+	again, err := hpo.Run(context.Background(), mk())
+	if err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	sameRecords(t, again, rep)
+}
+
+// Run locks its folder: a second experiment on it fails at once, naming
+// the holder, and writes nothing.
+func TestRunLocksDir(t *testing.T) {
+	dir := t.TempDir()
+	l, err := dirlock.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	e, _ := synth(mustASHA(t, ashaPromotion()), 1, 4, dir)
+	if _, err := hpo.Run(context.Background(), e); !errors.Is(err, dirlock.ErrLocked) {
+		t.Fatalf("run on a locked folder: %v, want dirlock.ErrLocked", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "journal.jsonl")); !os.IsNotExist(err) {
+		t.Fatalf("a journal was written: %v", err)
+	}
+}
+
+func ashaPromotion() asha.Config { return asha.Config{MaxBudget: 9, Mode: asha.Promotion} }
