@@ -54,6 +54,13 @@ type Decision struct {
 	From TrialID
 	// Group is recorded in Trial.Group on Start (a bracket, a population).
 	Group int
+	// Inherit, on Start, makes the new trial start from trial From's latest
+	// checkpoint (copied as for an Exploit) instead of from scratch: its
+	// Budget becomes the donor's checkpoint budget, and it trains from there
+	// to Until with Config (required). Population-based schedulers replace a
+	// failed member this way, keeping the population's size.
+	// ResetAdapted applies as for an Exploit.
+	Inherit bool
 	// ResetAdapted, on an Exploit with From != Trial, asks the trainable to
 	// reset the hyperparameters its optimizer adapts online (HGD's α and γ)
 	// to their initial values from the new Config after restoring the
@@ -75,6 +82,13 @@ func FinishDecision(reason string) Decision { return Decision{Action: Finish, Re
 // StartTrial creates trial id (from View.NextTrial) in group, trained to until.
 func StartTrial(id TrialID, until, group int) Decision {
 	return Decision{Action: Start, Trial: id, Until: until, Group: group}
+}
+
+// InheritTrial creates trial id (from View.NextTrial) in group with
+// configuration cfg, starting from trial from's latest checkpoint, and
+// trains it to until (see Decision.Inherit).
+func InheritTrial(id, from TrialID, cfg Config, until, group int) Decision {
+	return Decision{Action: Start, Trial: id, From: from, Inherit: true, Config: cfg, Until: until, Group: group}
 }
 
 // ContinueTo keeps training the reporting trial to until.

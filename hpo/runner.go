@@ -461,6 +461,21 @@ func (r *runner) startTrial(d Decision) error {
 	if d.Until < 1 {
 		return fmt.Errorf("%w: start of trial %d with budget %d", ErrDecision, id, d.Until)
 	}
+	var donor *Trial
+	if d.Inherit {
+		if d.From < 0 || int(d.From) >= len(r.trials) {
+			return fmt.Errorf("%w: trial %d inherits from unknown trial %d", ErrDecision, id, d.From)
+		}
+		donor = r.trials[d.From]
+		switch {
+		case donor.Checkpoint == "":
+			return fmt.Errorf("%w: trial %d inherits from trial %d, which has no checkpoint", ErrDecision, id, d.From)
+		case d.Until <= donor.CheckpointBudget:
+			return fmt.Errorf("%w: trial %d inherits trial %d's budget %d and trains to %d", ErrDecision, id, d.From, donor.CheckpointBudget, d.Until)
+		case d.Config == nil:
+			return fmt.Errorf("%w: trial %d inherits from trial %d without a configuration", ErrDecision, id, d.From)
+		}
+	}
 	cfg := d.Config
 	if cfg == nil {
 		var err error
@@ -492,8 +507,16 @@ func (r *runner) startTrial(d Decision) error {
 	if err := r.emitDecision(id, d); err != nil {
 		return err
 	}
+	j := &job{id: id, cfg: cfg, until: d.Until}
+	if donor != nil {
+		failed, err := r.copyFromDonor(t, donor, donor.CheckpointBudget)
+		if err != nil {
+			return err
+		}
+		j.restore, j.reset, j.failed = t.Checkpoint, d.ResetAdapted, failed
+	}
 	r.e.Scheduler.Add(v, *t)
-	r.dispatch(&job{id: id, cfg: cfg, until: d.Until})
+	r.dispatch(j)
 	return nil
 }
 
@@ -730,6 +753,11 @@ func (r *runner) setStatus(t *Trial, st Status) error {
 
 func (r *runner) emitDecision(id TrialID, d Decision) error {
 	e := &Event{Kind: EvDecision, Trial: id, Action: d.Action.String(), Until: d.Until, Reason: d.Reason}
+	if d.Action == Start && d.Inherit {
+		f := d.From
+		e.From = &f
+		e.Reset = d.ResetAdapted
+	}
 	if d.Action == Exploit {
 		f := d.From
 		e.From = &f

@@ -44,6 +44,15 @@
 // resumes), so the population advances together; with at least N slots
 // members never pause and keep their trainables in memory.
 //
+// A member that fails (a diverging configuration, a trainable error) is
+// replaced so that the population keeps its size: Next starts a new trial
+// in its slot (same Group) that exploits a top-quantile member with a
+// checkpoint — it starts from the donor's latest checkpoint with a
+// configuration from the explore step, exactly as an exploit would
+// (hpo.InheritTrial, journaled as a start decision with a donor and a
+// "checkpoint" copy). With no donor yet it waits for one; at most one
+// replacement per member and interval is made over a run.
+//
 // HGD option: when the optimizer adapts its learning rate and momentum
 // (hypergradient descent), an exploit copies the donor's adapted α and γ
 // with its optimizer state; with ResetAdapted the exploit decision asks the
@@ -144,6 +153,8 @@ type member struct {
 	terminal bool
 	due      bool // paused at a perturbation point, decision pending
 	exploits int
+	group    int             // the population slot (Trial.Group)
+	replaced bool            // failed, and a replacement was started for it
 	seg      Segment         // the segment being trained
 	copied   map[string]bool // donor checkpoints already copied
 }
@@ -154,6 +165,16 @@ type Scheduler struct {
 	explorer Explorer
 	members  []*member
 	byID     map[hpo.TrialID]*member
+	// inherit is the replacement being started (set by Next, used by Add).
+	inherit      *member
+	replacements int
+}
+
+// maxReplacements bounds the replacements of failed members over a run (one
+// per member and perturbation interval), so that a population whose
+// replacements keep failing still ends.
+func (s *Scheduler) maxReplacements() int {
+	return s.cfg.PopulationSize * ((s.cfg.MaxBudget + s.cfg.Interval - 1) / s.cfg.Interval)
 }
 
 // New validates c and returns a fresh scheduler (use one per Run).
@@ -171,8 +192,9 @@ func New(c Config) (*Scheduler, error) {
 // Validate implements hpo.Validator.
 func (s *Scheduler) Validate() error { return s.cfg.Validate() }
 
-// Next implements hpo.Scheduler: start the population, then resume paused
-// members (lowest budget first), then finish when every member has ended.
+// Next implements hpo.Scheduler: start the population, replace failed
+// members, resume paused members (lowest budget first), then finish when
+// every member has ended.
 func (s *Scheduler) Next(v hpo.View) hpo.Decision {
 	if len(s.members) < s.cfg.PopulationSize {
 		if id, ok := v.NextTrial(); ok {
@@ -182,6 +204,9 @@ func (s *Scheduler) Next(v hpo.View) hpo.Decision {
 			}
 			return d
 		}
+	}
+	if d, ok := s.replace(v); ok {
+		return d
 	}
 	var pick *member
 	var pickBudget int
@@ -211,9 +236,69 @@ func (s *Scheduler) Next(v hpo.View) hpo.Decision {
 
 // Add implements hpo.Scheduler.
 func (s *Scheduler) Add(_ hpo.View, t hpo.Trial) {
-	m := &member{id: t.ID, seg: Segment{Trial: t.ID, Config: t.Config}, copied: map[string]bool{}}
+	m := &member{id: t.ID, group: t.Group, seg: Segment{Trial: t.ID, Config: t.Config}, copied: map[string]bool{}}
+	if r := s.inherit; r != nil && r.id == t.ID { // a replacement, started from a donor
+		m.score, m.scored, m.seg = r.score, true, r.seg
+		s.inherit = nil
+	}
 	s.members = append(s.members, m)
 	s.byID[t.ID] = m
+}
+
+// replace starts a replacement for a failed member, so that the population
+// keeps its size: a new trial in the failed member's slot (Group) that
+// exploits a top-quantile member — it starts from the donor's latest
+// checkpoint with a configuration from the explore step, as an exploit
+// would (hpo.InheritTrial). Without a donor yet it waits; once no member
+// is left running, there is nobody to copy and the slot stays empty.
+func (s *Scheduler) replace(v hpo.View) (hpo.Decision, bool) {
+	var failed *member
+	for _, m := range s.members {
+		if m.terminal && !m.scored && !m.replaced && m.seg.Failed {
+			failed = m
+			break
+		}
+	}
+	if failed == nil || s.replacements >= s.maxReplacements() {
+		return hpo.Decision{}, false
+	}
+	id, ok := v.NextTrial()
+	if !ok {
+		return hpo.Decision{}, false
+	}
+	rk := s.ranked()
+	k := min(max(int(math.Ceil(s.cfg.quantile()*float64(len(rk)))), 1), len(rk))
+	var donors []*member
+	var dts []hpo.Trial
+	for _, d := range rk[:k] {
+		dt, _ := v.Trial(d.id)
+		if dt.Checkpoint != "" && dt.CheckpointBudget < s.cfg.MaxBudget && dt.Status != hpo.Failed {
+			donors = append(donors, d)
+			dts = append(dts, dt)
+		}
+	}
+	if len(donors) == 0 {
+		return hpo.Decision{}, false
+	}
+	seed := []uint64{uint64(id), uint64(failed.id), 7}
+	i := min(int(hpo.Unit(s.cfg.Seed, append(seed, 1)...)*float64(len(donors))), len(donors)-1)
+	donor, dt := donors[i], dts[i]
+	rng := rand.New(rand.NewPCG(hpo.Mix(s.cfg.Seed, append(seed, 2)...), hpo.Mix(s.cfg.Seed, append(seed, 3)...)))
+	step := Step{Target: id, Donor: donor.id, Budget: dt.CheckpointBudget, Score: donor.score, Config: dt.Config, Rand: rng}
+	cfg, err := s.explorer.Explore(v, step)
+	reason := fmt.Sprintf("pbt: trial %d replaces failed trial %d, exploiting trial %d (score %.6g)", id, failed.id, donor.id, donor.score)
+	if err != nil {
+		cfg = dt.Config
+		reason += "; explore failed: " + err.Error()
+	}
+	failed.replaced = true
+	s.replacements++
+	s.inherit = &member{id: id, score: donor.score,
+		seg: Segment{Trial: id, Budget0: dt.CheckpointBudget, Before: donor.score, HasBefore: true, Config: cfg}}
+	d := hpo.InheritTrial(id, donor.id, cfg, min(dt.CheckpointBudget+s.cfg.Interval, s.cfg.MaxBudget), failed.group)
+	d.ResetAdapted = s.cfg.ResetAdapted
+	d.Reason = reason
+	return d, true
 }
 
 // OnResult implements hpo.Scheduler.
@@ -258,15 +343,16 @@ func (s *Scheduler) someoneWaits(v hpo.View, m *member, budget int) bool {
 	return false
 }
 
-// OnEnd implements hpo.Scheduler: a failed member leaves the population.
+// OnEnd implements hpo.Scheduler: a failed member leaves the population,
+// and Next replaces it (see replace).
 func (s *Scheduler) OnEnd(v hpo.View, id hpo.TrialID, _ hpo.Status) {
 	m := s.byID[id]
 	if m == nil {
 		return
 	}
 	m.terminal, m.due, m.scored = true, false, false
+	m.seg.Failed = true
 	seg := m.seg
-	seg.Failed = true
 	if o, ok := s.explorer.(Observer); ok {
 		o.ObserveSegment(v, seg)
 	}
