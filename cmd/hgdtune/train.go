@@ -146,7 +146,18 @@ func hgdKind(name string) (hgd.Kind, error) {
 	return 0, fmt.Errorf("unknown -optimizer %q (want hgd, sgd, momentum, sgd-hd, sgdn-hd, adam-hd or adam)", name)
 }
 
+// trainLoader loads the training set named by the data flags (tests pass
+// one that returns synthetic data).
+type trainLoader func(ctx context.Context, f *dataFlags, progress io.Writer) (*cifar.Dataset, error)
+
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return trainWith(ctx, args, stdout, stderr, func(ctx context.Context, f *dataFlags, progress io.Writer) (*cifar.Dataset, error) {
+		return f.loadTrain(ctx, progress)
+	})
+}
+
+// trainWith is "hgdtune train" with the data loaded by load.
+func trainWith(ctx context.Context, args []string, stdout, stderr io.Writer, load trainLoader) error {
 	fs := flag.NewFlagSet("hgdtune train", flag.ContinueOnError)
 	var f trainFlags
 	f.register(fs)
@@ -182,7 +193,7 @@ flags:`)
 		cfg.Log = lf
 	}
 
-	train, err := f.data.loadTrain(ctx, stderr)
+	train, err := load(ctx, &f.data, stderr)
 	if err != nil {
 		return err
 	}
