@@ -2,10 +2,14 @@ package trainer
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,9 +26,18 @@ import (
 const (
 	stateFile = "trainer.json" // trainerState
 	varsFile  = "variables.bin"
+	// sumsFile holds the SHA-256 of stateFile and varsFile, in the format
+	// of sha256sum(1) ("<hex>  <name>" lines; `sha256sum -c` checks it). It
+	// is written last.
+	sumsFile = "checksums.sha256"
 )
 
-const checkpointVersion = 1
+// Checkpoint format versions: 1 had no sumsFile (still read, unchecked); 2
+// requires it.
+const (
+	checkpointVersion = 2
+	firstChecksummed  = 2
+)
 
 // savedVar describes one variable in variables.bin.
 type savedVar struct {
@@ -49,9 +62,11 @@ type trainerState struct {
 	Variables []savedVar         `json:"variables"`
 }
 
-// Save writes the complete training state into dir (created if missing).
-// Files are written in place: callers wanting atomicity write to a
-// temporary directory and rename it (the hpo runner does).
+// Save writes the complete training state into dir (created if missing):
+// trainer.json, variables.bin and, last, checksums.sha256 holding the
+// SHA-256 of the other two, which Restore verifies. Files are written in
+// place: callers wanting atomicity write to a temporary directory and rename
+// it (the hpo runner and "hgdtune train" do).
 func (t *Trainer) Save(dir string) error {
 	if t.closed {
 		return ErrClosed
@@ -68,7 +83,8 @@ func (t *Trainer) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("trainer: save: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	varsSum := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, varsSum), 1<<20)
 	var vars []savedVar
 	var offset int64
 	for v := range t.store.IterVariables() {
@@ -111,7 +127,58 @@ func (t *Trainer) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("trainer: save: %w", err)
 	}
-	return writeFileSync(filepath.Join(dir, stateFile), js)
+	if err := writeFileSync(filepath.Join(dir, stateFile), js); err != nil {
+		return err
+	}
+	stateSum := sha256.Sum256(js)
+	return writeFileSync(filepath.Join(dir, sumsFile), formatSums(stateSum[:], varsSum.Sum(nil)))
+}
+
+// formatSums is the content of sumsFile.
+func formatSums(state, vars []byte) []byte {
+	return fmt.Appendf(nil, "%x  %s\n%x  %s\n", state, stateFile, vars, varsFile)
+}
+
+// readSums parses sumsFile strictly: exactly the two lines formatSums
+// writes, nothing before, between or after them.
+func readSums(path string) (state, vars []byte, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	bad := fmt.Errorf("%w: %s is damaged: want two lines \"<sha256>  %s\" and \"<sha256>  %s\"", ErrCheckpoint, path, stateFile, varsFile)
+	if len(lines) != 3 || lines[2] != "" {
+		return nil, nil, bad
+	}
+	var sums [2][]byte
+	for i, name := range []string{stateFile, varsFile} {
+		h, rest, ok := strings.Cut(lines[i], "  ")
+		if !ok || rest != name+"\n" || len(h) != 2*sha256.Size || strings.ToLower(h) != h {
+			return nil, nil, bad
+		}
+		if sums[i], err = hex.DecodeString(h); err != nil {
+			return nil, nil, bad
+		}
+	}
+	return sums[0], sums[1], nil
+}
+
+// checkSum compares the SHA-256 of the file at path with want.
+func checkSum(path, sumsPath string, want []byte) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCheckpoint, path, err)
+	}
+	if got := h.Sum(nil); !bytes.Equal(got, want) {
+		return fmt.Errorf("%w: %s is damaged: its SHA-256 is %x, %s says %x", ErrCheckpoint, path, got, sumsPath, want)
+	}
+	return nil
 }
 
 func writeFileSync(path string, data []byte) error {
@@ -141,16 +208,34 @@ func (t *Trainer) Restore(dir string) error {
 	if t.closed {
 		return ErrClosed
 	}
-	js, err := os.ReadFile(filepath.Join(dir, stateFile))
+	statePath, sumsPath := filepath.Join(dir, stateFile), filepath.Join(dir, sumsFile)
+	js, err := os.ReadFile(statePath)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
+	// The checksums, when present, are checked before anything is parsed.
+	stateSum, varsSum, err := readSums(sumsPath)
+	checked := err == nil
+	switch {
+	case checked:
+		if got := sha256.Sum256(js); !bytes.Equal(got[:], stateSum) {
+			return fmt.Errorf("%w: %s is damaged: its SHA-256 is %x, %s says %x", ErrCheckpoint, statePath, got, sumsPath, stateSum)
+		}
+		if err := checkSum(filepath.Join(dir, varsFile), sumsPath, varsSum); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
 	var st trainerState
 	if err := json.Unmarshal(js, &st); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrCheckpoint, filepath.Join(dir, stateFile), err)
+		return fmt.Errorf("%w: %s: %w", ErrCheckpoint, statePath, err)
 	}
-	if st.Version != checkpointVersion {
-		return fmt.Errorf("%w: %s: version %d, want %d", ErrCheckpoint, dir, st.Version, checkpointVersion)
+	if st.Version < 1 || st.Version > checkpointVersion {
+		return fmt.Errorf("%w: %s: version %d, want 1 to %d", ErrCheckpoint, statePath, st.Version, checkpointVersion)
+	}
+	if !checked && st.Version >= firstChecksummed {
+		return fmt.Errorf("%w: %s: %s is missing (a version-%d checkpoint is checksummed)", ErrCheckpoint, dir, sumsFile, st.Version)
 	}
 	if st.Net != t.cfg.Net.String() {
 		return fmt.Errorf("%w: %s holds %q; this trainer is %q", ErrCheckpoint, dir, st.Net, t.cfg.Net.String())

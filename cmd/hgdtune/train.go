@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,8 +19,14 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
+	"github.com/hgdtune/hgdtune/hgd/ref"
+	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"github.com/hgdtune/hgdtune/nn"
 )
+
+// DefaultCheckpointEvery is how often "train -checkpoint" saves while it
+// trains.
+const DefaultCheckpointEvery = 5 * time.Minute
 
 // trainFlags are the flags of "hgdtune train".
 type trainFlags struct {
@@ -42,6 +49,7 @@ type trainFlags struct {
 	trainFraction           float64
 	logPath                 string
 	checkpoint              string
+	checkpointEvery         time.Duration
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
@@ -49,26 +57,27 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.backend, "backend", "", backendFlagHelp)
 	fs.StringVar(&f.conv, "conv", "", "widths of the three convolutions, e.g. 32,64,128 (default: the case's middle widths)")
 	fs.StringVar(&f.fc, "fc", "", "widths of the two hidden fully connected layers, e.g. 256,128")
-	fs.StringVar(&f.activation, "activation", "", "case 2 activation: leaky_relu (default), relu, swish or selu")
-	fs.Float64Var(&f.dropout, "dropout", 0, "case 2 dropout rate (default 0.25; negative: none)")
-	fs.IntVar(&f.batch, "batch", trainer.DefaultBatchSize, "batch size")
+	fs.StringVar(&f.activation, "activation", "", "case 2 (-dataset cifar100) only: leaky_relu (default), relu, swish or selu; case 1 always uses ReLU")
+	fs.Float64Var(&f.dropout, "dropout", 0, "case 2 (-dataset cifar100) only: dropout rate in [0, 1) (default 0.25; 0: none)")
+	fs.IntVar(&f.batch, "batch", trainer.DefaultBatchSize, "batch size (at least 1, at most the training images)")
 	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), sgd (SGD+momentum, fixed α and γ), or any hgd kind: sgd-hd, sgdn-hd, adam, adam-hd, momentum")
-	fs.Float64Var(&f.lr, "lr", 0, "learning rate α (sgd) or its initial value α0 (hgd); 0: the default 0.01")
-	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (sgd) or its initial value γ0 (hgd); 0: the default 0.9")
-	fs.Float64Var(&f.beta, "beta", 0, "HGD hypergradient step size for α (0: default)")
-	fs.Float64Var(&f.eta, "eta", 0, "HGD hypergradient step size for γ (0: default)")
-	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "L2 weight decay added to the gradient")
+	fs.Float64Var(&f.lr, "lr", 0, "learning rate α (sgd, momentum, adam) or its initial value α0 (optimizers that adapt α), in (0, 10], or (0, 0.2] where α is adapted (adam-hd: (0, 0.1]) (default 0.01, 0.001 for adam kinds)")
+	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (sgd, momentum), its initial value γ0 (hgd) or μ (sgdn-hd), in [0, 0.99] (default 0.9; 0: none)")
+	fs.Float64Var(&f.beta, "beta", 0, "hypergradient step size for α, ≥ 0, for optimizers that adapt α (default 1e-4, 1e-7 for adam-hd; 0: α fixed)")
+	fs.Float64Var(&f.eta, "eta", 0, "hypergradient step size for γ, ≥ 0, for -optimizer hgd only (default 0.01; 0: γ fixed)")
+	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "L2 weight decay added to the gradient, ≥ 0")
 	fs.BoolVar(&f.augment, "augment", false, "random crops (4-pixel padding) and horizontal flips")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the split, the weights, the batch order and augmentation")
-	fs.IntVar(&f.steps, "steps", 0, "stop after this many steps (0: no step limit)")
-	fs.IntVar(&f.epochs, "epochs", 0, "stop after this many epochs (0: no epoch limit)")
-	fs.DurationVar(&f.duration, "time", 0, "stop after this much training time, e.g. 5m (0: no time limit)")
+	fs.IntVar(&f.steps, "steps", 0, "stop at this many steps in all, counting those of earlier sessions of a -checkpoint (0: no step limit)")
+	fs.IntVar(&f.epochs, "epochs", 0, "stop at this many epochs in all, counting earlier sessions of a -checkpoint (0: no epoch limit)")
+	fs.DurationVar(&f.duration, "time", 0, "stop at this much training time in all, counting earlier sessions of a -checkpoint, e.g. 5m (0: no time limit); steps, periodic evaluations and checkpoints count, the final evaluation comes on top")
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "evaluate every this many steps (default: once per epoch)")
 	fs.IntVar(&f.evalLimit, "eval-limit", 0, "evaluate on the first N validation images only (0: all)")
 	fs.IntVar(&f.subset, "subset", 0, "use only the first N training images (0: all), for quick runs")
-	fs.Float64Var(&f.trainFraction, "train-fraction", cifar.DefaultTrainFraction, "share of each class used for training; the rest validates")
-	fs.StringVar(&f.logPath, "log", "", "append a JSONL log of every step and evaluation to this file")
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint folder: resumed from when it exists, written at the end and on interrupt")
+	fs.Float64Var(&f.trainFraction, "train-fraction", cifar.DefaultTrainFraction, "share of each class used for training, in (0, 1); the rest validates")
+	fs.StringVar(&f.logPath, "log", "", "append a JSONL log of every step and evaluation to this file (on resume, lines beyond the restored step are dropped)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint folder: resumed from when it holds a checkpoint, written every -checkpoint-every, at the end and on interrupt; one train at a time per folder")
+	fs.DurationVar(&f.checkpointEvery, "checkpoint-every", DefaultCheckpointEvery, "with -checkpoint: also save after this much training time since the last save (0: only at the end and on interrupt)")
 }
 
 func parseWidths(s string, n int, name string) ([]int, error) {
@@ -87,9 +96,36 @@ func parseWidths(s string, n int, name string) ([]int, error) {
 	return out, nil
 }
 
-// config turns the flags into a trainer configuration (before any data is
-// read, so that a mistake costs nothing).
-func (f *trainFlags) config(impl nn.Impl) (trainer.Config, error) {
+// fmtFlag is "-name value" as an error message starts.
+func fmtFlag(name string, v any) string {
+	if x, ok := v.(float64); ok {
+		v = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return fmt.Sprintf("-%s %v", name, v)
+}
+
+// inRange reports whether v is finite and lo ≤ v ≤ hi, with the bounds
+// themselves excluded where open says so.
+func inRange(v, lo, hi float64, loOpen, hiOpen bool) bool {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi {
+		return false
+	}
+	return !(loOpen && v == lo) && !(hiOpen && v == hi)
+}
+
+// explicitZero maps a hyperparameter flag to the trainer's convention: 0
+// (unset) is the default, a negative value an explicit 0.
+func explicitZero(v float64, set bool) float64 {
+	if set && v == 0 {
+		return ref.Zero
+	}
+	return v
+}
+
+// config turns the flags into a trainer configuration and checks every
+// flag's range before any data is read, so that a mistake costs nothing.
+// set holds the names of the flags given on the command line.
+func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, error) {
 	c := cnn.Case1
 	if f.data.dataset == "cifar100" {
 		c = cnn.Case2
@@ -111,7 +147,22 @@ func (f *trainFlags) config(impl nn.Impl) (trainer.Config, error) {
 		}
 		copy(net.FC[:], w)
 	}
-	net.Activation, net.Dropout, net.Impl = f.activation, f.dropout, impl
+	for _, name := range []string{"activation", "dropout"} {
+		if set[name] && c != cnn.Case2 {
+			return trainer.Config{}, fmt.Errorf("-%s applies to case 2 (-dataset cifar100) only: case 1 (CIFAR-10) uses ReLU and no dropout", name)
+		}
+	}
+	if f.activation != "" {
+		probe := cnn.Default(cnn.Case2)
+		probe.Activation = f.activation
+		if probe.Validate() != nil {
+			return trainer.Config{}, fmt.Errorf("-activation %q: want leaky_relu, relu, swish or selu", f.activation)
+		}
+	}
+	if set["dropout"] && !inRange(f.dropout, 0, 1, false, true) {
+		return trainer.Config{}, fmt.Errorf("%s: must be in [0, 1) (0: no dropout)", fmtFlag("dropout", f.dropout))
+	}
+	net.Activation, net.Dropout, net.Impl = f.activation, explicitZero(f.dropout, set["dropout"]), impl
 	var kind hgd.Kind
 	switch f.optimizer {
 	case "sgd":
@@ -123,18 +174,91 @@ func (f *trainFlags) config(impl nn.Impl) (trainer.Config, error) {
 		}
 		kind = k
 	}
-	if f.steps < 0 || f.epochs < 0 || f.duration < 0 || f.evalEvery < 0 || f.subset < 0 {
-		return trainer.Config{}, errors.New("-steps, -epochs, -time, -eval-every and -subset must not be negative")
+	if err := f.checkRanges(kind, set); err != nil {
+		return trainer.Config{}, err
 	}
 	if f.steps == 0 && f.epochs == 0 && f.duration == 0 {
 		f.epochs = 1
 	}
 	cfg := trainer.Config{
-		Net: net, BatchSize: f.batch, Optimizer: kind,
-		LearningRate: f.lr, Momentum: f.momentum, Beta: f.beta, Eta: f.eta, WeightDecay: f.weightDecay,
-		Augment: f.augment, Seed: f.seed, EvalLimit: f.evalLimit,
+		Net: net, BatchSize: f.batch, Optimizer: kind, LearningRate: f.lr,
+		Momentum: explicitZero(f.momentum, set["momentum"]),
+		Beta:     explicitZero(f.beta, set["beta"]), Eta: explicitZero(f.eta, set["eta"]),
+		WeightDecay: f.weightDecay, Augment: f.augment, Seed: f.seed, EvalLimit: f.evalLimit,
 	}
 	return cfg, cfg.Validate()
+}
+
+// checkRanges checks the numeric flags, and refuses the optimizer's
+// hyperparameters that kind would ignore.
+func (f *trainFlags) checkRanges(kind hgd.Kind, set map[string]bool) error {
+	for _, c := range []struct {
+		name string
+		v    int
+		what string
+	}{
+		{"steps", f.steps, "0: no step limit"}, {"epochs", f.epochs, "0: no epoch limit"},
+		{"eval-every", f.evalEvery, "0: once per epoch"}, {"eval-limit", f.evalLimit, "0: all validation images"},
+		{"subset", f.subset, "0: all training images"},
+	} {
+		if c.v < 0 {
+			return fmt.Errorf("%s: must be ≥ 0 (%s)", fmtFlag(c.name, c.v), c.what)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    time.Duration
+		what string
+	}{{"time", f.duration, "0: no time limit"}, {"checkpoint-every", f.checkpointEvery, "0: only at the end and on interrupt"}} {
+		if c.v < 0 {
+			return fmt.Errorf("%s: must be ≥ 0 (%s)", fmtFlag(c.name, c.v), c.what)
+		}
+	}
+	if set["checkpoint-every"] && f.checkpoint == "" {
+		return errors.New("-checkpoint-every needs -checkpoint")
+	}
+	if f.batch < 1 {
+		return fmt.Errorf("%s: must be at least 1", fmtFlag("batch", f.batch))
+	}
+	if !inRange(f.trainFraction, 0, 1, true, true) {
+		return fmt.Errorf("%s: must be in (0, 1), the share of each class used for training", fmtFlag("train-fraction", f.trainFraction))
+	}
+	opt := ref.Config{Kind: kind}.WithDefaults()
+	// α is projected into [0, AlphaMax] by the optimizers that adapt it.
+	lrMax := 10.0
+	if kind.HasAlphaHypergradient() {
+		lrMax = opt.AlphaMax
+	}
+	if set["lr"] && !inRange(f.lr, 0, lrMax, true, false) {
+		return fmt.Errorf("%s: must be in (0, %v] for -optimizer %s", fmtFlag("lr", f.lr), lrMax, f.optimizer)
+	}
+	type hyper struct {
+		name    string
+		v       float64
+		used    bool
+		hi      float64
+		meaning string
+	}
+	for _, h := range []hyper{
+		{"momentum", f.momentum, kind.HasGamma(), opt.GammaMax, "0: no momentum"},
+		{"beta", f.beta, kind.HasAlphaHypergradient(), math.MaxFloat64, "0: α is not adapted"},
+		{"eta", f.eta, kind == hgd.HGD, math.MaxFloat64, "0: γ is not adapted"},
+		{"weight-decay", f.weightDecay, true, math.MaxFloat64, "0: none"},
+	} {
+		if !set[h.name] {
+			continue
+		}
+		if !h.used {
+			return fmt.Errorf("-%s: -optimizer %s does not use it", h.name, f.optimizer)
+		}
+		if !inRange(h.v, 0, h.hi, false, false) {
+			if h.hi == math.MaxFloat64 {
+				return fmt.Errorf("%s: must be ≥ 0 and finite (%s)", fmtFlag(h.name, h.v), h.meaning)
+			}
+			return fmt.Errorf("%s: must be in [0, %v] (%s)", fmtFlag(h.name, h.v), h.hi, h.meaning)
+		}
+	}
+	return nil
 }
 
 func hgdKind(name string) (hgd.Kind, error) {
@@ -146,7 +270,18 @@ func hgdKind(name string) (hgd.Kind, error) {
 	return 0, fmt.Errorf("unknown -optimizer %q (want hgd, sgd, momentum, sgd-hd, sgdn-hd, adam-hd or adam)", name)
 }
 
+// trainLoader loads the training set named by the data flags (tests pass
+// one that returns synthetic data).
+type trainLoader func(ctx context.Context, f *dataFlags, progress io.Writer) (*cifar.Dataset, error)
+
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return trainWith(ctx, args, stdout, stderr, func(ctx context.Context, f *dataFlags, progress io.Writer) (*cifar.Dataset, error) {
+		return f.loadTrain(ctx, progress)
+	})
+}
+
+// trainWith is "hgdtune train" with the data loaded by load.
+func trainWith(ctx context.Context, args []string, stdout, stderr io.Writer, load trainLoader) error {
 	fs := flag.NewFlagSet("hgdtune train", flag.ContinueOnError)
 	var f trainFlags
 	f.register(fs)
@@ -155,7 +290,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 Trains one configuration of the paper's CNN (case 1 on CIFAR-10, case 2 on
 CIFAR-100) on the 70% training part and evaluates on the 30% validation part.
-Stops at the first of -steps, -epochs and -time (default: one epoch).
+Stops at the first of -steps, -epochs and -time (default: one epoch), each
+counted over the whole training: a rerun with the same -checkpoint resumes
+and stops where a single uninterrupted run would have.
 
 flags:`)
 		fs.PrintDefaults()
@@ -163,26 +300,42 @@ flags:`)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	spec := backend.Resolve(f.backend, nil)
 	if err := backend.Check(spec); err != nil {
 		return err
 	}
-	cfg, err := f.config(nn.ForBackend(backend.Name(spec)))
+	cfg, err := f.config(nn.ForBackend(backend.Name(spec)), set)
 	if err != nil {
 		return err
 	}
-	var logw io.Writer
+	run := newRunID()
+	var ckpt string // the checkpoint to resume from ("": none)
+	if f.checkpoint != "" {
+		lock, err := dirlock.Acquire(f.checkpoint)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+		ckpt = findCheckpoint(f.checkpoint)
+		if run, err = runID(f.checkpoint); err != nil {
+			return err
+		}
+	}
+	logw := &logSink{}
 	if f.logPath != "" {
+		// Fail now, not after loading the data, if the log cannot be written.
 		lf, err := os.OpenFile(f.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return err
 		}
-		defer lf.Close()
-		logw = lf
-		cfg.Log = lf
+		lf.Close()
+		defer logw.Close()
+		cfg.Log = logw
 	}
 
-	train, err := f.data.loadTrain(ctx, stderr)
+	train, err := load(ctx, &f.data, stderr)
 	if err != nil {
 		return err
 	}
@@ -191,6 +344,9 @@ flags:`)
 		return err
 	}
 	trPart, valPart := data.Train, data.Val
+	if f.batch > trPart.Len() {
+		return fmt.Errorf("%s: more than the %d training images", fmtFlag("batch", f.batch), trPart.Len())
+	}
 
 	be, err := backend.New(spec)
 	if err != nil {
@@ -203,21 +359,61 @@ flags:`)
 		return err
 	}
 	defer t.Close()
-	if f.checkpoint != "" {
-		if _, err := os.Stat(filepath.Join(f.checkpoint, "trainer.json")); err == nil {
-			if err := t.Restore(f.checkpoint); err != nil {
+	evalN := valPart.Len()
+	if f.evalLimit > 0 {
+		evalN = min(evalN, f.evalLimit)
+	}
+	var sess trainSession // the restored session
+	lastEvalStep := -1
+	var last trainer.Eval
+	if ckpt != "" {
+		if ckpt != f.checkpoint { // the layout with session.json
+			if sess, err = readSession(ckpt); err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "resumed from %s at step %d\n", f.checkpoint, t.Steps())
+		}
+		if err := t.Restore(ckpt); err != nil {
+			return err
+		}
+		if ckpt == f.checkpoint {
+			sess.Steps = t.Steps()
+		}
+		if e := sess.Eval; e != nil && e.Step == t.Steps() && e.N == evalN {
+			last, lastEvalStep = trainer.Eval{Accuracy: e.Accuracy, Loss: e.Loss, N: e.N}, e.Step
+		}
+		fmt.Fprintf(stderr, "resumed from %s at step %d, %v of training\n", ckpt, t.Steps(),
+			time.Duration(sess.TrainSeconds*float64(time.Second)).Round(100*time.Millisecond))
+	}
+	if f.logPath != "" {
+		if f.checkpoint != "" {
+			n, err := trimLog(f.logPath, run, sess.Steps, lastEvalStep >= 0, ckpt == "")
+			if err != nil {
+				return fmt.Errorf("-log %s: %w", f.logPath, err)
+			}
+			if n > 0 {
+				fmt.Fprintf(stderr, "dropped %d line(s) of this run beyond step %d from %s\n", n, sess.Steps, f.logPath)
+			}
+		}
+		if err := logw.open(f.logPath); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(stderr, "backend %s\n%s, batch %d, optimizer %s; %d training, %d validation images, %d steps per epoch\n",
 		desc, cfg.Net, cfg.BatchSize, cfg.Optimizer, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
-	if logw != nil {
-		writeJSONLine(logw, map[string]any{"event": "start", "backend": desc, "net": cfg.Net.String(),
+	if f.logPath != "" {
+		// The optimizer's values after defaults (the trainer's "0: default,
+		// negative: 0" convention does not leak into the log).
+		opt := ref.Config{Kind: cfg.Optimizer, Alpha0: cfg.LearningRate, Gamma0: cfg.Momentum,
+			Beta: cfg.Beta, Eta: cfg.Eta, WeightDecay: cfg.WeightDecay}.WithDefaults()
+		start := map[string]any{"event": "start", "run": run, "backend": desc, "net": cfg.Net.String(),
 			"params": cfg.Net.Params(), "batch": cfg.BatchSize, "optimizer": cfg.Optimizer.String(),
-			"lr": cfg.LearningRate, "momentum": cfg.Momentum, "seed": cfg.Seed, "augment": cfg.Augment,
-			"train_images": trPart.Len(), "val_images": valPart.Len(), "resumed_at": t.Steps()})
+			"lr": opt.Alpha0, "momentum": opt.Gamma0, "beta": opt.Beta, "eta": opt.Eta, "weight_decay": opt.WeightDecay,
+			"seed": cfg.Seed, "augment": cfg.Augment,
+			"train_images": trPart.Len(), "val_images": valPart.Len(), "resumed_at": t.Steps()}
+		if f.checkpoint != "" {
+			start["checkpoint"] = f.checkpoint
+		}
+		writeJSONLine(logw, start)
 	}
 
 	maxSteps := 0
@@ -233,13 +429,33 @@ flags:`)
 	if evalEvery == 0 {
 		evalEvery = t.StepsPerEpoch()
 	}
-	bar := newTrainBar(stderr, maxSteps, f.duration)
+	earlier := time.Duration(sess.TrainSeconds * float64(time.Second))
 	start := time.Now()
-	var last trainer.Eval
+	// trained is what -time limits: the training time of all sessions, up to
+	// the end of the training loop (the final evaluation is not counted).
+	trained := func() time.Duration { return earlier + time.Since(start) }
+	session := func() trainSession {
+		s := trainSession{Steps: t.Steps(), TrainSeconds: trained().Seconds()}
+		if lastEvalStep >= 0 && !math.IsNaN(last.Loss) && !math.IsInf(last.Loss, 0) {
+			s.Eval = &savedEval{Step: lastEvalStep, Accuracy: last.Accuracy, Loss: last.Loss, N: last.N}
+		}
+		return s
+	}
+	save := func() error {
+		s := session()
+		return saveCheckpoint(f.checkpoint, func(folder string) error {
+			if err := t.Save(folder); err != nil {
+				return err
+			}
+			return writeSession(folder, s)
+		}, osOps())
+	}
+	bar := newTrainBar(stderr, maxSteps, f.duration)
+	lastSave := time.Now()
 	var lastLoss float64
 	interrupted := false
 	for maxSteps == 0 || t.Steps() < maxSteps {
-		if f.duration > 0 && time.Since(start) >= f.duration {
+		if f.duration > 0 && trained() >= f.duration {
 			break
 		}
 		if ctx.Err() != nil {
@@ -260,24 +476,53 @@ flags:`)
 				}
 				return err
 			}
+			lastEvalStep = t.Steps()
 		}
-		bar.update(t.Steps(), lastLoss, last.Accuracy, t.Alpha(), t.Gamma(), time.Since(start))
+		bar.update(t.Steps(), lastLoss, last, lastEvalStep >= 0, t.Alpha(), t.Gamma(), trained(), false)
+		if f.checkpoint != "" && f.checkpointEvery > 0 && time.Since(lastSave) >= f.checkpointEvery {
+			if err := save(); err != nil {
+				bar.done()
+				return err
+			}
+			lastSave = time.Now()
+		}
 	}
-	if !interrupted && (last.N == 0 || t.Steps()%evalEvery != 0) {
+	end := trained()
+	trained = func() time.Duration { return end }
+	bar.update(t.Steps(), lastLoss, last, lastEvalStep >= 0, t.Alpha(), t.Gamma(), end, true)
+	bar.done()
+	// Save before the final evaluation, so that a kill during it loses no
+	// training; the evaluation is added to the checkpoint after.
+	if f.checkpoint != "" {
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	if !interrupted && lastEvalStep != t.Steps() {
+		fmt.Fprintf(stderr, "evaluating on %d validation images…\n", evalN)
 		if last, err = t.Evaluate(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
-	}
-	bar.update(t.Steps(), lastLoss, last.Accuracy, t.Alpha(), t.Gamma(), time.Since(start))
-	bar.done()
-	if f.checkpoint != "" {
-		if err := saveAtomic(t, f.checkpoint); err != nil {
-			return err
+		lastEvalStep = t.Steps()
+		if f.checkpoint != "" {
+			if err := writeSession(filepath.Join(f.checkpoint, ckCurrent), session()); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(stderr, "checkpoint written to %s\n", f.checkpoint)
 	}
-	summary := map[string]any{"steps": t.Steps(), "epochs": t.Epochs(), "accuracy": last.Accuracy,
-		"val_loss": last.Loss, "alpha": t.Alpha(), "gamma": t.Gamma(), "seconds": time.Since(start).Seconds(),
+	if lastEvalStep >= 0 {
+		fmt.Fprintf(stderr, "step %d: validation accuracy %.4f, loss %.4f\n", lastEvalStep, last.Accuracy, last.Loss)
+	}
+	if f.checkpoint != "" {
+		fmt.Fprintf(stderr, "checkpoint written to %s\n", filepath.Join(f.checkpoint, ckCurrent))
+	}
+	var acc, valLoss, evalStep any // null until there is an evaluation
+	if lastEvalStep >= 0 {
+		acc, valLoss, evalStep = last.Accuracy, finiteOrString(last.Loss), lastEvalStep
+	}
+	summary := map[string]any{"steps": t.Steps(), "epochs": t.Epochs(), "accuracy": acc,
+		"val_loss": valLoss, "eval_step": evalStep, "alpha": t.Alpha(), "gamma": t.Gamma(),
+		"seconds": time.Since(start).Seconds(), "train_seconds": trained().Seconds(),
 		"backend": desc, "interrupted": interrupted}
 	writeJSONLine(stdout, summary)
 	if interrupted {
@@ -286,36 +531,38 @@ flags:`)
 	return nil
 }
 
-// saveAtomic writes the checkpoint to a temporary sibling folder and renames
-// it over dir, so an interrupted save never leaves a half-written checkpoint.
-func saveAtomic(t *trainer.Trainer, dir string) error {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, ".ckpt-*")
+// logSink is the trainer's log writer: the log file is opened only after
+// the restored checkpoint has told what to drop from it.
+type logSink struct{ f *os.File }
+
+func (l *logSink) open(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	if err := t.Save(tmp); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			os.RemoveAll(tmp)
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
+	l.f = f
 	return nil
+}
+
+func (l *logSink) Write(b []byte) (int, error) {
+	if l.f == nil {
+		return 0, errors.New("log not open")
+	}
+	return l.f.Write(b)
+}
+
+func (l *logSink) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
+}
+
+func finiteOrString(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return v
 }
 
 func writeJSONLine(w io.Writer, v any) {
@@ -339,9 +586,12 @@ func newTrainBar(w io.Writer, maxSteps int, limit time.Duration) *trainBar {
 	return &trainBar{w: w, maxSteps: maxSteps, limit: limit}
 }
 
-func (b *trainBar) update(step int, loss, acc, alpha, gamma float64, elapsed time.Duration) {
+// update redraws the bar (unless it was drawn less than 0.1 s ago and force
+// is false); acc is shown once evaluated is true. elapsed is the training
+// time so far, counted as -time counts it.
+func (b *trainBar) update(step int, loss float64, e trainer.Eval, evaluated bool, alpha, gamma float64, elapsed time.Duration, force bool) {
 	now := time.Now()
-	if b.drawn && now.Sub(b.last) < 100*time.Millisecond {
+	if !force && b.drawn && now.Sub(b.last) < 100*time.Millisecond {
 		return
 	}
 	b.last, b.drawn = now, true
@@ -358,7 +608,11 @@ func (b *trainBar) update(step int, loss, acc, alpha, gamma float64, elapsed tim
 		fill := int(min(frac, 1) * width)
 		bar = fmt.Sprintf("[%s%s] %3.0f%% ", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), 100*min(frac, 1))
 	}
-	fmt.Fprintf(b.w, "\r%sstep %d  loss %.4f  val acc %.4f  α %.4g  γ %.4f  %s ",
+	acc := "—     " // as wide as an accuracy, so the line does not jump
+	if evaluated {
+		acc = fmt.Sprintf("%.4f", e.Accuracy)
+	}
+	fmt.Fprintf(b.w, "\r%sstep %d  loss %.4f  val acc %s  α %.4g  γ %.4f  %s ",
 		bar, step, loss, acc, alpha, gamma, elapsed.Round(time.Second))
 }
 

@@ -1,0 +1,371 @@
+package main
+
+// The checkpoint folder of "hgdtune train" and the consistency of its JSONL
+// log with it.
+//
+// A -checkpoint folder holds
+//
+//	.lock          dirlock's lock: one train at a time per folder
+//	run.json       the run's identity, which its log lines carry
+//	current/       the checkpoint: trainer.Save's files and session.json
+//	next/          a checkpoint being written (incomplete until renamed to current)
+//	previous/      the checkpoint being replaced (only during a swap)
+//
+// A save writes next/, renames current/ to previous/, renames next/ to
+// current/ and removes previous/. Every rename is atomic, so after a crash at
+// any point current/ or previous/ is a complete checkpoint: before the first
+// rename current/ is untouched; between the two renames previous/ is the old
+// checkpoint; after the second current/ is the new one. A save that finds no
+// current/ (a crash between the renames) keeps previous/ until the new
+// current/ is in place. Loading takes current/, else previous/.
+//
+// Checkpoints written by earlier versions of hgdtune (trainer.json directly
+// in the folder) are restored too; the first save moves them to current/.
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Entries of a -checkpoint folder.
+const (
+	ckCurrent  = "current"
+	ckNext     = "next"
+	ckPrevious = "previous"
+	ckRunFile  = "run.json"
+	// ckSession, inside a checkpoint, holds what "train" adds to the
+	// trainer's state.
+	ckSession = "session.json"
+)
+
+// legacyFiles are the files of a checkpoint written directly into the
+// -checkpoint folder (hgdtune before the current/ layout).
+func legacyFiles() []string { return []string{"trainer.json", "variables.bin", "checksums.sha256"} }
+
+// errSession wraps every error reading session.json.
+var errSession = errors.New("bad checkpoint session file")
+
+// fileOps are the folder operations of a checkpoint swap; tests replace them
+// to crash a save between any two of them.
+type fileOps struct {
+	rename    func(oldpath, newpath string) error
+	removeAll func(path string) error
+}
+
+func osOps() fileOps { return fileOps{rename: os.Rename, removeAll: os.RemoveAll} }
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// findCheckpoint returns the checkpoint to restore from in the -checkpoint
+// folder dir: current/, else previous/, else dir itself when it holds a
+// checkpoint of the earlier layout; "" when there is none.
+func findCheckpoint(dir string) string {
+	for _, p := range []string{filepath.Join(dir, ckCurrent), filepath.Join(dir, ckPrevious)} {
+		if exists(p) {
+			return p
+		}
+	}
+	if exists(filepath.Join(dir, legacyFiles()[0])) {
+		return dir
+	}
+	return ""
+}
+
+// saveCheckpoint writes a new checkpoint into the -checkpoint folder dir
+// with write (which fills the folder it is given) and swaps it in for the
+// current one, crash-safely (see the top of this file).
+func saveCheckpoint(dir string, write func(folder string) error, ops fileOps) error {
+	cur, next, prev := filepath.Join(dir, ckCurrent), filepath.Join(dir, ckNext), filepath.Join(dir, ckPrevious)
+	if err := ops.removeAll(next); err != nil { // left by an interrupted save
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := os.Mkdir(next, 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := write(next); err != nil {
+		ops.removeAll(next)
+		return err
+	}
+	if err := syncDir(next); err != nil {
+		return err
+	}
+	if exists(cur) {
+		// current/ is complete, so previous/ (left by an interrupted save)
+		// is not needed.
+		if err := ops.removeAll(prev); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if err := ops.rename(cur, prev); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	if err := ops.rename(next, cur); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if err := ops.removeAll(prev); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	for _, name := range legacyFiles() { // an earlier layout's checkpoint, now replaced
+		if err := ops.removeAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncDir makes the entries of a folder (renames, new files) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file in path's folder, syncs it
+// and renames it to path.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// savedEval is an evaluation kept in session.json.
+type savedEval struct {
+	Step     int     `json:"step"`
+	Accuracy float64 `json:"accuracy"`
+	Loss     float64 `json:"loss"`
+	N        int     `json:"n"`
+}
+
+// trainSession is what a checkpoint of "train" holds besides the trainer's
+// state.
+type trainSession struct {
+	// Steps is the step count at the save, as the log numbers steps.
+	Steps int `json:"steps"`
+	// TrainSeconds is the training time of all sessions so far (what -time
+	// limits).
+	TrainSeconds float64 `json:"train_seconds"`
+	// Eval is the last evaluation, if any.
+	Eval *savedEval `json:"eval,omitempty"`
+	// SHA256 is the SHA-256 of the JSON encoding of the session with SHA256
+	// empty.
+	SHA256 string `json:"sha256"`
+}
+
+func (s trainSession) sum() (string, error) {
+	s.SHA256 = ""
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// writeSession writes session.json into a checkpoint folder (atomically, so
+// the final evaluation can be added to a checkpoint in place).
+func writeSession(folder string, s trainSession) error {
+	var err error
+	if s.SHA256, err = s.sum(); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(folder, ckSession), append(b, '\n')); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// readSession reads a checkpoint's session.json.
+func readSession(folder string) (s trainSession, err error) {
+	path := filepath.Join(folder, ckSession)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("%w: %w", errSession, err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return trainSession{}, fmt.Errorf("%w: %s: %w", errSession, path, err)
+	}
+	want, err := s.sum()
+	if err != nil || want != s.SHA256 {
+		return trainSession{}, fmt.Errorf("%w: %s is damaged (its checksum does not match)", errSession, path)
+	}
+	return s, nil
+}
+
+// runID returns the identity of the run in -checkpoint folder dir, creating
+// it on the first run. A run keeps its identity across resumes; its log
+// lines carry it (in "start" events), so that trimLog touches no other run.
+func runID(dir string) (string, error) {
+	path := filepath.Join(dir, ckRunFile)
+	var r struct {
+		Run string `json:"run"`
+	}
+	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &r) == nil && r.Run != "" {
+		return r.Run, nil
+	}
+	r.Run = newRunID()
+	b, _ := json.Marshal(r)
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return "", fmt.Errorf("checkpoint: %w", err)
+	}
+	return r.Run, nil
+}
+
+func newRunID() string { return rand.Text() }
+
+// logLine is what trimLog reads of a log line.
+type logLine struct {
+	Event     string `json:"event"`
+	Step      *int   `json:"step"`
+	Run       string `json:"run"`
+	ResumedAt int    `json:"resumed_at"`
+}
+
+// trimLog makes the JSONL log at path consistent with a checkpoint of run
+// `run` restored at step `step`: it drops the run's lines beyond that step
+// (step and evaluation events, and the start events of sessions that began
+// beyond it), its evaluations at that step unless evalKept (the checkpoint
+// holds that evaluation, so the resumed run will not evaluate again), or
+// every line of the run when fresh (no checkpoint was restored: nothing of
+// the earlier sessions survives), and a partial last line (a write cut short
+// by a kill). Lines of other runs stay. A missing log is no error. It
+// returns the number of lines dropped.
+//
+// When the dropped lines end the file (the usual case) the file is
+// truncated in place; otherwise the kept lines are written to a temporary
+// file renamed over the log.
+func trimLog(path, run string, step int, evalKept, fresh bool) (int, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	type span struct{ from, to int64 }
+	var drop []span // merged, in order
+	r := bufio.NewReaderSize(f, 1<<16)
+	var off int64
+	lines := 0
+	ours := false
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) == 0 && err != nil {
+			if err != io.EOF {
+				return 0, err
+			}
+			break
+		}
+		from := off
+		off += int64(len(line))
+		dropped := false
+		var ev logLine
+		switch {
+		case line[len(line)-1] != '\n':
+			dropped = true // a partial last line
+		case json.Unmarshal(line, &ev) != nil:
+			// not a line of ours: keep it
+		case ev.Event == "start":
+			ours = ev.Run == run
+			dropped = ours && (fresh || ev.ResumedAt > step)
+		case ev.Step != nil:
+			beyond := *ev.Step > step || *ev.Step == step && ev.Event == "eval" && !evalKept
+			dropped = ours && (fresh || beyond)
+		default:
+			dropped = ours && fresh
+		}
+		if dropped {
+			lines++
+			if n := len(drop); n > 0 && drop[n-1].to == from {
+				drop[n-1].to = off
+			} else {
+				drop = append(drop, span{from, off})
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return 0, nil
+	}
+	if len(drop) == 1 && drop[0].to == off {
+		// The usual case: the dropped lines end the file.
+		if err := f.Truncate(drop[0].from); err != nil {
+			return 0, err
+		}
+		return lines, f.Sync()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, nothing to remove
+	var pos int64
+	for _, d := range append(drop, span{off, off}) {
+		if _, err := io.Copy(tmp, io.NewSectionReader(f, pos, d.from-pos)); err != nil {
+			tmp.Close()
+			return 0, err
+		}
+		pos = d.to
+	}
+	err = tmp.Sync()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	mode := fs.FileMode(0o644)
+	if info, serr := f.Stat(); serr == nil {
+		mode = info.Mode().Perm()
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return lines, err
+}
