@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -158,9 +159,20 @@ func FromEnv(explicit string) (compute.Backend, string, error) {
 
 // Describe is a one-line human description of a backend, for logs and
 // results files.
+//
+// For the pure-Go backend it adds the CPUs it computes on, "CPUs:
+// GOMAXPROCS=2 of 2": GoMLX's own "parallelism=N" is the size of its pool of
+// concurrent tasks, 2 × GOMAXPROCS by default (GoMLX compute's
+// workerspool.New), not a number of CPUs. The pool runs the graph's
+// independent operations; Go runs them on at most GOMAXPROCS threads, and
+// the matrix multiplications split into at most GOMAXPROCS parts.
 func Describe(b compute.Backend, spec string) string {
 	if b == nil {
 		return spec
 	}
-	return fmt.Sprintf("%s (%s)", spec, b.Description())
+	d := b.Description()
+	if Name(spec) == Default {
+		d += fmt.Sprintf("; CPUs: GOMAXPROCS=%d of %d", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	}
+	return fmt.Sprintf("%s (%s)", spec, d)
 }

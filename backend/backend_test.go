@@ -2,6 +2,8 @@ package backend
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -42,6 +44,24 @@ func TestNewGo(t *testing.T) {
 	}
 	if d := Describe(b, "go"); !strings.HasPrefix(d, "go (") {
 		t.Errorf("Describe = %q", d)
+	}
+}
+
+// GoMLX's "parallelism=N" of the pure-Go backend is the size of its task
+// pool, 2 × GOMAXPROCS by default, not a number of CPUs (it read "4" on a
+// 2-CPU machine): Describe adds the CPUs the backend computes on.
+func TestDescribeGoCPUs(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	d := Describe(b, "go")
+	if want := fmt.Sprintf("parallelism=%d", 2*runtime.GOMAXPROCS(0)); !strings.Contains(d, want) {
+		t.Errorf("Describe = %q lacks GoMLX's default %q: has GoMLX changed its default?", d, want)
+	}
+	if want := fmt.Sprintf("CPUs: GOMAXPROCS=%d of %d", runtime.GOMAXPROCS(0), runtime.NumCPU()); !strings.Contains(d, want) {
+		t.Errorf("Describe = %q lacks %q", d, want)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,6 +16,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/hgdtune/hgdtune/internal/atomicfile"
 )
 
 // DefaultDPI is the PNG resolution used when Size.DPI is zero.
@@ -125,8 +126,11 @@ func (f *Figure) SVG() ([]byte, error) {
 }
 
 // Save writes the figure to path, as PNG or SVG according to its extension
-// (.png or .svg, case-insensitive).
-func (f *Figure) Save(path string) (err error) {
+// (.png or .svg, case-insensitive). The file is written atomically (a
+// temporary file in the same folder, flushed and renamed): if rendering or
+// writing fails, a file already at path is left as it was. It gets the
+// permissions 0644 (less the umask); errors name path.
+func (f *Figure) Save(path string) error {
 	var write func(io.Writer) error
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".png":
@@ -136,16 +140,13 @@ func (f *Figure) Save(path string) (err error) {
 	default:
 		return fmt.Errorf("%w: %q: want a .png or .svg file name", ErrBadConfig, path)
 	}
-	file, err := os.Create(path)
-	if err != nil {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
-	defer func() {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("plots: %w", cerr)
-		}
-	}()
-	return write(file)
+	return nil
 }
 
 // Colors and line styles of the arms: HGD solid blue, SGD dashed orange, any

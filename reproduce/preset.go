@@ -43,6 +43,7 @@
 //
 // Run writes one folder per experiment:
 //
+//	.lock                         the lock file (names the process running the experiment)
 //	config.json                   the preset, backend, machine and Go version
 //	runs/<alg>-<arm>-s<seed>/     each run's hpo journal (journal.jsonl), checkpoints
 //	                              and results.csv (one row per result)
@@ -55,12 +56,19 @@
 // Running the same command again resumes: finished runs are replayed from
 // their journals, an interrupted run continues from its journal and
 // checkpoints (package hpo), and the summary is rewritten. A results folder
-// made with another preset is refused.
+// made with another preset is refused (the error names the fields that
+// differ). One process at a time owns a results folder: Run (or Lock, for
+// a caller that prepares data first) takes an exclusive lock on its .lock
+// file (internal/dirlock), and a second experiment on the folder fails at
+// once with an error wrapping ErrLocked that names the holder. Every file
+// is written atomically with permissions 0644 (internal/atomicfile); a
+// failed write is an error naming the file.
 package reproduce
 
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -69,6 +77,19 @@ import (
 
 // ErrConfig wraps every configuration error of this package.
 var ErrConfig = errors.New("reproduce: invalid configuration")
+
+// Upper bounds that Validate enforces. They are far beyond any sensible
+// experiment (the paper's is 5 seeds, 4 slots, T = 3000 s, 27 epochs) and
+// stop a typo from asking for years of compute or from filling the memory
+// before the first run starts.
+const (
+	SeedsLimit  = 1000
+	SlotsLimit  = 1024
+	BudgetLimit = 30 * 24 * time.Hour
+	EpochsLimit = 10000
+	// ImagesLimit is the size of the CIFAR-10 and CIFAR-100 training sets.
+	ImagesLimit = 50000
+)
 
 // Algorithm names, in the paper's column order.
 const (
@@ -195,22 +216,22 @@ func (p Preset) Validate() error {
 	switch {
 	case p.Dataset != "cifar10" && p.Dataset != "cifar100":
 		return fmt.Errorf("%w: dataset %q (want cifar10 or cifar100)", ErrConfig, p.Dataset)
-	case p.Budget <= 0:
-		return fmt.Errorf("%w: budget %v must be positive", ErrConfig, time.Duration(p.Budget))
-	case p.Seeds < 1:
-		return fmt.Errorf("%w: seeds %d < 1", ErrConfig, p.Seeds)
-	case p.Slots < 1:
-		return fmt.Errorf("%w: slots %d < 1", ErrConfig, p.Slots)
+	case p.Budget <= 0 || time.Duration(p.Budget) > BudgetLimit:
+		return fmt.Errorf("%w: budget %v not in (0, %v]", ErrConfig, time.Duration(p.Budget), BudgetLimit)
+	case p.Seeds < 1 || p.Seeds > SeedsLimit:
+		return fmt.Errorf("%w: seeds %d not in [1, %d]", ErrConfig, p.Seeds, SeedsLimit)
+	case p.Slots < 1 || p.Slots > SlotsLimit:
+		return fmt.Errorf("%w: slots %d not in [1, %d]", ErrConfig, p.Slots, SlotsLimit)
 	case len(p.Algorithms) == 0:
 		return fmt.Errorf("%w: no algorithms", ErrConfig)
 	case len(p.Arms) == 0:
 		return fmt.Errorf("%w: no arms", ErrConfig)
-	case p.TrainImages < 0 || (p.TrainImages > 0 && p.TrainImages < 100):
-		return fmt.Errorf("%w: train images %d (0 for all, else ≥ 100)", ErrConfig, p.TrainImages)
+	case p.TrainImages < 0 || (p.TrainImages > 0 && p.TrainImages < 100) || p.TrainImages > ImagesLimit:
+		return fmt.Errorf("%w: train images %d (0 for all, else 100 to %d)", ErrConfig, p.TrainImages, ImagesLimit)
 	case p.EvalLimit < 0:
 		return fmt.Errorf("%w: eval limit %d < 0", ErrConfig, p.EvalLimit)
-	case p.MaxEpochs < 1:
-		return fmt.Errorf("%w: max epochs %d < 1", ErrConfig, p.MaxEpochs)
+	case p.MaxEpochs < 1 || p.MaxEpochs > EpochsLimit:
+		return fmt.Errorf("%w: max epochs %d not in [1, %d]", ErrConfig, p.MaxEpochs, EpochsLimit)
 	case p.Eta < 2:
 		return fmt.Errorf("%w: eta %d < 2", ErrConfig, p.Eta)
 	case p.Population < 2:
@@ -241,4 +262,41 @@ func (p Preset) Validate() error {
 		seenArm[a] = true
 	}
 	return nil
+}
+
+// Diff lists the fields in which q differs from p, as "field: p's value →
+// q's value", fields named as in config.json; empty if they are equal.
+func (p Preset) Diff(q Preset) []string {
+	pv, qv := reflect.ValueOf(p), reflect.ValueOf(q)
+	var out []string
+	for i, f := range reflect.VisibleFields(pv.Type()) {
+		a, b := formatField(pv.Field(i).Interface()), formatField(qv.Field(i).Interface())
+		if a == b {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, fmt.Sprintf("%s: %s → %s", name, a, b))
+	}
+	return out
+}
+
+func formatField(v any) string {
+	switch v := v.(type) {
+	case Duration:
+		return time.Duration(v).String()
+	case []string:
+		if len(v) == 0 {
+			return "(none)"
+		}
+		return strings.Join(v, ",")
+	case string:
+		if v == "" {
+			return `""`
+		}
+		return v
+	}
+	return fmt.Sprint(v)
 }

@@ -51,6 +51,14 @@ func TestPresetValidate(t *testing.T) {
 		"eta":       func(p *Preset) { p.Eta = 1 },
 		"images":    func(p *Preset) { p.TrainImages = 10 },
 		"perturb":   func(p *Preset) { p.PerturbEvery = p.MaxEpochs + 1 },
+		"budget<0":  func(p *Preset) { p.Budget = -1 },
+		"budget>":   func(p *Preset) { p.Budget = Duration(BudgetLimit + time.Second) },
+		"seeds<0":   func(p *Preset) { p.Seeds = -1 },
+		"seeds>":    func(p *Preset) { p.Seeds = 99999999999 },
+		"slots>":    func(p *Preset) { p.Slots = SlotsLimit + 1 },
+		"epochs":    func(p *Preset) { p.MaxEpochs = 0 },
+		"epochs>":   func(p *Preset) { p.MaxEpochs = EpochsLimit + 1 },
+		"images>":   func(p *Preset) { p.TrainImages = ImagesLimit + 1 },
 	} {
 		p := good
 		p.Algorithms = append([]string(nil), good.Algorithms...)
@@ -58,6 +66,19 @@ func TestPresetValidate(t *testing.T) {
 		if err := p.Validate(); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: Validate = %v, want ErrConfig", name, err)
 		}
+	}
+}
+
+func TestPresetDiff(t *testing.T) {
+	a := Presets()["cpu-quick"]
+	if d := a.Diff(a); len(d) != 0 {
+		t.Errorf("a preset differs from itself: %v", d)
+	}
+	b := a
+	b.Seeds, b.Budget, b.Arms, b.PBTResetAdapted = 3, Duration(time.Minute), []string{"hgd"}, true
+	want := []string{"budget: 15s → 1m0s", "seeds: 2 → 3", "arms: sgd,hgd → hgd", "pbt_reset_adapted: false → true"}
+	if got := a.Diff(b); strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Diff = %q, want %q", got, want)
 	}
 }
 

@@ -26,6 +26,8 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/hpo/hyperband"
+	"github.com/hgdtune/hgdtune/internal/atomicfile"
+	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"github.com/hgdtune/hgdtune/nn"
 )
 
@@ -40,8 +42,28 @@ type Options struct {
 	// "xla:…"), recorded in the results and used to choose the layers.
 	Backend     compute.Backend
 	BackendSpec string
-	// Progress receives a one-line progress view; nil is silent.
+	// Progress receives the progress view; nil is silent. On a terminal it
+	// is one line redrawn in place; elsewhere (a log file, a pipe) a line
+	// every ProgressEvery, and one at the end of each run.
 	Progress io.Writer
+	// ProgressEvery is the interval of the progress lines when Progress is
+	// not a terminal: 0 means DefaultProgressEvery, a negative value only
+	// the line at the end of each run.
+	ProgressEvery time.Duration
+	// Clock is the time source of the progress view (elapsed times, the
+	// interval of its lines); nil means the system clock. The runs' budgets
+	// are always wall-clock time.
+	Clock hpo.Clock
+	// Lock, if set, is the caller's lock of Dir, taken with Lock before
+	// preparing the data so that a second process fails at once; Run then
+	// neither takes nor releases it. Nil: Run holds Dir's lock while it
+	// runs.
+	Lock *dirlock.Lock
+
+	// Test seams, nil in real use: newTrainable replaces the CNN trainer,
+	// runClock the wall clock of the runs' budgets.
+	newTrainable hpo.Factory
+	runClock     hpo.Clock
 }
 
 // Metric is the objective of every run: validation accuracy, maximized.
@@ -64,7 +86,53 @@ type RunID struct {
 
 func (r RunID) String() string { return fmt.Sprintf("%s-%s-s%d", r.Algorithm, r.Arm, r.Seed) }
 
-// Run runs (or resumes) every run of the preset and writes the summary.
+// ErrLocked is returned (wrapped, naming the holder) when another process,
+// or another Run in this one, holds the results folder.
+var ErrLocked = dirlock.ErrLocked
+
+// ErrInterrupted is returned (wrapped, beside the context's error) when
+// Run's context is cancelled: the folder keeps everything done so far, and
+// running again with the same folder and preset resumes.
+var ErrInterrupted = errors.New("interrupted")
+
+// interruptedError is the error of an interrupted Run: its message says how
+// to resume, without the raw context error, which it still wraps.
+type interruptedError struct {
+	run   string // the run that was interrupted; "" before the first
+	cause error
+}
+
+func (e *interruptedError) Error() string {
+	where := ""
+	if e.run != "" {
+		where = " during run " + e.run
+	}
+	return "reproduce: interrupted" + where + "; run again with the same folder and preset to resume"
+}
+
+func (e *interruptedError) Unwrap() []error { return []error{ErrInterrupted, e.cause} }
+
+// Lock takes the results folder dir for this process (creating it) and
+// checks that a config.json already there records preset p, so that a
+// second process, or a folder made with another preset, is refused before
+// any expensive preparation. The error of a folder in use wraps ErrLocked
+// and names the holder; that of another preset wraps ErrConfig and names
+// the fields that differ. Release the lock with Unlock (exiting does too).
+func Lock(dir string, p Preset) (*dirlock.Lock, error) {
+	l, err := dirlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reproduce: %w", err)
+	}
+	if err := checkConfig(dir, p); err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Run runs (or resumes) every run of the preset and writes the summary. It
+// holds the results folder's lock throughout (see Options.Lock). When ctx
+// is cancelled it returns an error wrapping ErrInterrupted and ctx's error.
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	p := o.Preset
 	if err := p.Validate(); err != nil {
@@ -81,6 +149,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if want := p.Case().Classes(); len(o.Data.Classes) != want {
 		return nil, fmt.Errorf("%w: %s has %d classes, the %s network %d", ErrConfig, o.Data.Name, len(o.Data.Classes), p.Case(), want)
 	}
+	if o.Lock == nil {
+		l, err := Lock(o.Dir, p)
+		if err != nil {
+			return nil, err
+		}
+		defer l.Unlock()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &interruptedError{cause: err}
+	}
 	if err := prepareDir(o.Dir, p, backend.Describe(o.Backend, o.BackendSpec)); err != nil {
 		return nil, err
 	}
@@ -88,19 +166,23 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []RunID
+	// Validate bounds the number of runs; they are enumerated as they go.
+	total := len(p.Algorithms) * len(p.Arms) * p.Seeds
+	prog := newProgress(o.Progress, total, time.Duration(p.Budget), o.ProgressEvery, o.Clock)
+	defer prog.stop()
+	index := 0
 	for _, alg := range p.Algorithms {
 		for _, arm := range p.Arms {
 			for s := range p.Seeds {
-				ids = append(ids, RunID{alg, arm, s})
+				id := RunID{alg, arm, s}
+				if err := runOne(ctx, o, data, id, prog, index); err != nil {
+					if cerr := ctx.Err(); cerr != nil {
+						return nil, &interruptedError{run: id.String(), cause: cerr}
+					}
+					return nil, fmt.Errorf("reproduce: run %s: %w", id, err)
+				}
+				index++
 			}
-		}
-	}
-	prog := newProgress(o.Progress, len(ids), time.Duration(p.Budget))
-	defer prog.stop()
-	for i, id := range ids {
-		if err := runOne(ctx, o, data, id, prog, i); err != nil {
-			return nil, fmt.Errorf("reproduce: run %s: %w", id, err)
 		}
 	}
 	prog.stop()
@@ -122,26 +204,51 @@ func machine() string {
 	return fmt.Sprintf("%s, %d CPUs, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 }
 
+// checkConfig checks that the config.json in dir, if any, records preset
+// p (a resumed experiment), naming the fields that differ if not.
+func checkConfig(dir string, p Preset) error {
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("reproduce: %w", err)
+	}
+	var prev runInfo
+	if err := json.Unmarshal(b, &prev); err != nil {
+		return fmt.Errorf("reproduce: %s: %w", path, err)
+	}
+	if diff := prev.Preset.Diff(p); len(diff) > 0 {
+		return fmt.Errorf("%w: %s was made with another preset (%s); use another folder, or the settings it was made with",
+			ErrConfig, dir, strings.Join(diff, "; "))
+	}
+	return nil
+}
+
 // prepareDir creates the results folder or checks that it belongs to the
-// same preset (a resumed experiment).
+// same preset (a resumed experiment), and removes the temporary files of a
+// process killed while writing (the caller holds the folder's lock).
 func prepareDir(dir string, p Preset, backendDesc string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "runs"), 0o755); err != nil {
+		return fmt.Errorf("reproduce: %w", err)
+	}
+	if err := checkConfig(dir, p); err != nil {
 		return err
 	}
-	path := filepath.Join(dir, "config.json")
-	if b, err := os.ReadFile(path); err == nil {
-		var prev runInfo
-		if err := json.Unmarshal(b, &prev); err != nil {
-			return fmt.Errorf("reproduce: %s: %w", path, err)
-		}
-		old, _ := json.Marshal(prev.Preset)
-		cur, _ := json.Marshal(p)
-		if string(old) != string(cur) {
-			return fmt.Errorf("%w: %s was made with another preset (%s); use another folder", ErrConfig, dir, old)
-		}
-		return nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	runs, err := filepath.Glob(filepath.Join(dir, "runs", "*"))
+	if err != nil {
 		return err
+	}
+	for _, d := range append([]string{dir}, runs...) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			if err := atomicfile.RemoveTemps(d); err != nil {
+				return fmt.Errorf("reproduce: %w", err)
+			}
+		}
+	}
+	path := filepath.Join(dir, "config.json")
+	if _, err := os.Stat(path); err == nil {
+		return nil
 	}
 	info := runInfo{Preset: p, Backend: backendDesc, Machine: machine(), GoVersion: runtime.Version(), Started: time.Now().UTC()}
 	b, err := json.MarshalIndent(info, "", "  ")
@@ -151,21 +258,13 @@ func prepareDir(dir string, p Preset, backendDesc string) error {
 	return writeFileAtomic(path, append(b, '\n'))
 }
 
+// writeFileAtomic writes a results file atomically, with permissions 0644;
+// its errors name the file.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("reproduce: %w", err)
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // splitData applies the preset's subset and the paper's 70/30 split (seed 0,
@@ -193,61 +292,172 @@ func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Schedule
 	return populationScheduler(p, alg, space, seed)
 }
 
-// factory builds the trainable of a trial.
+// factory builds the trainable of a trial, counted for the progress view.
 func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runStats) hpo.Factory {
+	if o.newTrainable != nil {
+		return countingFactory(o.newTrainable, stats)
+	}
 	p := o.Preset
 	impl := nn.ForBackend(backend.Name(o.BackendSpec))
 	kind := hgd.Momentum
 	if arm == cnn.ArmHGD {
 		kind = hgd.HGD
 	}
-	return func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+	return countingFactory(func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
 		if err != nil {
 			return nil, err
 		}
 		tr.Net.Impl = impl
-		t, err := trainer.New(o.Backend, data, trainer.Config{
+		return trainer.New(o.Backend, data, trainer.Config{
 			Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: kind,
 			LearningRate: tr.LearningRate, Momentum: tr.Momentum,
 			Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
 		})
+	}, stats)
+}
+
+// countingFactory wraps build's trainables to count them for the progress
+// view.
+func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
+	return func(id hpo.TrialID, cfg hpo.Config) (_ hpo.Trainable, err error) {
+		stats.sawTrial(id)
+		ok := false
+		defer func() {
+			if !ok || err != nil { // a panic (the runner recovers it) or an error
+				stats.failed.Add(1)
+			}
+		}()
+		t, err := build(id, cfg)
+		ok = true
 		if err != nil {
 			return nil, err
 		}
-		stats.trials.Add(1)
-		return &counted{Trainer: t, stats: stats}, nil
+		if t == nil {
+			stats.failed.Add(1) // the runner fails the trial
+			return nil, nil
+		}
+		return &counted{Trainable: t, stats: stats}, nil
 	}
 }
 
-// runStats feeds the progress view.
+// runStats feeds the progress view of the run in progress, from what its
+// trainables see in this process. The runner fails a trial for an error
+// of the factory, Restore, Train or Save, a panic in any of them, or a
+// missing or non-finite metric; counted counts each of these once, where
+// it happens. (An error that coincides with the end of the run may not be
+// journaled; the line at the end of each run counts from the run's report,
+// exactly.)
 type runStats struct {
+	// trials is one more than the highest trial id built: trial ids are
+	// dense, so this counts the trials created so far, those of an earlier
+	// process (resumed) included, however often each was built again (a
+	// trial resumed from its checkpoint or exploited).
 	trials, results, failed atomic.Int64
 	mu                      sync.Mutex
 	best                    float64
 }
 
-// counted is a trainer that counts its results for the progress view.
-type counted struct {
-	*trainer.Trainer
-	stats *runStats
+func (s *runStats) sawTrial(id hpo.TrialID) {
+	for n := int64(id) + 1; ; {
+		cur := s.trials.Load()
+		if cur >= n || s.trials.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }
 
-func (c *counted) Train(ctx context.Context, until int) (hpo.Result, error) {
-	r, err := c.Trainer.Train(ctx, until)
-	if err != nil {
-		if ctx.Err() == nil {
-			c.stats.failed.Add(1)
+// counted is a trainable that counts its results and failures for the
+// progress view. The runner calls its methods from one goroutine at a
+// time.
+type counted struct {
+	hpo.Trainable
+	stats *runStats
+	// pending is the result of the last Train, counted once Save has
+	// checkpointed it (a save error fails the trial instead).
+	pending *hpo.Result
+}
+
+// guard counts a failure if the method it is deferred in panics or returns
+// an error: defer c.guard(&ok, &err) with ok set just before returning.
+func (c *counted) guard(ok *bool, err *error) {
+	if !*ok || *err != nil {
+		c.stats.failed.Add(1)
+	}
+}
+
+func (c *counted) Train(ctx context.Context, until int) (r hpo.Result, err error) {
+	c.pending = nil
+	ok := false
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			return // interrupted (time budget or Ctrl-C), not a failure
 		}
+		c.guard(&ok, &err)
+	}()
+	r, err = c.Trainable.Train(ctx, until)
+	ok = true
+	if err != nil {
 		return r, err
 	}
-	c.stats.results.Add(1)
-	if acc, ok := r.Metrics[trainer.MetricAccuracy]; ok && !math.IsNaN(acc) {
+	if !validMetrics(r) {
+		c.stats.failed.Add(1) // the runner fails the trial
+		return r, nil
+	}
+	c.pending = &r
+	return r, nil
+}
+
+// validMetrics reports whether the runner accepts a result: the metric is
+// there and every metric is finite.
+func validMetrics(r hpo.Result) bool {
+	if _, ok := r.Metrics[Metric.Name]; !ok {
+		return false
+	}
+	for _, v := range r.Metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *counted) Save(dir string) (err error) {
+	ok := false
+	defer c.guard(&ok, &err)
+	err = c.Trainable.Save(dir)
+	ok = true
+	if err == nil && c.pending != nil {
+		c.stats.results.Add(1)
 		c.stats.mu.Lock()
-		c.stats.best = max(c.stats.best, acc)
+		c.stats.best = max(c.stats.best, c.pending.Metrics[Metric.Name])
 		c.stats.mu.Unlock()
 	}
-	return r, nil
+	c.pending = nil
+	return err
+}
+
+func (c *counted) Restore(dir string) (err error) {
+	ok := false
+	defer c.guard(&ok, &err)
+	err = c.Trainable.Restore(dir)
+	ok = true
+	return err
+}
+
+// ResetAdaptedHyperparameters implements hpo.ExploitResetter for
+// trainables that do (the CNN trainer does).
+func (c *counted) ResetAdaptedHyperparameters() (err error) {
+	ok := false
+	defer c.guard(&ok, &err)
+	rs, isRS := c.Trainable.(hpo.ExploitResetter)
+	if !isRS {
+		ok = true
+		return fmt.Errorf("%T cannot reset adapted hyperparameters", c.Trainable)
+	}
+	err = rs.ResetAdaptedHyperparameters()
+	ok = true
+	return err
 }
 
 // runOne runs (or resumes) one run and writes its results.csv.
@@ -269,9 +479,9 @@ func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *p
 	rep, err := hpo.Run(ctx, hpo.Experiment{
 		Space: space, Metric: Metric, Factory: factory(o, data, arm, seed, stats),
 		Scheduler: sched, Searcher: search, Slots: p.Slots,
-		TimeBudget: time.Duration(p.Budget), Dir: dir, Seed: seed,
+		TimeBudget: time.Duration(p.Budget), Dir: dir, Seed: seed, Clock: o.runClock,
 	})
-	prog.end(rep)
+	prog.end(rep, err, ctx.Err() != nil)
 	if err != nil {
 		return err
 	}
@@ -281,101 +491,3 @@ func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *p
 	}
 	return writeFileAtomic(filepath.Join(dir, "results.csv"), csv.Bytes())
 }
-
-// progress is the one-line view of the whole experiment.
-type progress struct {
-	w       io.Writer
-	total   int
-	budget  time.Duration
-	mu      sync.Mutex
-	index   int
-	id      RunID
-	stats   *runStats
-	started time.Time
-	done    chan struct{}
-	once    sync.Once
-	live    bool // redraw one line in place (terminals only)
-}
-
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func newProgress(w io.Writer, total int, budget time.Duration) *progress {
-	p := &progress{w: w, total: total, budget: budget, done: make(chan struct{}), live: isTerminal(w)}
-	if w != nil && p.live {
-		go func() {
-			t := time.NewTicker(500 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-p.done:
-					return
-				case <-t.C:
-					p.draw()
-				}
-			}
-		}()
-	}
-	return p
-}
-
-func (p *progress) start(i int, id RunID, s *runStats) {
-	p.mu.Lock()
-	p.index, p.id, p.stats, p.started = i, id, s, time.Now()
-	p.mu.Unlock()
-	p.draw()
-}
-
-func (p *progress) draw() {
-	if p.w == nil || !p.live {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stats == nil {
-		return
-	}
-	p.stats.mu.Lock()
-	best := p.stats.best
-	p.stats.mu.Unlock()
-	el := time.Since(p.started)
-	frac := min(1, el.Seconds()/p.budget.Seconds())
-	const width = 16
-	fill := int(frac * width)
-	fmt.Fprintf(p.w, "\r[%d/%d] %-18s [%s%s] %5s/%s  trials %3d  results %4d  failed %2d  best acc %.4f ",
-		p.index+1, p.total, p.id, strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
-		el.Round(time.Second), p.budget, p.stats.trials.Load(), p.stats.results.Load(), p.stats.failed.Load(), best)
-}
-
-func (p *progress) end(rep *hpo.Report) {
-	if p.w == nil {
-		return
-	}
-	p.draw()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	best := math.NaN()
-	if rep != nil && len(rep.Curve) > 0 {
-		best = rep.Curve[len(rep.Curve)-1].Best
-	}
-	reason := ""
-	if rep != nil {
-		reason = rep.Reason
-	}
-	pad := ""
-	if p.live {
-		pad = strings.Repeat(" ", 40)
-	}
-	fmt.Fprintf(p.w, "\r[%d/%d] %-18s done: %d trials (%d failed), best %.4f (%s)%s\n", p.index+1, p.total, p.id,
-		p.stats.trials.Load(), p.stats.failed.Load(), best, reason, pad)
-	p.stats = nil
-}
-
-func (p *progress) stop() { p.once.Do(func() { close(p.done) }) }

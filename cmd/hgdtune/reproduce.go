@@ -2,16 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"github.com/hgdtune/hgdtune/reproduce"
 )
+
+// errInterrupted is the error of an interrupted reproduce (Ctrl-C,
+// SIGTERM): everything done so far is in the results folder.
+var errInterrupted = errors.New("interrupted; rerun the same command to resume")
 
 func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hgdtune reproduce", flag.ContinueOnError)
@@ -20,13 +27,13 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	preset := fs.String("preset", "cpu-quick", "preset: "+strings.Join(reproduce.PresetNames(), ", "))
 	out := fs.String("out", "", "results folder (default results/<preset>-<dataset>); rerun with the same folder to resume")
 	be := fs.String("backend", "", backendFlagHelp)
-	budget := fs.Duration("time", 0, "override T, the wall-clock budget of each run")
-	seeds := fs.Int("seeds", 0, "override the number of seeds")
-	slots := fs.Int("slots", 0, "override the trials trained at once within a run")
-	algs := fs.String("algorithms", "", "override the algorithms (comma-separated: "+strings.Join(reproduce.PaperAlgorithms(), ",")+",random)")
+	budget := fs.Duration("time", 0, fmt.Sprintf("override T, the wall-clock budget of each run (> 0, ≤ %v)", reproduce.BudgetLimit))
+	seeds := fs.Int("seeds", 0, fmt.Sprintf("override the number of seeds (1 to %d)", reproduce.SeedsLimit))
+	slots := fs.Int("slots", 0, fmt.Sprintf("override the trials trained at once within a run (1 to %d)", reproduce.SlotsLimit))
+	algs := fs.String("algorithms", "", "override the algorithms (comma-separated: "+strings.Join(knownAlgorithms(), ",")+")")
 	arms := fs.String("arms", "", "override the arms (sgd,hgd)")
-	trainImages := fs.Int("train-images", -1, "override the number of training images used (0: all)")
-	maxEpochs := fs.Int("max-epochs", 0, "override the largest budget of a trial, in epochs")
+	trainImages := fs.Int("train-images", 0, fmt.Sprintf("override the number of training images used (0: all, else 100 to %d)", reproduce.ImagesLimit))
+	maxEpochs := fs.Int("max-epochs", 0, fmt.Sprintf("override the largest budget of a trial, in epochs (1 to %d)", reproduce.EpochsLimit))
 	pbtReset := fs.Bool("pbt-reset", false, "PBT/PB2 exploits reset HGD's α and γ instead of copying the donor's")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
@@ -34,6 +41,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 Runs the paper's experiment: every HPO algorithm in the SGD and HGD arms for
 several seeds, each under a wall-clock budget, then writes Tables 3/4 and
 Figures 2-5 into the results folder. Resumable: rerun the same command.
+A flag not given keeps the preset's value; a value out of range is an error.
 
 flags:`)
 		fs.PrintDefaults()
@@ -45,36 +53,63 @@ flags:`)
 	if !ok {
 		return fmt.Errorf("unknown -preset %q (want %s)", *preset, strings.Join(reproduce.PresetNames(), ", "))
 	}
-	// Only flags given on the command line override the preset.
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["dataset"] {
-		p.Dataset = df.dataset
-	}
-	if *budget > 0 {
-		p.Budget = reproduce.Duration(*budget)
-	}
-	if *seeds > 0 {
-		p.Seeds = *seeds
-	}
-	if *slots > 0 {
-		p.Slots = *slots
-	}
-	if *algs != "" {
-		p.Algorithms = strings.Split(*algs, ",")
-	}
-	if *arms != "" {
-		p.Arms = strings.Split(*arms, ",")
-	}
-	if *trainImages >= 0 {
-		p.TrainImages = *trainImages
-	}
-	if *maxEpochs > 0 {
-		p.MaxEpochs = *maxEpochs
-		p.PerturbEvery = min(p.PerturbEvery, p.MaxEpochs)
-	}
-	if *pbtReset {
-		p.PBTResetAdapted = true
+	// Only flags given on the command line override the preset, and each
+	// is checked here, naming it, before the folder or the data are
+	// touched.
+	var bad []string
+	badf := func(format string, a ...any) { bad = append(bad, fmt.Sprintf(format, a...)) }
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "dataset":
+			if df.dataset != "cifar10" && df.dataset != "cifar100" {
+				badf("-dataset %q: want cifar10 or cifar100", df.dataset)
+			}
+			p.Dataset = df.dataset
+		case "time":
+			if *budget <= 0 || *budget > reproduce.BudgetLimit {
+				badf("-time %v: want a duration > 0 and ≤ %v", *budget, reproduce.BudgetLimit)
+			}
+			p.Budget = reproduce.Duration(*budget)
+		case "seeds":
+			if *seeds < 1 || *seeds > reproduce.SeedsLimit {
+				badf("-seeds %d: want 1 to %d", *seeds, reproduce.SeedsLimit)
+			}
+			p.Seeds = *seeds
+		case "slots":
+			if *slots < 1 || *slots > reproduce.SlotsLimit {
+				badf("-slots %d: want 1 to %d", *slots, reproduce.SlotsLimit)
+			}
+			p.Slots = *slots
+		case "algorithms":
+			if err := checkList(*algs, knownAlgorithms()); err != nil {
+				badf("-algorithms %q: %v", *algs, err)
+			}
+			p.Algorithms = strings.Split(*algs, ",")
+		case "arms":
+			if err := checkList(*arms, []string{"sgd", "hgd"}); err != nil {
+				badf("-arms %q: %v", *arms, err)
+			}
+			p.Arms = strings.Split(*arms, ",")
+		case "train-images":
+			if n := *trainImages; n != 0 && (n < 100 || n > reproduce.ImagesLimit) {
+				badf("-train-images %d: want 0 (all) or 100 to %d", n, reproduce.ImagesLimit)
+			}
+			p.TrainImages = *trainImages
+		case "max-epochs":
+			if *maxEpochs < 1 || *maxEpochs > reproduce.EpochsLimit {
+				badf("-max-epochs %d: want 1 to %d", *maxEpochs, reproduce.EpochsLimit)
+			}
+			p.MaxEpochs = *maxEpochs
+			p.PerturbEvery = min(p.PerturbEvery, p.MaxEpochs)
+		case "pbt-reset":
+			p.PBTResetAdapted = *pbtReset
+		}
+	})
+	if len(bad) > 0 {
+		for _, b := range bad {
+			fmt.Fprintf(stderr, "invalid flag %s\n", b)
+		}
+		return fmt.Errorf("%w: %s", errUsage, strings.Join(bad, "; "))
 	}
 	if *out == "" {
 		*out = filepath.Join("results", p.Name+"-"+p.Dataset)
@@ -87,6 +122,24 @@ flags:`)
 	if err := backend.Check(spec); err != nil {
 		return err
 	}
+	// One process at a time per results folder, refused before the data
+	// are loaded; the lock is held until the command ends.
+	lock, err := reproduce.Lock(*out, p)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	err = reproduceLocked(ctx, p, &df, *out, spec, lock, stdout, stderr)
+	if err != nil && ctx.Err() != nil {
+		return errInterrupted
+	}
+	return err
+}
+
+// reproduceLocked loads the data and runs the experiment in the locked
+// folder.
+func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out, spec string, lock *dirlock.Lock,
+	stdout, stderr io.Writer) error {
 	data, err := df.loadTrain(ctx, stderr)
 	if err != nil {
 		return err
@@ -96,14 +149,39 @@ flags:`)
 		return err
 	}
 	defer b.Finalize()
-	fmt.Fprintf(stderr, "backend %s; results in %s; %d runs of %v\n", backend.Describe(b, spec), *out,
+	fmt.Fprintf(stderr, "backend %s; results in %s; %d runs of %v\n", backend.Describe(b, spec), out,
 		len(p.Algorithms)*len(p.Arms)*p.Seeds, time.Duration(p.Budget))
 	start := time.Now()
-	s, err := reproduce.Run(ctx, reproduce.Options{Preset: p, Dir: *out, Data: data, Backend: b, BackendSpec: spec, Progress: stderr})
+	s, err := reproduce.Run(ctx, reproduce.Options{Preset: p, Dir: out, Data: data, Backend: b, BackendSpec: spec,
+		Progress: stderr, Lock: lock})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s\n%d trials (%d failed) in %v; wrote %s in %s\n", s.Table.Markdown(), s.Trials, s.Failed,
-		time.Since(start).Round(time.Second), strings.Join(s.Files, ", "), *out)
+	if _, err := fmt.Fprintf(stdout, "%s\n%d trials (%d failed) in %v; wrote %s in %s\n", s.Table.Markdown(), s.Trials, s.Failed,
+		time.Since(start).Round(time.Second), strings.Join(s.Files, ", "), out); err != nil {
+		return fmt.Errorf("writing the summary to standard output: %w", err)
+	}
+	return nil
+}
+
+// knownAlgorithms lists the values of -algorithms.
+func knownAlgorithms() []string { return append(reproduce.PaperAlgorithms(), reproduce.Random) }
+
+// checkList checks a comma-separated list: not empty, each item known, none
+// twice.
+func checkList(list string, known []string) error {
+	if list == "" {
+		return errors.New("empty")
+	}
+	var seen []string
+	for _, item := range strings.Split(list, ",") {
+		if !slices.Contains(known, item) {
+			return fmt.Errorf("unknown %q (want %s)", item, strings.Join(known, ", "))
+		}
+		if slices.Contains(seen, item) {
+			return fmt.Errorf("%q listed twice", item)
+		}
+		seen = append(seen, item)
+	}
 	return nil
 }

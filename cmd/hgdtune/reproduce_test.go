@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hgdtune/hgdtune/internal/dirlock"
+	"github.com/hgdtune/hgdtune/reproduce"
+)
+
+// reproduceArgs is a reproduce command line whose data folder is empty,
+// with downloading off: a command that got as far as loading data fails
+// with "not found", so each test below can tell that it stopped earlier.
+func reproduceArgs(t *testing.T, out string, extra ...string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"reproduce", "-data", filepath.Join(dir, "data"), "-cache", filepath.Join(dir, "cache"),
+		"-download=false", "-backend", "go", "-out", out}
+	return append(args, extra...)
+}
+
+// Out-of-range values are refused, naming the flag, before the results
+// folder is touched or any data is loaded; a flag given as 0 is an error,
+// not "use the preset's value".
+func TestReproduceRejectsBadFlags(t *testing.T) {
+	for _, tc := range []struct{ flag, value string }{
+		{"time", "0"},
+		{"time", "-1s"},
+		{"time", "721h"}, // over 30 days
+		{"seeds", "0"},
+		{"seeds", "-1"},
+		{"seeds", "99999999999"},
+		{"seeds", "1001"},
+		{"slots", "0"},
+		{"slots", "-1"},
+		{"slots", "1025"},
+		{"max-epochs", "-1"},
+		{"max-epochs", "0"},
+		{"max-epochs", "10001"},
+		{"train-images", "-5"},
+		{"train-images", "50"},
+		{"algorithms", ""},
+		{"algorithms", "asha,bohb"},
+		{"arms", ""},
+		{"arms", "sgd,adam"},
+		{"dataset", "mnist"},
+	} {
+		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runCmd(t, reproduceArgs(t, out, "-"+tc.flag+"="+tc.value)...)
+			if code == 0 {
+				t.Fatalf("accepted; stdout %s", stdout)
+			}
+			if !strings.Contains(stderr, "-"+tc.flag) {
+				t.Errorf("error does not name -%s:\n%s", tc.flag, stderr)
+			}
+			if strings.Contains(stderr, "not found") {
+				t.Errorf("data were loaded before the flags were checked:\n%s", stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("the results folder was created before the flags were checked")
+			}
+		})
+	}
+}
+
+// Values inside the bounds pass the checks (and fail later, at the data).
+func TestReproduceAcceptsGoodFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCmd(t, reproduceArgs(t, out, "-time=30s", "-seeds=1000", "-slots=1024",
+		"-max-epochs=3", "-train-images=0", "-algorithms=asha,random", "-arms=hgd")...)
+	if code != 1 || !strings.Contains(stderr, "not found") {
+		t.Fatalf("code %d, want the missing data error:\n%s", code, stderr)
+	}
+}
+
+// A second reproduce on a folder in use stops at once, naming the holder,
+// before loading data (dirlock conflicts within one process too).
+func TestReproduceLockedFolder(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	l, err := dirlock.Acquire(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	code, _, stderr := runCmd(t, reproduceArgs(t, out)...)
+	if code != 1 {
+		t.Fatalf("code %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{"in use by another process", fmt.Sprintf("pid %d", os.Getpid()), out} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "not found") {
+		t.Errorf("data were loaded before the lock was taken:\n%s", stderr)
+	}
+	// Released, the folder is usable again (up to the missing data).
+	l.Unlock()
+	code, _, stderr = runCmd(t, reproduceArgs(t, out)...)
+	if code != 1 || !strings.Contains(stderr, "not found") {
+		t.Errorf("after unlocking: code %d:\n%s", code, stderr)
+	}
+}
+
+// A folder of another preset is refused before loading data, naming the
+// fields that differ rather than dumping the whole preset.
+func TestReproduceOtherPreset(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := reproduce.Presets()["cpu-quick"]
+	b, err := json.Marshal(map[string]any{"preset": p, "backend": "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "config.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, reproduceArgs(t, out, "-seeds=3", "-time=20s")...)
+	if code != 1 {
+		t.Fatalf("code %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{"another preset", "seeds: 2 → 3", "budget: 15s → 20s"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, bad := range []string{`"algorithms"`, "not found"} {
+		if strings.Contains(stderr, bad) {
+			t.Errorf("error has %q:\n%s", bad, stderr)
+		}
+	}
+}
+
+// Interrupted (Ctrl-C cancels the context), the command says how to resume
+// and fails, without the raw context error.
+func TestReproduceInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	code := run(ctx, reproduceArgs(t, filepath.Join(t.TempDir(), "out")), &o, &e)
+	if code == 0 {
+		t.Fatalf("code 0:\n%s", e.String())
+	}
+	if !strings.Contains(e.String(), "interrupted; rerun the same command to resume") {
+		t.Errorf("stderr lacks the resume hint:\n%s", e.String())
+	}
+	if strings.Contains(e.String(), "context canceled") {
+		t.Errorf("stderr has the raw context error:\n%s", e.String())
+	}
+}

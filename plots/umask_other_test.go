@@ -1,0 +1,11 @@
+//go:build !unix
+
+package plots
+
+import (
+	"os"
+	"testing"
+)
+
+// umask is 0 where there is none.
+func umask(*testing.T) os.FileMode { return 0 }

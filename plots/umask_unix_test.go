@@ -1,0 +1,17 @@
+//go:build unix
+
+package plots
+
+import (
+	"os"
+	"syscall"
+	"testing"
+)
+
+// umask returns the process's file mode creation mask.
+func umask(t *testing.T) os.FileMode {
+	t.Helper()
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return os.FileMode(m)
+}

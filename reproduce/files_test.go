@@ -1,0 +1,49 @@
+package reproduce
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Results files are ordinary files (0644 with the usual umask 022), not
+// os.CreateTemp's private 0600.
+func TestWriteFilePermissions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.csv")
+	if err := writeFileAtomic(path, []byte("a,b\n")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Mode().Perm(), 0o644&^umask(t); got != want {
+		t.Errorf("mode %v, want %v", got, want)
+	}
+}
+
+// A failing write is an error naming the file, whatever the cause.
+func TestWriteFileErrorNamesPath(t *testing.T) {
+	dir := t.TempDir()
+	// Rename over a folder fails even for root (a read-only folder does not).
+	if err := os.Mkdir(filepath.Join(dir, "summary.md"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		filepath.Join(dir, "missing", "summary.md"),
+		filepath.Join(dir, "summary.md"),
+	} {
+		err := writeFileAtomic(path, []byte("x"))
+		if err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("write to %s: %v, want an error naming it", path, err)
+		}
+	}
+	// No temporary file is left behind.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.Name() != "summary.md" {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package reproduce
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hgdtune/hgdtune/hpo"
+)
+
+// tickClock is a clock whose timers the test fires by hand: After hands
+// each timer's channel (and duration) to the test, so the test knows the
+// progress goroutine is waiting, and that it finished its previous tick.
+type tickClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers chan tickTimer
+}
+
+type tickTimer struct {
+	d  time.Duration
+	ch chan time.Time
+}
+
+func newTickClock() *tickClock {
+	return &tickClock{now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), timers: make(chan tickTimer, 4)}
+}
+
+func (c *tickClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *tickClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.timers <- tickTimer{d, ch}
+	return ch
+}
+
+// fire advances the clock to the next timer's deadline and fires it, then
+// waits for the goroutine to wait again (its line is written by then).
+func (c *tickClock) fire(t *testing.T) {
+	t.Helper()
+	tm := <-c.timers
+	c.mu.Lock()
+	c.now = c.now.Add(tm.d)
+	now := c.now
+	c.mu.Unlock()
+	tm.ch <- now
+	next := <-c.timers
+	c.timers <- next // put it back for the next fire
+}
+
+// Off a terminal (a log file, a pipe) the progress view writes a line
+// every interval while a run is going, not only one at the end of each run.
+func TestProgressLinesOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	clock := newTickClock()
+	p := newProgress(&buf, 4, time.Minute, 20*time.Second, clock)
+	defer p.stop()
+	if tm := <-clock.timers; tm.d != 20*time.Second {
+		t.Fatalf("ticks every %v, want 20s", tm.d)
+	} else {
+		clock.timers <- tm
+	}
+	clock.fire(t) // no run yet: no line
+	if buf.Len() != 0 {
+		t.Errorf("a line before any run: %q", buf.String())
+	}
+	stats := &runStats{}
+	stats.sawTrial(2)
+	stats.results.Add(5)
+	stats.failed.Add(1)
+	stats.best = 0.625
+	p.start(1, RunID{ASHA, "hgd", 0}, stats)
+	if buf.Len() != 0 {
+		t.Errorf("off a terminal, start wrote %q", buf.String())
+	}
+	clock.fire(t)
+	clock.fire(t)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got:\n%s", buf.String())
+	}
+	for i, want := range []string{"[2/4] asha-hgd-s0        20s/1m0s ( 33%)  trials   3  results    5  failed  1  best acc 0.6250",
+		"[2/4] asha-hgd-s0        40s/1m0s ( 67%)  trials   3"} {
+		if !strings.HasPrefix(lines[i], want) {
+			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, lines[i], want)
+		}
+	}
+	if strings.Contains(buf.String(), "\r") {
+		t.Errorf("carriage returns off a terminal: %q", buf.String())
+	}
+	p.end(&hpo.Report{Trials: []hpo.Trial{{ID: 0}, {ID: 1, Status: hpo.Failed}, {ID: 2}}, Reason: "time budget"}, nil, false)
+	if !strings.Contains(buf.String(), "[2/4] asha-hgd-s0        done: 3 trials (1 failed), best NaN (time budget)\n") {
+		t.Errorf("end line:\n%s", buf.String())
+	}
+}
+
+// The live trial count is the number of distinct trials: one more than the
+// highest id built, however often a trial is built again.
+func TestRunStatsTrials(t *testing.T) {
+	var s runStats
+	for _, id := range []hpo.TrialID{0, 1, 0, 1, 2, 1, 0} {
+		s.sawTrial(id)
+	}
+	if got := s.trials.Load(); got != 3 {
+		t.Errorf("trials = %d, want 3", got)
+	}
+}

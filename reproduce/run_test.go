@@ -1,0 +1,192 @@
+package reproduce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/internal/dirlock"
+)
+
+// A folder in use by another experiment is refused before anything is
+// written into it.
+func TestRunLockedFolder(t *testing.T) {
+	f := &fakeTrials{}
+	o := fakeOptions(t, f, Random)
+	l, err := dirlock.Acquire(o.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	_, err = Run(context.Background(), o)
+	if !errors.Is(err, dirlock.ErrLocked) {
+		t.Fatalf("Run on a locked folder: %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("error does not name the holder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(o.Dir, "config.json")); err == nil {
+		t.Error("config.json written into a locked folder")
+	}
+	if f.built != 0 {
+		t.Errorf("%d trainables built", f.built)
+	}
+	// Once released, the folder runs, and Run releases it in turn.
+	l.Unlock()
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := dirlock.Acquire(o.Dir)
+	if err != nil {
+		t.Fatalf("Run kept the folder locked: %v", err)
+	}
+	l2.Unlock()
+}
+
+// Every file of the results folder is an ordinary 0644 file and every
+// folder 0755 (with the usual umask 022).
+func TestRunOutputPermissions(t *testing.T) {
+	f := &fakeTrials{}
+	o := fakeOptions(t, f, ASHA)
+	s, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{"config.json", "runs/asha-sgd-s0/results.csv", "runs/asha-hgd-s0/results.csv"}, s.Files...)
+	for _, name := range []string{"summary.md", "table.tex", "curves.png", "curves.svg", "bars.png"} {
+		found := false
+		for _, w := range want {
+			found = found || w == name
+		}
+		if !found {
+			t.Errorf("Summary.Files lacks %s: %v", name, s.Files)
+		}
+	}
+	mask := umask(t)
+	for _, name := range want {
+		st, err := os.Stat(filepath.Join(o.Dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if got := st.Mode().Perm(); got != 0o644&^mask {
+			t.Errorf("%s: mode %v, want %v", name, got, 0o644&^mask)
+		}
+	}
+	for _, name := range []string{".", "runs", "runs/asha-sgd-s0"} {
+		st, err := os.Stat(filepath.Join(o.Dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if got := st.Mode().Perm(); got != 0o755&^mask {
+			t.Errorf("%s/: mode %v, want %v", name, got, 0o755&^mask)
+		}
+	}
+}
+
+var doneLine = regexp.MustCompile(`\] (\S+) +done: (\d+) trials \((\d+) failed\)`)
+
+// The progress view counts distinct trials (a trial resumed from its
+// checkpoint is built again but is not a new trial) and every failure
+// (factory, training, non-finite metric, save), as the journal records
+// them.
+func TestProgressCounts(t *testing.T) {
+	f := &fakeTrials{
+		failFactory: map[hpo.TrialID]bool{1: true},
+		failSave:    map[hpo.TrialID]bool{2: true},
+		nan:         map[hpo.TrialID]bool{3: true},
+		failTrain:   map[hpo.TrialID]bool{5: true},
+	}
+	var log bytes.Buffer
+	o := fakeOptions(t, f, HyperBand)
+	o.Preset.Arms = []string{"sgd"}
+	o.Progress = &log
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := hpo.ReadJournal(filepath.Join(o.Dir, "runs", "hyperband-sgd-s0", "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, failed := 0, 0
+	for _, ev := range events {
+		switch ev.Kind {
+		case hpo.EvTrial:
+			trials++
+		case hpo.EvFail:
+			failed++
+		}
+	}
+	if f.built <= trials-len(f.failFactory) {
+		t.Fatalf("no trial was built twice (%d built, %d trials): the test checks nothing", f.built, trials)
+	}
+	if failed != 4 {
+		t.Fatalf("journal has %d failures, want 4", failed)
+	}
+	m := doneLine.FindStringSubmatch(log.String())
+	if m == nil {
+		t.Fatalf("no done line:\n%s", log.String())
+	}
+	if got, _ := strconv.Atoi(m[2]); got != trials {
+		t.Errorf("done line says %s trials, the journal %d:\n%s", m[2], trials, log.String())
+	}
+	if got, _ := strconv.Atoi(m[3]); got != failed {
+		t.Errorf("done line says %s failed, the journal %d:\n%s", m[3], failed, log.String())
+	}
+}
+
+// Cancelled (Ctrl-C), Run says the experiment was interrupted and can be
+// resumed, not "done: … ()" and a raw "context canceled".
+func TestRunInterrupted(t *testing.T) {
+	f := &fakeTrials{block: true, started: make(chan hpo.TrialID, 1)}
+	var log bytes.Buffer
+	o := fakeOptions(t, f, Random)
+	o.Progress = &log
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-f.started
+		cancel()
+	}()
+	_, err := Run(ctx, o)
+	if err == nil {
+		t.Fatal("an interrupted Run returned no error")
+	}
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrInterrupted) {
+		t.Errorf("error does not wrap context.Canceled and ErrInterrupted: %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "interrupted during run random-sgd-s0") || !strings.Contains(msg, "to resume") ||
+		strings.Contains(msg, "context canceled") {
+		t.Errorf("error message: %q", msg)
+	}
+	if out := log.String(); strings.Contains(out, "done:") || !strings.Contains(out, "random-sgd-s0") || !strings.Contains(out, "interrupted") {
+		t.Errorf("progress log:\n%s", out)
+	}
+}
+
+// A results file that cannot be written fails Run with an error naming it.
+func TestRunSummaryWriteError(t *testing.T) {
+	for _, name := range []string{"curves.png", "summary.md"} {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeTrials{}
+			o := fakeOptions(t, f, Random)
+			o.Preset.Arms = []string{"sgd"}
+			path := filepath.Join(o.Dir, name)
+			if err := os.MkdirAll(path, 0o755); err != nil { // a folder where the file goes
+				t.Fatal(err)
+			}
+			_, err := Run(context.Background(), o)
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Fatalf("Run = %v, want an error naming %s", err, path)
+			}
+		})
+	}
+}
