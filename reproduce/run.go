@@ -343,7 +343,7 @@ func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
 
 // runStats feeds the progress view of the run in progress, from what its
 // trainables see in this process. The runner fails a trial for an error
-// of the factory, Restore, Train or Save, a panic in any of them, or a
+// of the factory, Restore or Train, a panic in any of them, or a
 // missing or non-finite metric; counted counts each of these once, where
 // it happens. (An error that coincides with the end of the run may not be
 // journaled; the line at the end of each run counts from the run's report,
@@ -374,7 +374,7 @@ type counted struct {
 	hpo.Trainable
 	stats *runStats
 	// pending is the result of the last Train, counted once Save has
-	// checkpointed it (a save error fails the trial instead).
+	// checkpointed it (a save error stops the run instead).
 	pending *hpo.Result
 }
 
@@ -422,11 +422,10 @@ func validMetrics(r hpo.Result) bool {
 	return true
 }
 
+// Save counts the pending result once it is checkpointed. A save error is
+// no trial's failure: the runner stops the run with hpo.ErrStorage.
 func (c *counted) Save(dir string) (err error) {
-	ok := false
-	defer c.guard(&ok, &err)
 	err = c.Trainable.Save(dir)
-	ok = true
 	if err == nil && c.pending != nil {
 		c.stats.results.Add(1)
 		c.stats.mu.Lock()

@@ -97,12 +97,12 @@ var doneLine = regexp.MustCompile(`\] (\S+) +done: (\d+) trials \((\d+) failed\)
 
 // The progress view counts distinct trials (a trial resumed from its
 // checkpoint is built again but is not a new trial) and every failure
-// (factory, training, non-finite metric, save), as the journal records
-// them.
+// (factory, training, non-finite metric), as the journal records them. (A
+// checkpoint that cannot be saved is no trial's failure: it stops the run
+// with hpo.ErrStorage, see TestSaveFailureStopsRun.)
 func TestProgressCounts(t *testing.T) {
 	f := &fakeTrials{
 		failFactory: map[hpo.TrialID]bool{1: true},
-		failSave:    map[hpo.TrialID]bool{2: true},
 		nan:         map[hpo.TrialID]bool{3: true},
 		failTrain:   map[hpo.TrialID]bool{5: true},
 	}
@@ -129,8 +129,8 @@ func TestProgressCounts(t *testing.T) {
 	if f.built <= trials-len(f.failFactory) {
 		t.Fatalf("no trial was built twice (%d built, %d trials): the test checks nothing", f.built, trials)
 	}
-	if failed != 4 {
-		t.Fatalf("journal has %d failures, want 4", failed)
+	if failed != 3 {
+		t.Fatalf("journal has %d failures, want 3", failed)
 	}
 	m := doneLine.FindStringSubmatch(log.String())
 	if m == nil {
@@ -188,5 +188,30 @@ func TestRunSummaryWriteError(t *testing.T) {
 				t.Fatalf("Run = %v, want an error naming %s", err, path)
 			}
 		})
+	}
+}
+
+// A checkpoint that cannot be saved (a full disk) stops the reproduction
+// with an error wrapping hpo.ErrStorage instead of failing trials; the
+// rerun, with the disk fixed, resumes and finishes.
+func TestSaveFailureStopsRun(t *testing.T) {
+	f := &fakeTrials{failSave: map[hpo.TrialID]bool{2: true}}
+	o := fakeOptions(t, f, HyperBand)
+	o.Preset.Arms = []string{"sgd"}
+	if _, err := Run(context.Background(), o); !errors.Is(err, hpo.ErrStorage) {
+		t.Fatalf("run with a failing save: %v, want hpo.ErrStorage", err)
+	}
+	f.failSave = nil
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	events, _, err := hpo.ReadJournal(filepath.Join(o.Dir, "runs", "hyperband-sgd-s0", "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Kind == hpo.EvFail {
+			t.Fatalf("a trial was journaled as failed: %+v", ev)
+		}
 	}
 }
