@@ -68,6 +68,7 @@ package reproduce
 import (
 	"errors"
 	"fmt"
+	"github.com/hgdtune/hgdtune/hpo/asha"
 	"reflect"
 	"slices"
 	"sort"
@@ -168,6 +169,21 @@ type Preset struct {
 	PBTResetAdapted bool `json:"pbt_reset_adapted,omitempty"`
 	// Augment turns on random crops and flips.
 	Augment bool `json:"augment"`
+	// ASHAMode is the form of both ASHA and Async Hyperband: "stopping" (""
+	// means it: the form of Ray Tune's ASHAScheduler and
+	// AsyncHyperBandScheduler, after which the paper names its algorithms;
+	// a trial trains on unless stopped at a rung) or "promotion" (Li et al.'s
+	// ASHA: trials pause at rungs and are promoted later). One form for both,
+	// so that their columns differ only in the number of brackets.
+	ASHAMode string `json:"asha_mode,omitempty"`
+}
+
+// ashaMode is the form of ASHA and Async Hyperband of the preset.
+func (p Preset) ashaMode() asha.Mode {
+	if p.ASHAMode == "promotion" {
+		return asha.Promotion
+	}
+	return asha.Stopping
 }
 
 // Duration is a time.Duration that reads and writes as "15s" in JSON.
@@ -240,6 +256,8 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("%w: perturbation interval %d not in [1, max epochs %d]", ErrConfig, p.PerturbEvery, p.MaxEpochs)
 	case p.MaxConv < 0 || p.MaxFC1 < 0 || p.MaxFC2 < 0 || p.MinBatch < 0 || p.MaxBatch < 0:
 		return fmt.Errorf("%w: negative width or batch cap", ErrConfig)
+	case p.ASHAMode != "" && p.ASHAMode != "stopping" && p.ASHAMode != "promotion":
+		return fmt.Errorf("%w: asha mode %q (want stopping or promotion)", ErrConfig, p.ASHAMode)
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Algorithms {

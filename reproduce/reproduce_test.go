@@ -15,6 +15,8 @@ import (
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/asha"
 )
 
 func TestPresetsValid(t *testing.T) {
@@ -208,5 +210,36 @@ func TestRunRejectsBadOptions(t *testing.T) {
 	_, err := Run(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: toyDataset(200), Backend: be, BackendSpec: "go"})
 	if !errors.Is(err, ErrConfig) {
 		t.Errorf("class mismatch: %v", err)
+	}
+}
+
+// ASHA and Async Hyperband run in one form, the stopping form by default,
+// so that their columns differ only in the number of brackets; the preset
+// can ask for the promotion form for both.
+func TestASHAAndAHBShareTheirForm(t *testing.T) {
+	space := hpo.Space{{Name: "x", Domain: hpo.Float{Low: 0, High: 1}}}
+	for _, c := range []struct {
+		mode string
+		want asha.Mode
+	}{{"", asha.Stopping}, {"stopping", asha.Stopping}, {"promotion", asha.Promotion}} {
+		p := Presets()["cpu-quick"]
+		p.ASHAMode = c.mode
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		for _, alg := range []string{ASHA, AHB} {
+			s, _, err := scheduler(p, alg, space, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.(*asha.Scheduler).Mode(); got != c.want {
+				t.Errorf("mode %q: %s runs in %v form, want %v", c.mode, alg, got, c.want)
+			}
+		}
+	}
+	p := Presets()["cpu-quick"]
+	p.ASHAMode = "sideways"
+	if err := p.Validate(); err == nil {
+		t.Error("asha mode \"sideways\" accepted")
 	}
 }

@@ -281,10 +281,10 @@ func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Schedule
 		s, err := hyperband.New(hyperband.Config{MaxBudget: p.MaxEpochs, Eta: p.Eta, Loops: -1})
 		return s, random, err
 	case ASHA:
-		s, err := asha.New(asha.Config{Mode: asha.Promotion, MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed})
+		s, err := asha.New(asha.Config{Mode: p.ashaMode(), MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed})
 		return s, random, err
 	case AHB:
-		s, err := asha.NewAsyncHyperband(asha.Config{Mode: asha.Stopping, MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed})
+		s, err := asha.NewAsyncHyperband(asha.Config{Mode: p.ashaMode(), MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed})
 		return s, random, err
 	case Random:
 		return &hpo.FIFO{MaxBudget: p.MaxEpochs}, random, nil

@@ -124,6 +124,7 @@ func scalings(p Preset) string {
 	}
 	out = append(out, fmt.Sprintf("at most %d epochs per trial, η = %d", p.MaxEpochs, p.Eta))
 	out = append(out, fmt.Sprintf("populations of %d, perturbation interval %d epochs", p.Population, p.PerturbEvery))
+	out = append(out, fmt.Sprintf("ASHA and Async Hyperband in %s form", p.ashaMode()))
 	if p.PBTResetAdapted {
 		out = append(out, "PBT/PB2 exploits reset HGD's α and γ")
 	}

@@ -35,6 +35,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	trainImages := fs.Int("train-images", 0, fmt.Sprintf("override the number of training images used (0: all, else 100 to %d)", reproduce.ImagesLimit))
 	maxEpochs := fs.Int("max-epochs", 0, fmt.Sprintf("override the largest budget of a trial, in epochs (1 to %d)", reproduce.EpochsLimit))
 	pbtReset := fs.Bool("pbt-reset", false, "PBT/PB2 exploits reset HGD's α and γ instead of copying the donor's")
+	ashaMode := fs.String("asha-mode", "stopping", "form of ASHA and Async Hyperband: stopping (Ray Tune's schedulers) or promotion (Li et al.'s ASHA)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
 
@@ -103,6 +104,11 @@ flags:`)
 			p.PerturbEvery = min(p.PerturbEvery, p.MaxEpochs)
 		case "pbt-reset":
 			p.PBTResetAdapted = *pbtReset
+		case "asha-mode":
+			if *ashaMode != "stopping" && *ashaMode != "promotion" {
+				badf("-asha-mode %q: want stopping or promotion", *ashaMode)
+			}
+			p.ASHAMode = *ashaMode
 		}
 	})
 	if len(bad) > 0 {

@@ -246,6 +246,9 @@ func NewAsyncHyperband(c Config) (*Scheduler, error) {
 // Validate implements hpo.Validator.
 func (s *Scheduler) Validate() error { return s.cfg.Validate() }
 
+// Mode returns the scheduler's form (promotion or stopping).
+func (s *Scheduler) Mode() Mode { return s.cfg.Mode }
+
 // Bracket returns the bracket a trial id is assigned to.
 func (s *Scheduler) Bracket(id hpo.TrialID) int {
 	if len(s.cum) == 1 {
