@@ -36,7 +36,10 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // directly inside folder/ (by base name). It reads the archive to its end,
 // so gzip's CRC is checked, and returns the archive's MD5.
 func walkArchive(ctx context.Context, archivePath, folder string, fn func(name string, size int64, r io.Reader) error) (string, error) {
-	fh, err := os.Open(archivePath)
+	fh, _, err := openRegular(archivePath)
+	if errors.Is(err, ErrFormat) {
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("cifar: opening %s: %w", archivePath, err)
 	}

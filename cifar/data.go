@@ -21,23 +21,32 @@ const (
 var (
 	// ErrConfig reports an invalid Config, SplitConfig or BatcherConfig.
 	ErrConfig = errors.New("cifar: invalid configuration")
-	// ErrMissing reports a data file found in none of the places searched.
+	// ErrMissing reports a data file found in none of the places searched;
+	// the concrete error is a *MissingError.
 	ErrMissing = errors.New("cifar: data file not found")
 	// ErrNoTestSet reports that a training set was loaded but its test set
 	// is not available (LoadCIFAR10/LoadCIFAR100 then return train, nil, err).
 	ErrNoTestSet = errors.New("cifar: test set not available")
 	// ErrFormat reports a malformed data file: a size that is not a whole
-	// number of records, a wrong record count, a label out of range, or a
-	// label-name file with the wrong number of names.
+	// number of records, a wrong record count, a label out of range, a
+	// label-name file with the wrong number of names, or a path that is not
+	// a regular file (a folder, named pipe, device or socket where a data
+	// file or archive is expected).
 	ErrFormat = errors.New("cifar: malformed data file")
 	// ErrChecksum reports an MD5 mismatch; the concrete error is a
 	// *ChecksumError carrying the file and both sums.
 	ErrChecksum = errors.New("cifar: MD5 mismatch")
 	// ErrArchive reports a corrupt or truncated .tar.gz archive.
 	ErrArchive = errors.New("cifar: corrupt archive")
-	// ErrDownload reports a failed download (network, HTTP status, no cache
-	// folder to download into, or downloading disabled).
+	// ErrDownload reports a failed download (network, HTTP status, checksum,
+	// no cache folder to download into).
 	ErrDownload = errors.New("cifar: download failed")
+	// ErrUnreachable accompanies ErrDownload when the download server could
+	// not be reached or stopped answering: name lookup, connection or TLS
+	// failure, no response within Config.ConnectTimeout, no data for
+	// Config.IdleTimeout, or a connection lost mid-transfer. Loading treats
+	// it as an offline network: the files are just not available.
+	ErrUnreachable = errors.New("cifar: download server unreachable")
 	// ErrState reports a BatcherState that does not fit the Batcher.
 	ErrState = errors.New("cifar: invalid batcher state")
 )
@@ -55,6 +64,72 @@ func (e *ChecksumError) Error() string {
 
 // Unwrap returns ErrChecksum.
 func (e *ChecksumError) Unwrap() error { return ErrChecksum }
+
+// MissingError is the error for data files found in none of the places
+// searched. It unwraps to ErrMissing and, when a download was tried and
+// failed, to the download's error too (ErrDownload; with ErrUnreachable when
+// the server could not be reached). Its message names the missing files
+// first, then the download's failure, then how to provide the files in
+// terms of this package's API; command-line front ends can build their own
+// advice from the fields.
+type MissingError struct {
+	Set      Set      // the data set being loaded
+	Files    []string // official base names of the files not found, e.g. "test_batch.bin"
+	Searched []string // the folders and archives searched, in order
+	DataDir  string   // the data folder ("" when none is configured)
+	Folder   string   // where the files belong: the set's extracted folder inside DataDir ("" without DataDir)
+	Archive  string   // base name of the official archive holding them, e.g. "cifar-10-binary.tar.gz"
+	URL      string   // where that archive is downloaded from
+	// Download reports whether downloading was allowed (Config.Download).
+	Download bool
+	// DownloadErr is why the download failed; nil when none was tried.
+	DownloadErr error
+}
+
+// Unreachable reports whether a download was tried and could not reach the
+// server (an offline network).
+func (e *MissingError) Unreachable() bool {
+	return e.DownloadErr != nil && errors.Is(e.DownloadErr, ErrUnreachable)
+}
+
+func (e *MissingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v: %s", ErrMissing, strings.Join(e.Files, ", "))
+	if len(e.Searched) > 0 {
+		fmt.Fprintf(&b, " (searched %s)", strings.Join(e.Searched, ", "))
+	} else {
+		b.WriteString(" (searched nowhere: no data or cache folder configured)")
+	}
+	if e.DownloadErr != nil {
+		fmt.Fprintf(&b, "; %v", e.DownloadErr)
+	}
+	if e.Folder != "" {
+		fmt.Fprintf(&b, "; put %s into %s or %s into %s", strings.Join(e.Files, ", "), e.Folder, e.Archive, e.DataDir)
+	} else {
+		fmt.Fprintf(&b, "; set Config.DataDir or $%s to a folder holding %s or %s", EnvData, e.setFolder(), e.Archive)
+	}
+	if !e.Download {
+		fmt.Fprintf(&b, ", or set Config.Download to fetch %s", e.URL)
+	}
+	return b.String()
+}
+
+// setFolder is the name of the set's extracted folder.
+func (e *MissingError) setFolder() string {
+	sp, err := e.Set.spec()
+	if err != nil {
+		return "the extracted folder"
+	}
+	return sp.folder + "/"
+}
+
+// Unwrap returns ErrMissing and the download's error, if any.
+func (e *MissingError) Unwrap() []error {
+	if e.DownloadErr != nil {
+		return []error{ErrMissing, e.DownloadErr}
+	}
+	return []error{ErrMissing}
+}
 
 // Set names one of the four official data sets.
 type Set int

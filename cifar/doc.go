@@ -23,7 +23,10 @@
 // a size that is not a whole number of records, a record count other than
 // the official one, a label out of range, a missing file, a corrupt archive —
 // is an error naming the file (see the Err… sentinels); nothing is loaded
-// partially and nothing panics.
+// partially and nothing panics. Only regular files (or symbolic links to
+// them) are read: a folder, named pipe, device or socket in place of a data
+// file or archive is refused with an error naming it, and is never opened in
+// a way that could block.
 //
 // # Folders, environment, defaults
 //
@@ -40,21 +43,47 @@
 //     the dataset authors' site) with Config.HTTPClient, a progress bar goes
 //     to Config.Progress (nil: silent), its MD5 is checked, and it is renamed
 //     into the cache folder only when complete and correct, then extracted
-//     there (each file again written aside, then renamed).
+//     there (each file again written aside, then renamed). A download that
+//     gets no response within Config.ConnectTimeout (default 30 s) or no
+//     data for Config.IdleTimeout (default 60 s) fails.
 //
-// Download fetches explicitly. Hashing 150 MB costs about 0.1–0.2 s, so a
-// verified file gets a stamp (path, size, modification time, MD5) in
-// <cache>/verified/; while the stamp matches, the file is not hashed again
-// (Config.Rehash forces it; a change that keeps both size and modification
-// time goes unnoticed). Config.SkipMD5 turns all checks off for
+// The Download function fetches an archive explicitly, whatever
+// Config.Download says.
+//
+// Files found nowhere are a *MissingError (wrapping ErrMissing) that names
+// them first, then the places searched, then, when a download was tried,
+// why it failed (wrapping that error too), then how to provide them. A
+// download that could not reach the server (name lookup, connection,
+// timeouts, a lost connection: the error wraps ErrUnreachable) means the
+// files are simply not available, as with downloading off; a server that
+// answers wrongly (an HTTP error, a wrong checksum, a corrupt archive) is a
+// failed download that LoadCIFAR10 and LoadCIFAR100 do not pass off as a
+// missing test set.
+//
+// # Verification stamps
+//
+// Hashing 150 MB costs about 0.1–0.2 s, so once a file (not an archive
+// member) has been verified, a stamp recording its absolute path, size,
+// modification time (ns) and MD5 is written to <cache>/verified/ (one small
+// JSON file per path; never into the data folder). A later load trusts the
+// stamp, and does not hash the file, while path, size and modification time
+// still match and the MD5 is the official one; its FileStatus then says
+// "MD5 verified earlier (stamp)". A change that keeps both size and
+// modification time (a byte corrupted in place, the mtime restored) goes
+// unnoticed by the stamp: Config.Rehash ignores all stamps, hashes every
+// file again and rewrites the stamps (hgdtune data -rehash). Deleting
+// <cache>/verified/ has the same effect once.
+//
+// Config.SkipMD5 turns all checks off for
 // user-supplied copies; Config.TestFile with Config.SkipTestMD5 loads a
 // stand-in test set (such as a lossy re-encoding of test_batch.bin) and
 // marks it in the Dataset's Files and Summary. Config.AnyRecordCount
 // accepts small files in the official format (fixtures, subsets).
 //
 // LoadCIFAR10 and LoadCIFAR100 return the training and test sets; when only
-// the test set is missing they return the training set with an error
-// wrapping ErrNoTestSet. Load reads one Set.
+// the test set is not available (not found, and not downloaded or its
+// download could not reach the server) they return the training set with an
+// error wrapping ErrNoTestSet and the *MissingError. Load reads one Set.
 //
 // # The paper's protocol
 //

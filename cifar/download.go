@@ -38,8 +38,7 @@ func (r resolved) download(ctx context.Context, sp setSpec) error {
 		return fmt.Errorf("%w: %s: %w", ErrDownload, sp.archive, err)
 	}
 	dst := filepath.Join(r.cacheDir, sp.archive)
-	u := strings.TrimSuffix(r.BaseURL, "/") + "/" + sp.archive
-	if err := r.fetch(ctx, u, dst); err != nil {
+	if err := r.fetch(ctx, r.archiveURL(sp), dst); err != nil {
 		return err
 	}
 	if err := extractArchive(ctx, dst, sp.folder, r.cacheDir); err != nil {
@@ -51,25 +50,105 @@ func (r resolved) download(ctx context.Context, sp setSpec) error {
 	return nil
 }
 
+// archiveURL is where the set's archive is downloaded from.
+func (r resolved) archiveURL(sp setSpec) string {
+	return strings.TrimSuffix(r.BaseURL, "/") + "/" + sp.archive
+}
+
+// downloadError is a failed download. It unwraps to ErrDownload, to
+// ErrUnreachable when the server could not be reached, and to its cause.
+type downloadError struct {
+	url         string
+	unreachable bool
+	err         error
+}
+
+func (e *downloadError) Error() string {
+	if e.unreachable {
+		return fmt.Sprintf("%v: could not reach %s: %v", ErrDownload, e.url, e.err)
+	}
+	return fmt.Sprintf("%v: %s: %v", ErrDownload, e.url, e.err)
+}
+
+func (e *downloadError) Unwrap() []error {
+	if e.unreachable {
+		return []error{ErrDownload, ErrUnreachable, e.err}
+	}
+	return []error{ErrDownload, e.err}
+}
+
+// timeouts returns the connect and idle timeouts in effect (0: none).
+func (r resolved) timeouts() (connect, idle time.Duration) {
+	connect, idle = r.ConnectTimeout, r.IdleTimeout
+	if connect == 0 {
+		connect = DefaultConnectTimeout
+	}
+	if idle == 0 {
+		idle = DefaultIdleTimeout
+	}
+	return max(connect, 0), max(idle, 0)
+}
+
+// timeoutError is the cause given to the request's context when a timeout
+// fires.
+type timeoutError struct{ what string }
+
+func (e timeoutError) Error() string { return e.what }
+
 // fetch downloads url into dst atomically, checking dst's known MD5.
-func (r resolved) fetch(ctx context.Context, url, dst string) error {
+// Failures to reach the server, time-outs and connections lost mid-transfer
+// are marked unreachable; the parent context's cancellation is returned as is
+// (wrapped).
+func (r resolved) fetch(parent context.Context, url, dst string) error {
 	name := filepath.Base(dst)
-	fail := func(err error) error { return fmt.Errorf("%w: %s: %w", ErrDownload, url, err) }
+	connectTimeout, idleTimeout := r.timeouts()
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	// fail wraps err; network failures (anything but the parent's
+	// cancellation) are marked unreachable, with the timeout as their cause
+	// when one fired.
+	fail := func(err error, network bool) error {
+		if parent.Err() != nil {
+			return &downloadError{url: url, err: parent.Err()}
+		}
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
+		return &downloadError{url: url, unreachable: network, err: err}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return fail(err)
+		return fail(err, false)
+	}
+	// Connect timeout: until the response headers arrive.
+	var connectTimer *time.Timer
+	if connectTimeout > 0 {
+		connectTimer = time.AfterFunc(connectTimeout, func() {
+			cancel(timeoutError{fmt.Sprintf("no response within %v", connectTimeout)})
+		})
 	}
 	resp, err := r.HTTPClient.Do(req)
+	if connectTimer != nil {
+		connectTimer.Stop()
+	}
 	if err != nil {
-		return fail(err)
+		return fail(err, true)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fail(fmt.Errorf("HTTP status %s", resp.Status))
+		return fail(fmt.Errorf("HTTP status %s", resp.Status), false)
+	}
+	var body io.Reader = resp.Body
+	if idleTimeout > 0 {
+		idle := time.AfterFunc(idleTimeout, func() {
+			cancel(timeoutError{fmt.Sprintf("no data received for %v", idleTimeout)})
+		})
+		defer idle.Stop()
+		body = &idleReader{r: resp.Body, timer: idle, d: idleTimeout}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+name+".part-*")
 	if err != nil {
-		return fail(err)
+		return fail(err, false)
 	}
 	tmpName := tmp.Name()
 	ok := false
@@ -86,31 +165,68 @@ func (r resolved) fetch(ctx context.Context, url, dst string) error {
 		bar = newProgressBar(r.Progress, name, resp.ContentLength)
 		w = io.MultiWriter(w, bar)
 	}
-	n, err := io.Copy(w, resp.Body)
+	n, err := io.Copy(markWrites{w}, body)
 	if bar != nil {
 		bar.finish()
 	}
 	if err != nil {
-		return fail(err)
+		var we writeError
+		if errors.As(err, &we) {
+			return fail(we.err, false)
+		}
+		return fail(err, true)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return fail(fmt.Errorf("truncated: got %d of %d bytes", n, resp.ContentLength))
+		return fail(fmt.Errorf("truncated: got %d of %d bytes", n, resp.ContentLength), true)
 	}
 	got := hex.EncodeToString(h.Sum(nil))
 	if want, known := KnownMD5(name); known && !r.SkipMD5 && got != want {
-		return fail(&ChecksumError{File: name, Want: want, Got: got})
+		return fail(&ChecksumError{File: name, Want: want, Got: got}, false)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fail(err)
+		return fail(err, false)
 	}
 	if err := tmp.Close(); err != nil {
-		return fail(err)
+		return fail(err, false)
 	}
 	if err := os.Rename(tmpName, dst); err != nil {
-		return fail(err)
+		return fail(err, false)
 	}
 	ok = true
 	return nil
+}
+
+// markWrites marks w's errors as writeError, so that after io.Copy a local
+// write failure (a full disk) is told apart from a network read failure.
+type markWrites struct{ w io.Writer }
+
+func (m markWrites) Write(p []byte) (int, error) {
+	n, err := m.w.Write(p)
+	if err != nil {
+		err = writeError{err}
+	}
+	return n, err
+}
+
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+// idleReader restarts timer (which cancels the download) whenever data
+// arrives.
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	d     time.Duration
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	n, err := ir.r.Read(p)
+	if n > 0 {
+		ir.timer.Reset(ir.d)
+	}
+	return n, err
 }
 
 // progressBar renders a one-line text progress bar, redrawn with '\r' at

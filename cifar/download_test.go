@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // archiveServer serves body as /kriz/<name> and counts requests.
@@ -163,5 +165,142 @@ func TestProgressBarUnknownLength(t *testing.T) {
 	p.finish()
 	if s := b.String(); !strings.Contains(s, "downloading x.tar.gz 2.5 MB") {
 		t.Errorf("%q", s)
+	}
+}
+
+// unreachableServer is a server that drops every connection without an
+// answer, as an unreachable network does: the request fails in the
+// transport, before any response.
+func unreachableServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			c.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// stallingServer answers with headers and head (when not nil), then sends
+// nothing more until the test ends.
+func stallingServer(t *testing.T, head []byte) *httptest.Server {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if head != nil {
+			w.Header().Set("Content-Length", strconv.Itoa(100*len(head)))
+			w.Write(head)
+			http.NewResponseController(w).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)                 // runs second: waits for the handler
+	t.Cleanup(func() { close(release) }) // runs first: releases it
+	return srv
+}
+
+// TestLoadUnreachable: on the offline layout (training batches complete, no
+// test batch) with downloading on and the server unreachable, the training
+// set loads and the missing test batch is "not available", named before the
+// network error; a missing training batch is an error naming it first.
+func TestLoadUnreachable(t *testing.T) {
+	ctx := context.Background()
+	srv := unreachableServer(t)
+	layout := func(t *testing.T, drop ...string) Config {
+		dir := t.TempDir()
+		files := cifar10Fixture(4)
+		for _, n := range drop {
+			delete(files, n)
+		}
+		writeFolder(t, dir, "cifar-10-batches-bin", files)
+		cfg := fixtureConfig(t, dir)
+		cfg.Download, cfg.BaseURL, cfg.HTTPClient = true, srv.URL+"/kriz", srv.Client()
+		return cfg
+	}
+	// namesFirst checks that err names file, and names it before the download.
+	namesFirst := func(t *testing.T, err error, file string) {
+		t.Helper()
+		msg := err.Error()
+		i, j := strings.Index(msg, file), strings.Index(msg, "could not reach")
+		if i < 0 || j < 0 || i > j {
+			t.Errorf("error should name %s, then say the download could not reach the server: %v", file, err)
+		}
+		if !strings.Contains(msg, srv.URL+"/kriz/cifar-10-binary.tar.gz") {
+			t.Errorf("error lacks the URL tried: %v", err)
+		}
+	}
+
+	t.Run("offline layout", func(t *testing.T) {
+		train, test, err := LoadCIFAR10(ctx, layout(t, "test_batch.bin"))
+		if train == nil || test != nil || !errors.Is(err, ErrNoTestSet) || !errors.Is(err, ErrMissing) || !errors.Is(err, ErrDownload) {
+			t.Fatalf("got train %v, test %v, %v; want the training set and ErrNoTestSet", train != nil, test != nil, err)
+		}
+		if train.N != 20 {
+			t.Errorf("N = %d", train.N)
+		}
+		namesFirst(t, err, "test_batch.bin")
+		var me *MissingError
+		if !errors.Is(err, ErrUnreachable) || !errors.As(err, &me) || !me.Unreachable() ||
+			!slices.Equal(me.Files, []string{"test_batch.bin"}) || me.Archive != "cifar-10-binary.tar.gz" {
+			t.Errorf("MissingError %+v", me)
+		}
+	})
+
+	t.Run("missing training batch", func(t *testing.T) {
+		d, err := Load(ctx, layout(t, "data_batch_5.bin"), CIFAR10Train)
+		if d != nil || !errors.Is(err, ErrMissing) || !errors.Is(err, ErrDownload) || !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("got %v, %v; want ErrMissing and ErrDownload", d != nil, err)
+		}
+		namesFirst(t, err, "data_batch_5.bin")
+	})
+
+	t.Run("server answers wrongly", func(t *testing.T) {
+		// A server that answers (here 404) is not an offline network: the
+		// test set's absence is then an error, still naming the file first.
+		srv404, _ := archiveServer(t, "none", nil, nil)
+		cfg := layout(t, "test_batch.bin")
+		cfg.BaseURL, cfg.HTTPClient = srv404.URL+"/kriz", srv404.Client()
+		train, _, err := LoadCIFAR10(ctx, cfg)
+		if train != nil || errors.Is(err, ErrNoTestSet) || !errors.Is(err, ErrDownload) || !errors.Is(err, ErrMissing) || errors.Is(err, ErrUnreachable) {
+			t.Fatalf("got train %v, %v; want an error", train != nil, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "404") || strings.Index(msg, "test_batch.bin") > strings.Index(msg, "404") {
+			t.Errorf("error should name test_batch.bin, then the HTTP status: %v", err)
+		}
+	})
+}
+
+// TestDownloadTimeouts: a server that stops sending (or never answers) ends
+// the download with an error once the configured idle (or connect) timeout
+// has passed, and leaves nothing in the cache.
+func TestDownloadTimeouts(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		head []byte // sent before stalling; nil: no response at all
+		want string
+	}{
+		{"idle", make([]byte, 1000), "no data"},
+		{"connect", nil, "no response"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := stallingServer(t, tc.head)
+			cache := t.TempDir()
+			cfg := Config{CacheDir: cache, HTTPClient: srv.Client(), BaseURL: srv.URL, SkipMD5: true,
+				ConnectTimeout: 200 * time.Millisecond, IdleTimeout: 200 * time.Millisecond}
+			err := loadWithin(t, func() error { return Download(ctx, cfg, CIFAR100Train) })
+			if !errors.Is(err, ErrDownload) || !errors.Is(err, ErrUnreachable) ||
+				!strings.Contains(err.Error(), tc.want+" ") || !strings.Contains(err.Error(), "200ms") ||
+				!strings.Contains(err.Error(), "cifar-100-binary.tar.gz") {
+				t.Fatalf("got %v; want ErrDownload and ErrUnreachable saying %q for 200ms", err, tc.want)
+			}
+			if left := listTree(t, cache); len(left) != 1 {
+				t.Errorf("left in cache: %v", left)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fixtureRecords returns n records in the official format: labelBytes label
@@ -150,4 +151,20 @@ func listTree(t testing.TB, dir string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// loadWithin runs load in a goroutine and fails the test if it has not
+// returned within a minute, far beyond any honest load of a tiny fixture or
+// any timeout a test configures: it catches hangs, not slowness.
+func loadWithin(t *testing.T, load func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- load() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("still running after a minute: it hangs")
+		return nil
+	}
 }

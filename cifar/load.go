@@ -11,8 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
+	"time"
 )
 
 // Environment variables read when the corresponding Config field is empty.
@@ -26,6 +26,13 @@ const (
 
 // DefaultBaseURL is where the official archives are downloaded from.
 const DefaultBaseURL = "https://www.cs.toronto.edu/~kriz/"
+
+// Default download timeouts, used when Config.ConnectTimeout or
+// Config.IdleTimeout is zero.
+const (
+	DefaultConnectTimeout = 30 * time.Second
+	DefaultIdleTimeout    = 60 * time.Second
+)
 
 // DefaultTrainFraction is the paper's share of the training set used for
 // training; the rest is the validation set.
@@ -52,13 +59,30 @@ type Config struct {
 	Download bool
 	// Progress receives a text progress bar while downloading; nil is silent.
 	Progress io.Writer
-	// HTTPClient is used for downloads; nil means http.DefaultClient.
+	// HTTPClient is used for downloads; nil means http.DefaultClient. Its
+	// own timeouts, if any, apply as well.
 	HTTPClient *http.Client
+	// ConnectTimeout bounds the wait for the server's answer: from sending
+	// the request until the response headers arrive (name lookup,
+	// connection, TLS handshake, the server's reply). 0 means
+	// DefaultConnectTimeout (30 s); a negative value waits indefinitely.
+	ConnectTimeout time.Duration
+	// IdleTimeout ends a download that receives no data for this long
+	// (a stalled transfer); there is no limit on the whole transfer's
+	// duration. 0 means DefaultIdleTimeout (60 s); a negative value waits
+	// indefinitely. Either timeout fails the download with an error wrapping
+	// ErrDownload and ErrUnreachable.
+	IdleTimeout time.Duration
 	// BaseURL is the URL prefix of the archives; "" means DefaultBaseURL.
 	BaseURL string
 	// SkipMD5 disables all MD5 checks (for user-supplied copies of the files).
 	SkipMD5 bool
-	// Rehash ignores the verification stamps and hashes every file again.
+	// Rehash ignores the verification stamps and hashes every file again
+	// (writing fresh stamps). A stamp records a file's absolute path, size,
+	// modification time and MD5 once it has been verified, and is trusted
+	// while path, size and modification time still match, so a file changed
+	// in place with its modification time restored passes; Rehash forces the
+	// full check.
 	Rehash bool
 	// TestFile, when set, is the path of the test-set file to load instead of
 	// the official one (test_batch.bin or test.bin), e.g. a stand-in copy.
@@ -137,9 +161,12 @@ func (c Config) Dirs() (dataDir, cacheDir string) {
 }
 
 // LoadCIFAR10 loads the CIFAR-10 training and test sets. When the training
-// set loads but no test set is available, it returns train, nil and an error
-// wrapping ErrNoTestSet (and ErrMissing). A missing Config.TestFile is an
-// ordinary error.
+// set loads but no test set is available — not found, and either
+// downloading is off or the download could not reach the server
+// (ErrUnreachable) — it returns train, nil and an error wrapping
+// ErrNoTestSet and the *MissingError (so also ErrMissing). A missing
+// Config.TestFile, or a download the server answered wrongly (an HTTP
+// error, a wrong checksum, a corrupt archive), is an ordinary error.
 func LoadCIFAR10(ctx context.Context, cfg Config) (train, test *Dataset, err error) {
 	return loadPair(ctx, cfg, CIFAR10Train, CIFAR10Test)
 }
@@ -157,7 +184,11 @@ func loadPair(ctx context.Context, cfg Config, tr, te Set) (*Dataset, *Dataset, 
 	}
 	test, err := Load(ctx, cfg, te)
 	if err != nil {
-		if errors.Is(err, ErrMissing) && cfg.TestFile == "" { // a missing explicit TestFile is a plain error
+		// Not available: not found, and either not downloaded or the
+		// download could not reach the server. A missing explicit TestFile,
+		// or a server that answered wrongly, is a plain error.
+		var me *MissingError
+		if errors.As(err, &me) && cfg.TestFile == "" && (me.DownloadErr == nil || me.Unreachable()) {
 			return train, nil, fmt.Errorf("%w: %w", ErrNoTestSet, err)
 		}
 		return nil, nil, err
@@ -184,6 +215,8 @@ type dataFile struct {
 // folder's extracted folder, the data folder's archive, the cache folder's
 // extracted folder, the cache folder's archive; when none has them and
 // cfg.Download is set, the archive is downloaded into the cache folder.
+// Files still missing are a *MissingError naming them, the places searched
+// and, if the download failed, its error (which it also wraps).
 func Load(ctx context.Context, cfg Config, set Set) (*Dataset, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -205,7 +238,7 @@ func Load(ctx context.Context, cfg Config, set Set) (*Dataset, error) {
 	if !override {
 		needed = append(needed, sp.files...)
 	}
-	found, err := r.locate(ctx, sp, needed)
+	found, err := r.locate(ctx, set, sp, needed)
 	if err != nil {
 		return nil, err
 	}
@@ -359,27 +392,31 @@ func (r resolved) decodeOne(ctx context.Context, sp setSpec, f *dataFile, d *Dat
 }
 
 func openDataFile(name, path string) (*dataFile, error) {
-	fh, err := os.Open(path)
+	fh, info, err := openRegular(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s", ErrMissing, path)
 		}
+		if errors.Is(err, ErrFormat) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("cifar: opening %s: %w", path, err)
-	}
-	info, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, fmt.Errorf("cifar: stat %s: %w", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		fh.Close()
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrFormat, path)
 	}
 	return &dataFile{name: name, path: path, f: fh, info: info, size: info.Size()}, nil
 }
 
-// locate finds the needed files; see Load for the order.
-func (r resolved) locate(ctx context.Context, sp setSpec, needed []string) (map[string]*dataFile, error) {
+// extractedFolder is where dir keeps the set's extracted files: dir itself
+// when it is that folder, else the folder inside it.
+func extractedFolder(dir string, sp setSpec) string {
+	if filepath.Base(filepath.Clean(dir)) == sp.folder {
+		return dir
+	}
+	return filepath.Join(dir, sp.folder)
+}
+
+// locate finds the needed files; see Load for the order. Files found
+// nowhere yield a *MissingError.
+func (r resolved) locate(ctx context.Context, set Set, sp setSpec, needed []string) (map[string]*dataFile, error) {
 	found := map[string]*dataFile{}
 	var searched []string
 	missing := func() []string {
@@ -400,10 +437,7 @@ func (r resolved) locate(ctx context.Context, sp setSpec, needed []string) (map[
 		return nil, err
 	}
 	fromFolder := func(dir string) error {
-		folder := filepath.Join(dir, sp.folder)
-		if filepath.Base(filepath.Clean(dir)) == sp.folder {
-			folder = dir // the folder itself was given
-		}
+		folder := extractedFolder(dir, sp)
 		searched = append(searched, folder)
 		for _, n := range missing() {
 			f, err := openDataFile(n, filepath.Join(folder, n))
@@ -420,8 +454,12 @@ func (r resolved) locate(ctx context.Context, sp setSpec, needed []string) (map[
 	fromArchive := func(dir string) error {
 		path := filepath.Join(dir, sp.archive)
 		searched = append(searched, path)
-		if _, err := os.Stat(path); err != nil {
+		info, err := os.Stat(path)
+		if err != nil {
 			return nil
+		}
+		if err := checkRegular(path, info); err != nil {
+			return err
 		}
 		want := map[string]bool{}
 		for _, n := range missing() {
@@ -451,23 +489,24 @@ func (r resolved) locate(ctx context.Context, sp setSpec, needed []string) (map[
 			return fail(err)
 		}
 	}
+	var downloadErr error
 	if m := missing(); len(m) > 0 && r.Download {
 		if err := r.download(ctx, sp); err != nil {
-			return fail(err)
-		}
-		if err := fromFolder(r.cacheDir); err != nil {
+			if ctx.Err() != nil {
+				return fail(err)
+			}
+			downloadErr = err
+		} else if err := fromFolder(r.cacheDir); err != nil {
 			return fail(err)
 		}
 	}
 	if m := missing(); len(m) > 0 {
-		hint := ""
-		if !r.Download {
-			hint = "; set " + EnvData + "=/path/to/data or enable Config.Download"
+		e := &MissingError{Set: set, Files: m, Searched: searched, DataDir: r.dataDir, Archive: sp.archive,
+			URL: r.archiveURL(sp), Download: r.Download, DownloadErr: downloadErr}
+		if r.dataDir != "" {
+			e.Folder = extractedFolder(r.dataDir, sp)
 		}
-		if len(searched) == 0 {
-			searched = append(searched, "nowhere: no data or cache folder configured")
-		}
-		return fail(fmt.Errorf("%w: %s (searched %s)%s", ErrMissing, strings.Join(m, ", "), strings.Join(searched, ", "), hint))
+		return fail(e)
 	}
 	return found, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -349,5 +350,65 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := Load(context.Background(), Config{}, Set(9)); !errors.Is(err, ErrConfig) {
 		t.Errorf("bad set: %v", err)
+	}
+}
+
+// TestStampRehash: a verification stamp trusts path, size and modification
+// time only, so a file changed in place with its mtime restored passes;
+// Config.Rehash hashes it again and catches the change.
+func TestStampRehash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	folder := writeFolder(t, dir, "cifar-10-batches-bin", cifar10Fixture(3))
+	cfg := fixtureConfig(t, dir)
+	cfg.SkipMD5 = false
+	// Fixtures cannot have the official sums, so stamp them as a verified
+	// load of the official files would have.
+	r := cfg.resolve()
+	for k := 1; k <= 5; k++ {
+		name := fmt.Sprintf("data_batch_%d.bin", k)
+		path := filepath.Join(folder, name)
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := KnownMD5(name)
+		r.writeStamp(path, info, want)
+	}
+	if _, err := Load(ctx, cfg, CIFAR10Train); err != nil {
+		t.Fatalf("stamped files: %v", err)
+	}
+
+	// Corrupt one byte in place and restore the modification time.
+	path := filepath.Join(folder, "data_batch_3.bin")
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xAB}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(path, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(ctx, cfg, CIFAR10Train)
+	if err != nil {
+		t.Fatalf("the stamp should still be trusted: %v", err)
+	}
+	if st := d.Files[3]; st.Name != "data_batch_3.bin" || !st.Verified || !strings.Contains(st.Note, "stamp") {
+		t.Errorf("status %+v", st)
+	}
+
+	// Rehash checks every file again; as fixtures all five now fail, and
+	// data_batch_3.bin among them.
+	cfg.Rehash = true
+	_, err = Load(ctx, cfg, CIFAR10Train)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "MD5 mismatch for "+path) {
+		t.Fatalf("Rehash: got %v; want an MD5 mismatch for %s", err, path)
 	}
 }
