@@ -151,6 +151,11 @@ func (r resolved) fetch(parent context.Context, url, dst string) error {
 		return fail(err, false)
 	}
 	tmpName := tmp.Name()
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600; archives are ordinary files
+		tmp.Close()
+		os.Remove(tmpName)
+		return fail(err, false)
+	}
 	ok := false
 	defer func() {
 		if !ok {

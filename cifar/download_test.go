@@ -67,6 +67,12 @@ func TestDownload(t *testing.T) {
 		if got := listTree(t, cache); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("cache holds %q", got)
 		}
+		// The archive is an ordinary file (os.CreateTemp would leave it 0600).
+		if st, err := os.Stat(filepath.Join(cache, name)); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm()&0o044 != 0o044 {
+			t.Errorf("archive mode %v, want readable by all (0644)", st.Mode().Perm())
+		}
 		// A second load reads the extracted cache and stays offline.
 		cfg.Progress = nil
 		if _, _, err := LoadCIFAR100(ctx, cfg); err != nil || hits.Load() != 1 {

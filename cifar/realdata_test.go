@@ -70,6 +70,11 @@ func TestRealCIFAR10Train(t *testing.T) {
 		if len(stamps) != 5 {
 			t.Errorf("%d stamps", len(stamps))
 		}
+		for _, sp := range stamps { // ordinary files (os.CreateTemp would make them 0600)
+			if st, err := os.Stat(sp); err != nil || st.Mode().Perm()&0o044 != 0o044 {
+				t.Errorf("stamp %s: %v, %v; want readable by all", sp, st.Mode(), err)
+			}
+		}
 		if s := d2.Summary(); !strings.Contains(s, "airplane 5000") || !strings.Contains(s, "data_batch_5.bin: 10000 records, MD5 53f37980c15c3d472c316c40844f3f0d ok") {
 			t.Errorf("summary:\n%s", s)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,27 +73,12 @@ func (r resolved) writeStamp(path string, info fs.FileInfo, sum string) {
 	_ = writeFileAtomic(sp, b)
 }
 
-// writeFileAtomic writes data to a temporary file beside path, then renames
-// it into place.
+// writeFileAtomic creates path's folder if needed and writes data to path
+// atomically (internal/atomicfile: temporary file, fsync, rename), as an
+// ordinary 0644 file.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
+	return atomicfile.WriteFile(path, data, 0o644)
 }

@@ -105,18 +105,8 @@ func Bars(e *Experiment, cfg BarsConfig) (*BarsFigure, error) {
 		times = Checkpoints(e.Budget, 6)
 	}
 	f := &BarsFigure{Title: cfg.Title, Times: times, Level: level, xLabel: cfg.XLabel, yLabel: cfg.YLabel, cols: cfg.Columns}
-	if f.Title == "" {
-		f.Title = fmt.Sprintf("best validation accuracy at checkpoints (mean ± %s CI over seeds)", levelPercent(level))
-		if e.Name != "" {
-			f.Title = e.Name + ": " + f.Title
-		}
-	}
-	if f.xLabel == "" {
-		f.xLabel = "time (s)"
-	}
-	if f.yLabel == "" {
-		f.yLabel = "best validation accuracy"
-	}
+	f.Title, f.xLabel, f.yLabel = e.labels(f.Title, f.xLabel, f.yLabel,
+		fmt.Sprintf("best validation accuracy at checkpoints (mean ± %s CI over seeds)", levelPercent(level)))
 	top := 0.0
 	for _, alg := range e.Algorithms() {
 		panel := BarPanel{Algorithm: alg}

@@ -100,18 +100,8 @@ func Curves(e *Experiment, cfg CurvesConfig) (*CurvesFigure, error) {
 		Title: cfg.Title, XMin: 0, XMax: end, Level: level,
 		xLabel: cfg.XLabel, yLabel: cfg.YLabel, cols: cfg.Columns,
 	}
-	if f.Title == "" {
-		f.Title = fmt.Sprintf("best validation accuracy vs time (mean, %s CI over seeds)", levelPercent(level))
-		if e.Name != "" {
-			f.Title = e.Name + ": " + f.Title
-		}
-	}
-	if f.xLabel == "" {
-		f.xLabel = "time (s)"
-	}
-	if f.yLabel == "" {
-		f.yLabel = "best validation accuracy"
-	}
+	f.Title, f.xLabel, f.yLabel = e.labels(f.Title, f.xLabel, f.yLabel,
+		fmt.Sprintf("best validation accuracy vs time (mean, %s CI over seeds)", levelPercent(level)))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, alg := range e.Algorithms() {
 		panel := CurvePanel{Algorithm: alg}
@@ -308,4 +298,23 @@ func (f *CurvesFigure) render(dc draw.Canvas) ([]*plot.Plot, []draw.Canvas) {
 	ps, items := f.panelPlots()
 	rest := drawHeader(dc, f.Title, items)
 	return ps, drawPanels(rest, ps, f.cols)
+}
+
+// labels fills in the defaults of a time-axis figure of e: the title is
+// what, prefixed by the experiment's name; the axes are "time (s)" and
+// "best validation accuracy". Given values are kept.
+func (e *Experiment) labels(title, xLabel, yLabel, what string) (string, string, string) {
+	if title == "" {
+		title = what
+		if e.Name != "" {
+			title = e.Name + ": " + title
+		}
+	}
+	if xLabel == "" {
+		xLabel = "time (s)"
+	}
+	if yLabel == "" {
+		yLabel = "best validation accuracy"
+	}
+	return title, xLabel, yLabel
 }
