@@ -69,6 +69,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/hgdtune/hgdtune/hpo/asha"
+	"github.com/hgdtune/hgdtune/plots"
 	"reflect"
 	"slices"
 	"sort"
@@ -92,7 +93,8 @@ const (
 	ImagesLimit = 50000
 )
 
-// Algorithm names, in the paper's column order.
+// Algorithm names (the keys of flags, presets and run folders): the
+// paper's column names (plots.PaperAlgorithms) in lower case.
 const (
 	ASHA      = "asha"
 	AHB       = "ahb"
@@ -103,25 +105,27 @@ const (
 	Random    = "random" // not in the paper: a baseline for checks
 )
 
-// PaperAlgorithms lists the paper's six algorithms in its column order.
-func PaperAlgorithms() []string { return []string{ASHA, AHB, Genetic, HyperBand, PBT, PB2} }
+// PaperAlgorithms lists the paper's six algorithms in its column order: the
+// keys of plots.PaperAlgorithms, the one list of them.
+func PaperAlgorithms() []string {
+	names := plots.PaperAlgorithms()
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = strings.ToLower(n)
+	}
+	return keys
+}
 
-// displayName is the column name used in tables and figures.
+// displayName is the column name of an algorithm in tables and figures:
+// the paper's name (plots.PaperAlgorithms), "Random" for the baseline, the
+// key itself otherwise.
 func displayName(alg string) string {
-	switch alg {
-	case ASHA:
-		return "ASHA"
-	case AHB:
-		return "AHB"
-	case Genetic:
-		return "Genetic"
-	case HyperBand:
-		return "HyperBand"
-	case PBT:
-		return "PBT"
-	case PB2:
-		return "PB2"
-	case Random:
+	for _, n := range plots.PaperAlgorithms() {
+		if strings.ToLower(n) == alg {
+			return n
+		}
+	}
+	if alg == Random {
 		return "Random"
 	}
 	return alg

@@ -17,6 +17,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
+	"github.com/hgdtune/hgdtune/plots"
 )
 
 func TestPresetsValid(t *testing.T) {
@@ -241,5 +242,23 @@ func TestASHAAndAHBShareTheirForm(t *testing.T) {
 	p.ASHAMode = "sideways"
 	if err := p.Validate(); err == nil {
 		t.Error("asha mode \"sideways\" accepted")
+	}
+}
+
+// The paper's algorithms are listed once (plots.PaperAlgorithms): the keys
+// are its names in lower case, in its column order, and map back to them.
+func TestAlgorithmKeys(t *testing.T) {
+	want := []string{ASHA, AHB, Genetic, HyperBand, PBT, PB2}
+	got := PaperAlgorithms()
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("PaperAlgorithms() = %v, want %v", got, want)
+	}
+	for i, k := range got {
+		if d := displayName(k); d != plots.PaperAlgorithms()[i] {
+			t.Errorf("displayName(%q) = %q, want %q", k, d, plots.PaperAlgorithms()[i])
+		}
+	}
+	if displayName(Random) != "Random" {
+		t.Errorf("displayName(random) = %q", displayName(Random))
 	}
 }
