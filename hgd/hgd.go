@@ -32,31 +32,19 @@ const (
 	Adam     = ref.Adam     // Adam with L2 weight decay in the gradient
 )
 
-// Hyperparameter keys read from the model.Store parameters (scope.GetParam,
-// so they may be set at the root or in the scope given to UpdateGraph). All
-// are float64 unless said otherwise; an absent key means the default of
-// package ref (DefaultAlpha0 & co.), and a key set to 0 means 0.
+// Config is an optimizer's complete configuration; it is ref.Config. Every
+// field is used as it is (zero means zero): start from Defaults and change
+// what differs.
 //
-// ParamAlpha0, ParamGamma0, ParamBeta and ParamEta only give the initial
-// values of the variables VarAlpha, VarGamma, VarBeta and VarEta: once those
-// exist (after the first graph is built, or after a checkpoint is restored),
-// change them with Set, which needs no recompilation. The other keys are
-// compiled into the graph.
-const (
-	ParamAlpha0      = "hgd_alpha0"       // initial α (learning rate)
-	ParamGamma0      = "hgd_gamma0"       // initial γ (momentum; μ of SGDN-HD)
-	ParamBeta        = "hgd_beta"         // hypergradient step size for α
-	ParamEta         = "hgd_eta"          // hypergradient step size for γ (HGD)
-	ParamAlphaMin    = "hgd_alpha_min"    // lower bound of α (≥ 0)
-	ParamAlphaMax    = "hgd_alpha_max"    // upper bound of α
-	ParamGammaMax    = "hgd_gamma_max"    // upper bound of γ (< 1)
-	ParamUnbounded   = "hgd_unbounded"    // bool: no projection of α and γ
-	ParamNormalized  = "hgd_normalized"   // bool: multiplicative (cosine) rule
-	ParamWeightDecay = "hgd_weight_decay" // L2 coefficient added to the gradient
-	ParamAdamBeta1   = "hgd_adam_beta1"   // Adam's first-moment decay
-	ParamAdamBeta2   = "hgd_adam_beta2"   // Adam's second-moment decay
-	ParamAdamEps     = "hgd_adam_eps"     // Adam's ε
-)
+// Alpha0, Gamma0, Beta and Eta only give the initial values of the variables
+// VarAlpha, VarGamma, VarBeta and VarEta: once those exist (after the first
+// graph is built, or after a checkpoint is restored), change them with Set,
+// which needs no recompilation. The other fields are compiled into the graph.
+type Config = ref.Config
+
+// Defaults returns kind's configuration with every hyperparameter at its
+// default (ref.Defaults).
+func Defaults(kind Kind) Config { return ref.Defaults(kind) }
 
 // DefaultScope is the absolute scope (in the model.Store) holding the
 // optimizer's variables, unless changed with Optimizer.WithScope.
@@ -88,15 +76,20 @@ var ErrNoVariable = errors.New("hgd: optimizer variable does not exist yet")
 // Optimizer implements optimizer.Interface (and train.OptimizeWithGradients)
 // for all the kinds of package ref. Create it with New.
 type Optimizer struct {
-	kind      Kind
+	cfg       Config
 	scopeName string
 }
 
 var _ optimizer.Interface = (*Optimizer)(nil)
 
-// New returns an optimizer of the given kind, with its variables under
-// DefaultScope.
-func New(kind Kind) *Optimizer { return &Optimizer{kind: kind, scopeName: DefaultScope} }
+// New returns an optimizer with the configuration cfg (typically
+// Defaults(kind) with some fields changed), its variables under
+// DefaultScope. New does not check cfg: building the graph panics with the
+// error of cfg.Validate, so validate a configuration from a user first.
+func New(cfg Config) *Optimizer { return &Optimizer{cfg: cfg, scopeName: DefaultScope} }
+
+// reader is an Optimizer for reading the variables of DefaultScope.
+func reader() *Optimizer { return &Optimizer{scopeName: DefaultScope} }
 
 // WithScope changes the (absolute) scope of the optimizer's variables, e.g.
 // to use two optimizers on one store. It returns the optimizer.
@@ -106,55 +99,42 @@ func (o *Optimizer) WithScope(name string) *Optimizer {
 }
 
 // Kind returns the optimizer's kind.
-func (o *Optimizer) Kind() Kind { return o.kind }
+func (o *Optimizer) Kind() Kind { return o.cfg.Kind }
+
+// Config returns the optimizer's configuration, as given to New.
+func (o *Optimizer) Config() Config { return o.cfg }
 
 // Scope returns the optimizer's scope (absolute path).
 func (o *Optimizer) Scope() string { return path.Join("/", o.scopeName) }
 
-// Config returns the configuration the optimizer builds its graph from: the
-// hyperparameters read from the scope's parameters, defaults applied. It
-// returns an error if they are invalid.
-func (o *Optimizer) Config(scope *model.Scope) (ref.Config, error) {
-	c := ref.Config{Kind: o.kind}
-	var errs []error
-	get := func(key string, dst *float64) {
-		v, found := scope.GetParam(key)
-		if !found {
-			return
-		}
-		f, err := toFloat(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("hgd: param %s: %w", key, err))
-			return
-		}
-		if f == 0 && key != ParamWeightDecay {
-			f = ref.Zero // an explicit zero
-		} else if f < 0 {
-			errs = append(errs, fmt.Errorf("hgd: param %s = %v must be ≥ 0", key, f))
-			return
-		}
-		*dst = f
+// Initial returns the value the optimizer creates the scalar variable name
+// with: Alpha0 for VarAlpha, Gamma0 for VarGamma (0 for kinds without
+// momentum), Beta for VarBeta and Eta for VarEta (0 for kinds that do not
+// adapt α, γ), and 0 for the other variables.
+func (o *Optimizer) Initial(name string) float64 {
+	c, k := o.cfg, o.cfg.Kind
+	switch {
+	case name == VarAlpha:
+		return c.Alpha0
+	case name == VarGamma && k.HasGamma():
+		return c.Gamma0
+	case name == VarBeta && k.HasAlphaHypergradient():
+		return c.Beta
+	case name == VarEta && k == HGD:
+		return c.Eta
 	}
-	get(ParamAlpha0, &c.Alpha0)
-	get(ParamGamma0, &c.Gamma0)
-	get(ParamBeta, &c.Beta)
-	get(ParamEta, &c.Eta)
-	get(ParamAlphaMin, &c.AlphaMin)
-	get(ParamAlphaMax, &c.AlphaMax)
-	get(ParamGammaMax, &c.GammaMax)
-	get(ParamWeightDecay, &c.WeightDecay)
-	get(ParamAdamBeta1, &c.AdamBeta1)
-	get(ParamAdamBeta2, &c.AdamBeta2)
-	get(ParamAdamEps, &c.AdamEps)
-	c.Unbounded = model.GetParamOr(scope, ParamUnbounded, false)
-	c.Normalized = model.GetParamOr(scope, ParamNormalized, false)
-	if err := errors.Join(errs...); err != nil {
-		return c, err
+	return 0
+}
+
+// Current returns the value of one of the optimizer's scalar variables, or,
+// before the variable exists (no graph built, no checkpoint loaded), the
+// value it will be created with (Initial). Other errors are those of Read.
+func (o *Optimizer) Current(store model.StoreProvider, name string) (float64, error) {
+	v, err := o.Read(store, name)
+	if errors.Is(err, ErrNoVariable) {
+		return o.Initial(name), nil
 	}
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
-	return c.WithDefaults(), nil
+	return v, err
 }
 
 func toFloat(v any) (float64, error) {
@@ -238,8 +218,8 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	if len(grads) == 0 {
 		exceptions.Panicf("hgd: no gradients: are there any trainable variables?")
 	}
-	c, err := o.Config(scope)
-	if err != nil {
+	c := o.cfg
+	if err := c.Validate(); err != nil {
 		panic(err)
 	}
 	g := grads[0].Graph()
@@ -302,11 +282,11 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	}
 
 	// State.
-	alpha, setAlpha := scalarVar(oscope, g, VarAlpha, dtype, c.Alpha0)
+	alpha, setAlpha := scalarVar(oscope, g, VarAlpha, dtype, o.Initial(VarAlpha))
 	var gamma *Node
 	var setGamma func(*Node)
 	if k.HasGamma() {
-		gamma, setGamma = scalarVar(oscope, g, VarGamma, dtype, c.Gamma0)
+		gamma, setGamma = scalarVar(oscope, g, VarGamma, dtype, o.Initial(VarGamma))
 	}
 	var dirVars, d1Vars, d2Vars, vVars, m1Vars, m2Vars []*model.Variable
 	var dir, d1, d2, vel, m1, m2 []*Node
@@ -382,7 +362,7 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	// α.
 	alphaNew := alpha
 	if k.HasAlphaHypergradient() {
-		beta, _ := scalarVar(oscope, g, VarBeta, dtype, c.Beta)
+		beta, _ := scalarVar(oscope, g, VarBeta, dtype, o.Initial(VarBeta))
 		if normalized {
 			alphaNew = Mul(alpha, Add(one, Mul(beta, cosine(hA, gg, dirSqOld))))
 		} else {
@@ -398,7 +378,7 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	// γ.
 	gammaNew := gamma
 	if k == HGD {
-		eta, _ := scalarVar(oscope, g, VarEta, dtype, c.Eta)
+		eta, _ := scalarVar(oscope, g, VarEta, dtype, o.Initial(VarEta))
 		if normalized {
 			gammaNew = Mul(gamma, Sub(one, Mul(eta, cosine(hG, gg, d2SqOld))))
 		} else {
@@ -534,14 +514,14 @@ func (o *Optimizer) Set(store model.StoreProvider, name string, value float64) e
 }
 
 // Alpha returns the current α of an optimizer in DefaultScope.
-func Alpha(store model.StoreProvider) (float64, error) { return New(HGD).Read(store, VarAlpha) }
+func Alpha(store model.StoreProvider) (float64, error) { return reader().Read(store, VarAlpha) }
 
 // Gamma returns the current γ of an optimizer in DefaultScope.
-func Gamma(store model.StoreProvider) (float64, error) { return New(HGD).Read(store, VarGamma) }
+func Gamma(store model.StoreProvider) (float64, error) { return reader().Read(store, VarGamma) }
 
 // Skipped returns the number of skipped (non-finite) steps of an optimizer
 // in DefaultScope.
 func Skipped(store model.StoreProvider) (int64, error) {
-	v, err := New(HGD).Read(store, VarSkipped)
+	v, err := reader().Read(store, VarSkipped)
 	return int64(v), err
 }
