@@ -352,6 +352,39 @@ func cosine(h, aa, bb float64) float64 {
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
+// NextAlpha is the hypergradient step of α: α + β·h_α, or with the
+// normalized rule α·(1 + β·cos) where cos = h_α/√(gg·dirSq) (0 when that is
+// 0; gg = |g|², dirSq = |d_{t−2}|²), projected into [AlphaMin, AlphaMax]
+// unless Unbounded.
+func NextAlpha(c Config, alpha, hA, gg, dirSq float64) float64 {
+	var a float64
+	if c.Normalized {
+		a = alpha * (1 + c.Beta*cosine(hA, gg, dirSq))
+	} else {
+		a = alpha + c.Beta*hA
+	}
+	if !c.Unbounded {
+		a = clamp(a, c.AlphaMin, c.AlphaMax)
+	}
+	return a
+}
+
+// NextGamma is HGD's hypergradient step of γ: γ − η·h_γ, or with the
+// normalized rule γ·(1 − η·cos) where cos = h_γ/√(gg·delta2Sq), projected
+// into [0, GammaMax] unless Unbounded.
+func NextGamma(c Config, gamma, hG, gg, delta2Sq float64) float64 {
+	var x float64
+	if c.Normalized {
+		x = gamma * (1 - c.Eta*cosine(hG, gg, delta2Sq))
+	} else {
+		x = gamma - c.Eta*hG
+	}
+	if !c.Unbounded {
+		x = clamp(x, 0, c.GammaMax)
+	}
+	return x
+}
+
 // Update does one optimizer step: it returns the new parameters and state.
 // grads are ∇f at params (without weight decay, which Update adds). It does
 // not modify its arguments. A skipped step (see the package documentation)
@@ -425,24 +458,10 @@ func Update(cfg Config, st State, params, grads [][]float64) ([][]float64, State
 
 	// α and γ.
 	if k.HasAlphaHypergradient() {
-		if c.Normalized {
-			ns.Alpha = st.Alpha * (1 + c.Beta*cosine(hA, gg, st.DirSq))
-		} else {
-			ns.Alpha = st.Alpha + c.Beta*hA
-		}
-		if !c.Unbounded {
-			ns.Alpha = clamp(ns.Alpha, c.AlphaMin, c.AlphaMax)
-		}
+		ns.Alpha = NextAlpha(c, st.Alpha, hA, gg, st.DirSq)
 	}
 	if k == HGD {
-		if c.Normalized {
-			ns.Gamma = st.Gamma * (1 - c.Eta*cosine(hG, gg, st.Delta2Sq))
-		} else {
-			ns.Gamma = st.Gamma - c.Eta*hG
-		}
-		if !c.Unbounded {
-			ns.Gamma = clamp(ns.Gamma, 0, c.GammaMax)
-		}
+		ns.Gamma = NextGamma(c, st.Gamma, hG, gg, st.Delta2Sq)
 	}
 	a, gm := ns.Alpha, ns.Gamma
 
