@@ -40,7 +40,6 @@ func newBenchTrainer(tb testing.TB, kind hgd.Kind) *train.Trainer {
 	yt := tensors.FromFlatDataAndDimensions(onehot, benchBatch, 10)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(42))
-	store.SetParam(hgd.ParamAlpha0, 1e-3)
 	modelFn := func(scope *model.Scope, dummy *Node) *Node {
 		g := dummy.Graph()
 		h := Const(g, xt)
@@ -57,7 +56,7 @@ func newBenchTrainer(tb testing.TB, kind hgd.Kind) *train.Trainer {
 		return ReduceAllMean(Sub(lse, ReduceSum(Mul(Const(g, yt), h), -1)))
 	}
 	lossFn := func(_, predictions []*Node) *Node { return predictions[0] }
-	tr := train.NewTrainer(b, store, modelFn, lossFn, hgd.New(kind), nil, nil)
+	tr := train.NewTrainer(b, store, modelFn, lossFn, hgd.New(benchConfig(kind)), nil, nil)
 	if n := store.NumParameters(); n != 0 && n < 1_000_000 {
 		tb.Fatalf("benchmark MLP has %d parameters", n)
 	}
@@ -119,4 +118,11 @@ func BenchmarkStepRatio(b *testing.B) {
 	}
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "hgd/sgd")
+}
+
+// benchConfig is kind's default configuration with α0 = 1e-3.
+func benchConfig(kind hgd.Kind) hgd.Config {
+	c := hgd.Defaults(kind)
+	c.Alpha0 = 1e-3
+	return c
 }

@@ -11,12 +11,13 @@
 //
 // # Use
 //
-//	store.SetParam(hgd.ParamAlpha0, 0.01) // optional: defaults below
-//	trainer := train.NewTrainer(backend, store, modelFn, lossFn, hgd.New(hgd.HGD), nil, nil)
+//	cfg := hgd.Defaults(hgd.HGD) // every hyperparameter at its default
+//	cfg.Alpha0 = 0.05            // zero means zero: set what differs
+//	trainer := train.NewTrainer(backend, store, modelFn, lossFn, hgd.New(cfg), nil, nil)
 //	…
 //	alpha, _ := hgd.Alpha(store) // current α and γ, for logging
 //	gamma, _ := hgd.Gamma(store)
-//	_ = hgd.New(hgd.HGD).Set(store, hgd.VarAlpha, 0.05) // PBT: no recompilation
+//	_ = hgd.New(cfg).Set(store, hgd.VarAlpha, 0.05) // PBT: no recompilation
 //
 // # State
 //
@@ -28,8 +29,8 @@
 // ("_delta1", "_delta2"), SGDN-HD's velocity ("_v") and Adam's moments
 // ("_m1", "_m2"), in sub-scopes mirroring the parameters' scopes. α, γ, β and
 // η are read by the compiled graph from variables, so population-based
-// training changes them with Optimizer.Set without recompiling; the hgd_*
-// params only give their initial values. Bounds, weight decay, the
+// training changes them with Optimizer.Set without recompiling; Config's
+// Alpha0, Gamma0, Beta and Eta only give their initial values. Bounds, weight decay, the
 // normalized flag and Adam's constants are compiled in. The global step
 // (optimizer.GlobalStepVariableName) is incremented too.
 //
@@ -97,7 +98,7 @@
 // largest learning rate the paper searches — is for; without it the
 // divergence is faster). Models with smaller gradient norms (a CNN with
 // normalization) tolerate a larger β; re-run the sweep on the target CNN when
-// it exists. The normalized rule (ParamNormalized) is scale-free and is the
+// it exists. The normalized rule (Config.Normalized) is scale-free and is the
 // safer choice when the gradient scale is unknown; its β, η are not swept
 // here. α0 and γ0 matter little once adapted (γ drops well below 0.9 at
 // batch 8, where consecutive gradients are noisy); α0 = 0.01 and γ0 = 0.9 are

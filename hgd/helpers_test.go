@@ -219,15 +219,21 @@ func runRef(t testing.TB, pr problem, cfg ref.Config, steps int) ([][][]float64,
 	return ps, sts
 }
 
-// paramsFromConfig sets the hgd_* params that reproduce a ref.Config.
-func paramsFromConfig(store *model.Store, c ref.Config) {
-	c = c.WithDefaults()
-	store.SetParams(map[string]any{
-		hgd.ParamAlpha0: c.Alpha0, hgd.ParamGamma0: c.Gamma0, hgd.ParamBeta: c.Beta, hgd.ParamEta: c.Eta,
-		hgd.ParamAlphaMin: c.AlphaMin, hgd.ParamAlphaMax: c.AlphaMax, hgd.ParamGammaMax: c.GammaMax,
-		hgd.ParamUnbounded: c.Unbounded, hgd.ParamNormalized: c.Normalized, hgd.ParamWeightDecay: c.WeightDecay,
-		hgd.ParamAdamBeta1: c.AdamBeta1, hgd.ParamAdamBeta2: c.AdamBeta2, hgd.ParamAdamEps: c.AdamEps,
-	})
+// def is the tests' shorthand for a configuration: c with every zero
+// hyperparameter replaced by its ref.Defaults(c.Kind) value (so a literal
+// names only what differs from the defaults).
+func def(c ref.Config) ref.Config {
+	d := ref.Defaults(c.Kind)
+	for _, f := range []struct{ dst, def *float64 }{
+		{&c.Alpha0, &d.Alpha0}, {&c.Gamma0, &d.Gamma0}, {&c.Beta, &d.Beta}, {&c.Eta, &d.Eta},
+		{&c.AlphaMin, &d.AlphaMin}, {&c.AlphaMax, &d.AlphaMax}, {&c.GammaMax, &d.GammaMax},
+		{&c.AdamBeta1, &d.AdamBeta1}, {&c.AdamBeta2, &d.AdamBeta2}, {&c.AdamEps, &d.AdamEps},
+	} {
+		if *f.dst == 0 {
+			*f.dst = *f.def
+		}
+	}
+	return c
 }
 
 // gomlxRun holds a train.Trainer over a problem.
@@ -242,8 +248,7 @@ type gomlxRun struct {
 func newGoMLXRun(t testing.TB, b compute.Backend, pr problem, cfg ref.Config, dtype dtypes.DType) *gomlxRun {
 	t.Helper()
 	store := model.NewStore()
-	paramsFromConfig(store, cfg)
-	r := &gomlxRun{pr: pr, store: store, opt: hgd.New(cfg.Kind), dtype: dtype}
+	r := &gomlxRun{pr: pr, store: store, opt: hgd.New(cfg), dtype: dtype}
 	modelFn := func(scope *model.Scope, x *Node) *Node {
 		g := x.Graph()
 		nodes := make([]*Node, len(pr.dims))
@@ -353,4 +358,10 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// explicit returns c changed by set (for the zeros that def would fill).
+func explicit(c ref.Config, set func(*ref.Config)) ref.Config {
+	set(&c)
+	return c
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -32,31 +31,19 @@ const (
 	Adam     = ref.Adam     // Adam with L2 weight decay in the gradient
 )
 
-// Hyperparameter keys read from the model.Store parameters (scope.GetParam,
-// so they may be set at the root or in the scope given to UpdateGraph). All
-// are float64 unless said otherwise; an absent key means the default of
-// package ref (DefaultAlpha0 & co.), and a key set to 0 means 0.
+// Config is an optimizer's complete configuration; it is ref.Config. Every
+// field is used as it is (zero means zero): start from Defaults and change
+// what differs.
 //
-// ParamAlpha0, ParamGamma0, ParamBeta and ParamEta only give the initial
-// values of the variables VarAlpha, VarGamma, VarBeta and VarEta: once those
-// exist (after the first graph is built, or after a checkpoint is restored),
-// change them with Set, which needs no recompilation. The other keys are
-// compiled into the graph.
-const (
-	ParamAlpha0      = "hgd_alpha0"       // initial α (learning rate)
-	ParamGamma0      = "hgd_gamma0"       // initial γ (momentum; μ of SGDN-HD)
-	ParamBeta        = "hgd_beta"         // hypergradient step size for α
-	ParamEta         = "hgd_eta"          // hypergradient step size for γ (HGD)
-	ParamAlphaMin    = "hgd_alpha_min"    // lower bound of α (≥ 0)
-	ParamAlphaMax    = "hgd_alpha_max"    // upper bound of α
-	ParamGammaMax    = "hgd_gamma_max"    // upper bound of γ (< 1)
-	ParamUnbounded   = "hgd_unbounded"    // bool: no projection of α and γ
-	ParamNormalized  = "hgd_normalized"   // bool: multiplicative (cosine) rule
-	ParamWeightDecay = "hgd_weight_decay" // L2 coefficient added to the gradient
-	ParamAdamBeta1   = "hgd_adam_beta1"   // Adam's first-moment decay
-	ParamAdamBeta2   = "hgd_adam_beta2"   // Adam's second-moment decay
-	ParamAdamEps     = "hgd_adam_eps"     // Adam's ε
-)
+// Alpha0, Gamma0, Beta and Eta only give the initial values of the variables
+// VarAlpha, VarGamma, VarBeta and VarEta: once those exist (after the first
+// graph is built, or after a checkpoint is restored), change them with Set,
+// which needs no recompilation. The other fields are compiled into the graph.
+type Config = ref.Config
+
+// Defaults returns kind's configuration with every hyperparameter at its
+// default (ref.Defaults).
+func Defaults(kind Kind) Config { return ref.Defaults(kind) }
 
 // DefaultScope is the absolute scope (in the model.Store) holding the
 // optimizer's variables, unless changed with Optimizer.WithScope.
@@ -88,15 +75,20 @@ var ErrNoVariable = errors.New("hgd: optimizer variable does not exist yet")
 // Optimizer implements optimizer.Interface (and train.OptimizeWithGradients)
 // for all the kinds of package ref. Create it with New.
 type Optimizer struct {
-	kind      Kind
+	cfg       Config
 	scopeName string
 }
 
 var _ optimizer.Interface = (*Optimizer)(nil)
 
-// New returns an optimizer of the given kind, with its variables under
-// DefaultScope.
-func New(kind Kind) *Optimizer { return &Optimizer{kind: kind, scopeName: DefaultScope} }
+// New returns an optimizer with the configuration cfg (typically
+// Defaults(kind) with some fields changed), its variables under
+// DefaultScope. New does not check cfg: building the graph panics with the
+// error of cfg.Validate, so validate a configuration from a user first.
+func New(cfg Config) *Optimizer { return &Optimizer{cfg: cfg, scopeName: DefaultScope} }
+
+// reader is an Optimizer for reading the variables of DefaultScope.
+func reader() *Optimizer { return &Optimizer{scopeName: DefaultScope} }
 
 // WithScope changes the (absolute) scope of the optimizer's variables, e.g.
 // to use two optimizers on one store. It returns the optimizer.
@@ -106,55 +98,42 @@ func (o *Optimizer) WithScope(name string) *Optimizer {
 }
 
 // Kind returns the optimizer's kind.
-func (o *Optimizer) Kind() Kind { return o.kind }
+func (o *Optimizer) Kind() Kind { return o.cfg.Kind }
+
+// Config returns the optimizer's configuration, as given to New.
+func (o *Optimizer) Config() Config { return o.cfg }
 
 // Scope returns the optimizer's scope (absolute path).
 func (o *Optimizer) Scope() string { return path.Join("/", o.scopeName) }
 
-// Config returns the configuration the optimizer builds its graph from: the
-// hyperparameters read from the scope's parameters, defaults applied. It
-// returns an error if they are invalid.
-func (o *Optimizer) Config(scope *model.Scope) (ref.Config, error) {
-	c := ref.Config{Kind: o.kind}
-	var errs []error
-	get := func(key string, dst *float64) {
-		v, found := scope.GetParam(key)
-		if !found {
-			return
-		}
-		f, err := toFloat(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("hgd: param %s: %w", key, err))
-			return
-		}
-		if f == 0 && key != ParamWeightDecay {
-			f = ref.Zero // an explicit zero
-		} else if f < 0 {
-			errs = append(errs, fmt.Errorf("hgd: param %s = %v must be ≥ 0", key, f))
-			return
-		}
-		*dst = f
+// Initial returns the value the optimizer creates the scalar variable name
+// with: Alpha0 for VarAlpha, Gamma0 for VarGamma (0 for kinds without
+// momentum), Beta for VarBeta and Eta for VarEta (0 for kinds that do not
+// adapt α, γ), and 0 for the other variables.
+func (o *Optimizer) Initial(name string) float64 {
+	c, k := o.cfg, o.cfg.Kind
+	switch {
+	case name == VarAlpha:
+		return c.Alpha0
+	case name == VarGamma && k.HasGamma():
+		return c.Gamma0
+	case name == VarBeta && k.HasAlphaHypergradient():
+		return c.Beta
+	case name == VarEta && k == HGD:
+		return c.Eta
 	}
-	get(ParamAlpha0, &c.Alpha0)
-	get(ParamGamma0, &c.Gamma0)
-	get(ParamBeta, &c.Beta)
-	get(ParamEta, &c.Eta)
-	get(ParamAlphaMin, &c.AlphaMin)
-	get(ParamAlphaMax, &c.AlphaMax)
-	get(ParamGammaMax, &c.GammaMax)
-	get(ParamWeightDecay, &c.WeightDecay)
-	get(ParamAdamBeta1, &c.AdamBeta1)
-	get(ParamAdamBeta2, &c.AdamBeta2)
-	get(ParamAdamEps, &c.AdamEps)
-	c.Unbounded = model.GetParamOr(scope, ParamUnbounded, false)
-	c.Normalized = model.GetParamOr(scope, ParamNormalized, false)
-	if err := errors.Join(errs...); err != nil {
-		return c, err
+	return 0
+}
+
+// Current returns the value of one of the optimizer's scalar variables, or,
+// before the variable exists (no graph built, no checkpoint loaded), the
+// value it will be created with (Initial). Other errors are those of Read.
+func (o *Optimizer) Current(store model.StoreProvider, name string) (float64, error) {
+	v, err := o.Read(store, name)
+	if errors.Is(err, ErrNoVariable) {
+		return o.Initial(name), nil
 	}
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
-	return c.WithDefaults(), nil
+	return v, err
 }
 
 func toFloat(v any) (float64, error) {
@@ -231,274 +210,6 @@ func dotAll(a, b []*Node) *Node {
 	return sum
 }
 
-// UpdateGraphWithGradients builds one step from given gradients (it
-// implements train.OptimizeWithGradients). The update is the one of
-// ref.Update, in the dtype of the loss.
-func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, lossDType dtypes.DType) {
-	if len(grads) == 0 {
-		exceptions.Panicf("hgd: no gradients: are there any trainable variables?")
-	}
-	c, err := o.Config(scope)
-	if err != nil {
-		panic(err)
-	}
-	g := grads[0].Graph()
-	dtype := lossDType
-	k := c.Kind
-
-	var params []*model.Variable
-	for v := range scope.IterVariables() {
-		if v.Trainable && v.InUseByGraph(g) {
-			params = append(params, v)
-		}
-	}
-	if len(params) != len(grads) {
-		exceptions.Panicf("hgd: %d gradients but %d trainable variables in use", len(grads), len(params))
-	}
-	// Work in the order of the variables' paths, not of their creation: the
-	// sums over all parameters (the hypergradient dot products) then round
-	// the same way whether the variables were created by the model or
-	// restored from a checkpoint, which keeps resumed runs bit-identical.
-	order := make([]int, len(params))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return params[order[a]].Path() < params[order[b]].Path() })
-	sortedParams, sortedGrads := make([]*model.Variable, len(params)), make([]*Node, len(grads))
-	for i, j := range order {
-		sortedParams[i], sortedGrads[i] = params[j], grads[j]
-	}
-	params, grads = sortedParams, sortedGrads
-	_ = optimizer.IncrementGlobalStep(g, dtype)
-
-	store := scope.Store()
-	oscope := store.Scope(o.Scope())
-	scalar := func(v float64) *Node { return Scalar(g, dtype, v) }
-	zero, one := scalar(0), scalar(1)
-
-	theta := make([]*Node, len(params))
-	grad := make([]*Node, len(params))
-	for i, p := range params {
-		theta[i] = p.NodeValue(g)
-		if theta[i].DType() != dtype {
-			theta[i] = ConvertDType(theta[i], dtype)
-		}
-		grad[i] = grads[i]
-		if grad[i].DType() != dtype {
-			grad[i] = ConvertDType(grad[i], dtype)
-		}
-		if c.WeightDecay != 0 {
-			grad[i] = Add(grad[i], MulScalar(theta[i], c.WeightDecay))
-		}
-	}
-	bufs := func(suffix string) ([]*model.Variable, []*Node) {
-		vs := make([]*model.Variable, len(params))
-		ns := make([]*Node, len(params))
-		for i, p := range params {
-			vs[i] = o.buffer(store, p, suffix, dtype)
-			ns[i] = vs[i].NodeValue(g)
-		}
-		return vs, ns
-	}
-
-	// State.
-	alpha, setAlpha := scalarVar(oscope, g, VarAlpha, dtype, c.Alpha0)
-	var gamma *Node
-	var setGamma func(*Node)
-	if k.HasGamma() {
-		gamma, setGamma = scalarVar(oscope, g, VarGamma, dtype, c.Gamma0)
-	}
-	var dirVars, d1Vars, d2Vars, vVars, m1Vars, m2Vars []*model.Variable
-	var dir, d1, d2, vel, m1, m2 []*Node
-	if k.HasAlphaHypergradient() {
-		dirVars, dir = bufs("dir")
-	}
-	if k == Momentum || k == HGD {
-		d1Vars, d1 = bufs("delta1")
-	}
-	if k == HGD {
-		d2Vars, d2 = bufs("delta2")
-	}
-	if k == SGDNHD {
-		vVars, vel = bufs("v")
-	}
-	if k.IsAdam() {
-		m1Vars, m1 = bufs("m1")
-		m2Vars, m2 = bufs("m2")
-	}
-	normalized := c.Normalized && k.HasAlphaHypergradient()
-
-	// Hypergradients and the finiteness check.
-	var hA, hG, gg *Node
-	var ok *Node
-	switch {
-	case k.HasAlphaHypergradient():
-		hA = dotAll(grad, dir)
-		ok = IsFinite(hA)
-		if k == HGD {
-			hG = dotAll(grad, d2)
-			ok = LogicalAnd(ok, IsFinite(hG))
-		}
-	case k == Momentum:
-		ok = IsFinite(dotAll(grad, d1))
-	default:
-		ok = IsFinite(dotAll(grad, grad))
-	}
-	if normalized {
-		gg = dotAll(grad, grad)
-		ok = LogicalAnd(ok, IsFinite(gg))
-	}
-	okI := ConvertDType(ok, dtypes.Int64)
-	step, setStep := scalarVar(oscope, g, VarStep, dtypes.Int64, 0)
-	step = Add(step, okI)
-	setStep(step)
-	skipped, setSkipped := scalarVar(oscope, g, VarSkipped, dtypes.Int64, 0)
-	setSkipped(Add(skipped, Sub(OnesLike(okI), okI)))
-	// sel keeps the old value on a skipped step.
-	sel := func(newV, oldV *Node) *Node { return Where(ok, newV, oldV) }
-	cosine := func(h, aa, bb *Node) *Node {
-		den := Sqrt(Mul(aa, bb))
-		positive := GreaterThan(den, zero)
-		return Where(positive, Div(h, Where(positive, den, one)), zero)
-	}
-	clamp := func(x *Node, lo, hi float64) *Node {
-		if c.Unbounded {
-			return x
-		}
-		return Max(scalar(lo), Min(scalar(hi), x))
-	}
-
-	var setDirSq func(*Node)
-	var dirSqOld, d1SqOld, d2SqOld *Node
-	var setD1Sq, setD2Sq func(*Node)
-	if normalized {
-		dirSqOld, setDirSq = scalarVar(oscope, g, VarDirSq, dtype, 0)
-		if k == HGD {
-			d1SqOld, setD1Sq = scalarVar(oscope, g, VarDelta1Sq, dtype, 0)
-			d2SqOld, setD2Sq = scalarVar(oscope, g, VarDelta2Sq, dtype, 0)
-		}
-	}
-
-	// α.
-	alphaNew := alpha
-	if k.HasAlphaHypergradient() {
-		beta, _ := scalarVar(oscope, g, VarBeta, dtype, c.Beta)
-		if normalized {
-			alphaNew = Mul(alpha, Add(one, Mul(beta, cosine(hA, gg, dirSqOld))))
-		} else {
-			alphaNew = Add(alpha, Mul(beta, hA))
-		}
-		alphaNew = clamp(alphaNew, c.AlphaMin, c.AlphaMax)
-		hAOld, setHA := scalarVar(oscope, g, VarHAlpha, dtype, 0)
-		setHA(sel(hA, hAOld))
-	}
-	setAlpha(sel(alphaNew, alpha))
-	alphaUse := sel(alphaNew, zero)
-
-	// γ.
-	gammaNew := gamma
-	if k == HGD {
-		eta, _ := scalarVar(oscope, g, VarEta, dtype, c.Eta)
-		if normalized {
-			gammaNew = Mul(gamma, Sub(one, Mul(eta, cosine(hG, gg, d2SqOld))))
-		} else {
-			gammaNew = Sub(gamma, Mul(eta, hG))
-		}
-		gammaNew = clamp(gammaNew, 0, c.GammaMax)
-		hGOld, setHG := scalarVar(oscope, g, VarHGamma, dtype, 0)
-		setHG(sel(hG, hGOld))
-	}
-	if k.HasGamma() {
-		setGamma(sel(gammaNew, gamma))
-	}
-
-	// Sanitized gradients: zero on a skipped step, so nothing non-finite
-	// reaches the parameters or the buffers.
-	gs := make([]*Node, len(grad))
-	for i := range grad {
-		gs[i] = Where(ok, grad[i], zero)
-	}
-	newTheta := make([]*Node, len(params))
-	switch k {
-	case SGD, SGDHD:
-		for i := range params {
-			newTheta[i] = Sub(theta[i], Mul(alphaUse, gs[i]))
-		}
-		if k == SGDHD {
-			for i := range params {
-				dirVars[i].SetNodeValue(gs[i])
-			}
-			if normalized {
-				setDirSq(sel(gg, zero))
-			}
-		}
-	case Momentum, HGD:
-		gammaUse := sel(gammaNew, zero)
-		newD1 := make([]*Node, len(params))
-		for i := range params {
-			newD1[i] = Sub(Mul(gammaUse, d1[i]), Mul(alphaUse, gs[i]))
-			newTheta[i] = Add(theta[i], newD1[i])
-			d1Vars[i].SetNodeValue(newD1[i])
-		}
-		if k == HGD {
-			for i := range params {
-				d2Vars[i].SetNodeValue(d1[i])
-				dirVars[i].SetNodeValue(gs[i])
-			}
-			if normalized {
-				setDirSq(sel(gg, zero))
-				setD2Sq(d1SqOld)
-				setD1Sq(dotAll(newD1, newD1))
-			}
-		}
-	case SGDNHD:
-		muV := sel(gamma, one)
-		muD := sel(gamma, zero)
-		d := make([]*Node, len(params))
-		for i := range params {
-			v := Add(Mul(muV, vel[i]), gs[i])
-			d[i] = Add(gs[i], Mul(muD, v))
-			vVars[i].SetNodeValue(v)
-			dirVars[i].SetNodeValue(d[i])
-			newTheta[i] = Sub(theta[i], Mul(alphaUse, d[i]))
-		}
-		if normalized {
-			setDirSq(dotAll(d, d))
-		}
-	case Adam, AdamHD:
-		b1 := sel(scalar(c.AdamBeta1), one)
-		b2 := sel(scalar(c.AdamBeta2), one)
-		t := Max(ConvertDType(step, dtype), one)
-		c1 := sel(Reciprocal(Sub(one, Pow(scalar(c.AdamBeta1), t))), zero)
-		c2 := Reciprocal(Sub(one, Pow(scalar(c.AdamBeta2), t)))
-		eps := scalar(c.AdamEps)
-		d := make([]*Node, len(params))
-		for i := range params {
-			nm1 := Add(Mul(b1, m1[i]), Mul(Sub(one, b1), gs[i]))
-			nm2 := Add(Mul(b2, m2[i]), Mul(Sub(one, b2), Mul(gs[i], gs[i])))
-			m1Vars[i].SetNodeValue(nm1)
-			m2Vars[i].SetNodeValue(nm2)
-			d[i] = Div(Mul(nm1, c1), Add(Sqrt(Mul(nm2, c2)), eps))
-			if k == AdamHD {
-				dirVars[i].SetNodeValue(d[i])
-			}
-			newTheta[i] = Sub(theta[i], Mul(alphaUse, d[i]))
-		}
-		if normalized {
-			setDirSq(dotAll(d, d))
-		}
-	default:
-		exceptions.Panicf("hgd: unknown kind %v", k)
-	}
-	for i, p := range params {
-		x := newTheta[i]
-		if x.DType() != p.DType() {
-			x = ConvertDType(x, p.DType())
-		}
-		p.SetNodeValue(x)
-	}
-}
-
 // Read returns the current value of one of the optimizer's scalar
 // variables (VarAlpha, VarGamma, VarStep, …) as a float64.
 func (o *Optimizer) Read(store model.StoreProvider, name string) (float64, error) {
@@ -534,14 +245,14 @@ func (o *Optimizer) Set(store model.StoreProvider, name string, value float64) e
 }
 
 // Alpha returns the current α of an optimizer in DefaultScope.
-func Alpha(store model.StoreProvider) (float64, error) { return New(HGD).Read(store, VarAlpha) }
+func Alpha(store model.StoreProvider) (float64, error) { return reader().Read(store, VarAlpha) }
 
 // Gamma returns the current γ of an optimizer in DefaultScope.
-func Gamma(store model.StoreProvider) (float64, error) { return New(HGD).Read(store, VarGamma) }
+func Gamma(store model.StoreProvider) (float64, error) { return reader().Read(store, VarGamma) }
 
 // Skipped returns the number of skipped (non-finite) steps of an optimizer
 // in DefaultScope.
 func Skipped(store model.StoreProvider) (int64, error) {
-	v, err := New(HGD).Read(store, VarSkipped)
+	v, err := reader().Read(store, VarSkipped)
 	return int64(v), err
 }

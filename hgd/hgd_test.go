@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
+	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hgd/ref"
@@ -28,10 +30,10 @@ func TestReductionsGoMLX(t *testing.T) {
 		name      string
 		hgd, base ref.Config
 	}{
-		{"momentum", ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.8, Beta: ref.Zero, Eta: ref.Zero},
-			ref.Config{Kind: ref.Momentum, Alpha0: 0.1, Gamma0: 0.8}},
-		{"sgd-hd", ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: ref.Zero, Beta: 0.1, Eta: ref.Zero},
-			ref.Config{Kind: ref.SGDHD, Alpha0: 0.1, Beta: 0.1}},
+		{"momentum", explicit(def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.8}), func(c *ref.Config) { c.Beta, c.Eta = 0, 0 }),
+			def(ref.Config{Kind: ref.Momentum, Alpha0: 0.1, Gamma0: 0.8})},
+		{"sgd-hd", explicit(def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Beta: 0.1}), func(c *ref.Config) { c.Gamma0, c.Eta = 0, 0 }),
+			def(ref.Config{Kind: ref.SGDHD, Alpha0: 0.1, Beta: 0.1})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r1 := newGoMLXRun(t, b, pr, tc.hgd, dtypes.Float32)
@@ -53,7 +55,7 @@ func TestReductionsGoMLX(t *testing.T) {
 // TestFirstStepsGoMLX: α first changes at step 2, γ at step 3.
 func TestFirstStepsGoMLX(t *testing.T) {
 	b := newBackend(t)
-	r := newGoMLXRun(t, b, softmaxRegression(), ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}, dtypes.Float64)
+	r := newGoMLXRun(t, b, softmaxRegression(), def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}), dtypes.Float64)
 	var alphas, gammas []float64
 	for range 3 {
 		r.step(t)
@@ -74,8 +76,8 @@ func TestSafeguardsGoMLX(t *testing.T) {
 	b := newBackend(t)
 	pr := softmaxRegression()
 	for _, normalized := range []bool{false, true} {
-		cfg := ref.Config{Beta: 1e6 * ref.DefaultBeta, Eta: 1e6 * ref.DefaultEta, Normalized: normalized}
-		c := cfg.WithDefaults()
+		cfg := def(ref.Config{Beta: 1e6 * ref.DefaultBeta, Eta: 1e6 * ref.DefaultEta, Normalized: normalized})
+		c := cfg
 		r := newGoMLXRun(t, b, pr, cfg, dtypes.Float32)
 		for i := range 100 {
 			r.step(t)
@@ -95,7 +97,7 @@ func TestSafeguardsGoMLX(t *testing.T) {
 
 	for _, kind := range ref.Kinds() {
 		t.Run("skip/"+kind.String(), func(t *testing.T) {
-			cfg := ref.Config{Kind: kind, Alpha0: 0.05, Beta: 0.01, Eta: 0.01}
+			cfg := def(ref.Config{Kind: kind, Alpha0: 0.05, Beta: 0.01, Eta: 0.01})
 			r := newGoMLXRun(t, b, pr, cfg, dtypes.Float32)
 			for range 3 {
 				r.step(t)
@@ -127,7 +129,7 @@ func TestSafeguardsGoMLX(t *testing.T) {
 		})
 	}
 	// The GoMLX skip matches ref's skip (same state afterwards).
-	cfg := ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}
+	cfg := def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1})
 	r := newGoMLXRun(t, b, pr, cfg, dtypes.Float64)
 	p := pr.init
 	st, _ := ref.Init(cfg, p)
@@ -161,7 +163,7 @@ func TestStateVariables(t *testing.T) {
 			"/hgd/model/p0_dir", "/hgd/model/p0_m1", "/hgd/model/p0_m2",
 			"/hgd/model/p1_dir", "/hgd/model/p1_m1", "/hgd/model/p1_m2", "/hgd/skipped", "/hgd/step"}},
 	} {
-		r := newGoMLXRun(t, b, quadratic(), ref.Config{Kind: tc.kind}, dtypes.Float32)
+		r := newGoMLXRun(t, b, quadratic(), def(ref.Config{Kind: tc.kind}), dtypes.Float32)
 		r.step(t)
 		vars := storeVariables(r.store, "/hgd/")
 		if got := sortedKeys(vars); !slices.Equal(got, tc.want) {
@@ -188,7 +190,7 @@ type Kind = hgd.Kind
 func TestCheckpoint(t *testing.T) {
 	b := newBackend(t)
 	pr := softmaxRegression()
-	cfg := ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}
+	cfg := def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1})
 	dir := t.TempDir()
 
 	r1 := newGoMLXRun(t, b, pr, cfg, dtypes.Float32)
@@ -211,7 +213,7 @@ func TestCheckpoint(t *testing.T) {
 
 	// A fresh store restored from the checkpoint, with different hgd_* params
 	// (they must not matter: the state comes from the checkpoint).
-	r2 := newGoMLXRun(t, b, pr, ref.Config{Alpha0: 0.5, Gamma0: 0.1}, dtypes.Float32)
+	r2 := newGoMLXRun(t, b, pr, def(ref.Config{Alpha0: 0.5, Gamma0: 0.1}), dtypes.Float32)
 	if _, err := checkpoint.Load(r2.store).Dir(dir).Done(); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +239,7 @@ func TestCheckpoint(t *testing.T) {
 func TestSet(t *testing.T) {
 	b := newBackend(t)
 	pr := softmaxRegression()
-	cfg := ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}
+	cfg := def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1})
 	r := newGoMLXRun(t, b, pr, cfg, dtypes.Float64)
 	if err := r.opt.Set(r.store, hgd.VarAlpha, 1); !errors.Is(err, hgd.ErrNoVariable) {
 		t.Errorf("Set before the graph exists: %v, want ErrNoVariable", err)
@@ -271,35 +273,36 @@ func TestSet(t *testing.T) {
 	}
 }
 
-// TestConfigFromParams: the hgd_* params, defaults, explicit zeros and errors.
-func TestConfigFromParams(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		params map[string]any
-		check  func(c ref.Config) bool
-		ok     bool
-	}{
-		{"defaults", nil, func(c ref.Config) bool {
-			return c.Alpha0 == ref.DefaultAlpha0 && c.Beta == ref.DefaultBeta && c.Eta == ref.DefaultEta && c.Gamma0 == ref.DefaultGamma0
-		}, true},
-		{"explicit zero", map[string]any{hgd.ParamBeta: 0.0, hgd.ParamGamma0: 0.0, hgd.ParamWeightDecay: 0.0},
-			func(c ref.Config) bool { return c.Beta == 0 && c.Gamma0 == 0 && c.WeightDecay == 0 }, true},
-		{"values", map[string]any{hgd.ParamAlpha0: 0.3, hgd.ParamNormalized: true, hgd.ParamWeightDecay: 1e-4},
-			func(c ref.Config) bool { return c.Alpha0 == 0.3 && c.Normalized && c.WeightDecay == 1e-4 }, true},
-		{"negative", map[string]any{hgd.ParamEta: -1.0}, nil, false},
-		{"gamma max", map[string]any{hgd.ParamGammaMax: 1.0}, nil, false},
-		{"wrong type", map[string]any{hgd.ParamBeta: "big"}, nil, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			store := model.NewStore()
-			store.SetParams(tc.params)
-			c, err := hgd.New(hgd.HGD).Config(store.RootScope())
-			if (err == nil) != tc.ok {
-				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
-			}
-			if tc.ok && !tc.check(c) {
-				t.Errorf("config %+v", c)
-			}
-		})
+// TestConfig: New keeps the configuration as given (zero means zero),
+// Initial and Current give the variables' initial values before they exist,
+// and an invalid configuration panics when the graph is built.
+func TestConfig(t *testing.T) {
+	c := hgd.Defaults(hgd.HGD)
+	if c != ref.Defaults(ref.HGD) || c.Alpha0 != ref.DefaultAlpha0 || c.Beta != ref.DefaultBeta || c.Eta != ref.DefaultEta || c.Gamma0 != ref.DefaultGamma0 {
+		t.Errorf("Defaults(HGD) = %+v", c)
+	}
+	c.Beta, c.Gamma0, c.Alpha0 = 0, 0, 0.3
+	o := hgd.New(c)
+	if o.Config() != c || o.Kind() != hgd.HGD {
+		t.Errorf("Config() = %+v, want %+v", o.Config(), c)
+	}
+	store := model.NewStore()
+	for name, want := range map[string]float64{hgd.VarAlpha: 0.3, hgd.VarGamma: 0, hgd.VarBeta: 0, hgd.VarEta: ref.DefaultEta, hgd.VarStep: 0} {
+		if got, err := o.Current(store, name); err != nil || got != want {
+			t.Errorf("Current(%s) = %v, %v before the variable exists; want %v", name, got, err, want)
+		}
+	}
+	sgd := hgd.Defaults(hgd.SGD)
+	sgd.Gamma0, sgd.Beta = 0.5, 0.5 // ignored by SGD
+	if g, b := hgd.New(sgd).Initial(hgd.VarGamma), hgd.New(sgd).Initial(hgd.VarBeta); g != 0 || b != 0 {
+		t.Errorf("SGD: initial γ %v β %v, want 0", g, b)
+	}
+
+	bad := hgd.Defaults(hgd.HGD)
+	bad.GammaMax = 1
+	r := newGoMLXRun(t, newBackend(t), quadratic(), bad, dtypes.Float64)
+	x := tensors.FromScalar(1.0)
+	if _, err := r.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}}); err == nil || !strings.Contains(err.Error(), "GammaMax") {
+		t.Errorf("an invalid configuration built a graph: %v", err)
 	}
 }

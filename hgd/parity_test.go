@@ -23,24 +23,24 @@ func parityCases() []parityCase {
 	const f64 = dtypes.Float64
 	return []parityCase{
 		// The two parity problems for HGD, ≥ 50 steps, in float64.
-		{"hgd/quadratic", q, ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 1e-4, Eta: 1e-3, AlphaMax: 0.15}, 60, f64, 1e-5},
-		{"hgd/softmax", s, ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}, 60, f64, 1e-5},
-		{"hgd-normalized/quadratic", q, ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 0.02, Eta: 0.02, AlphaMax: 0.15, Normalized: true}, 60, f64, 1e-5},
-		{"hgd-wd/softmax", s, ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1, WeightDecay: 1e-2}, 60, f64, 1e-5},
+		{"hgd/quadratic", q, def(ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 1e-4, Eta: 1e-3, AlphaMax: 0.15}), 60, f64, 1e-5},
+		{"hgd/softmax", s, def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}), 60, f64, 1e-5},
+		{"hgd-normalized/quadratic", q, def(ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 0.02, Eta: 0.02, AlphaMax: 0.15, Normalized: true}), 60, f64, 1e-5},
+		{"hgd-wd/softmax", s, def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1, WeightDecay: 1e-2}), 60, f64, 1e-5},
 		// The other kinds, fewer steps.
-		{"sgd/softmax", s, ref.Config{Kind: ref.SGD, Alpha0: 0.1}, 20, f64, 1e-5},
-		{"momentum/quadratic", q, ref.Config{Kind: ref.Momentum, Alpha0: 0.02, Gamma0: 0.8}, 20, f64, 1e-5},
-		{"sgd-hd/softmax", s, ref.Config{Kind: ref.SGDHD, Alpha0: 0.1, Beta: 0.1}, 20, f64, 1e-5},
-		{"sgdn-hd/softmax", s, ref.Config{Kind: ref.SGDNHD, Alpha0: 0.05, Gamma0: 0.9, Beta: 0.05}, 20, f64, 1e-5},
-		{"sgdn-hd-normalized/quadratic", q, ref.Config{Kind: ref.SGDNHD, Alpha0: 0.01, Gamma0: 0.5, Beta: 0.05, AlphaMax: 0.1, Normalized: true}, 20, f64, 1e-5},
-		{"adam-hd/softmax", s, ref.Config{Kind: ref.AdamHD, Alpha0: 0.01, Beta: 1e-3}, 20, f64, 1e-5},
-		{"adam-hd-normalized/quadratic", q, ref.Config{Kind: ref.AdamHD, Alpha0: 0.01, Beta: 0.05, Normalized: true}, 20, f64, 1e-5},
-		{"adam/quadratic", q, ref.Config{Kind: ref.Adam, Alpha0: 0.01, WeightDecay: 1e-3}, 20, f64, 1e-5},
+		{"sgd/softmax", s, def(ref.Config{Kind: ref.SGD, Alpha0: 0.1}), 20, f64, 1e-5},
+		{"momentum/quadratic", q, def(ref.Config{Kind: ref.Momentum, Alpha0: 0.02, Gamma0: 0.8}), 20, f64, 1e-5},
+		{"sgd-hd/softmax", s, def(ref.Config{Kind: ref.SGDHD, Alpha0: 0.1, Beta: 0.1}), 20, f64, 1e-5},
+		{"sgdn-hd/softmax", s, def(ref.Config{Kind: ref.SGDNHD, Alpha0: 0.05, Gamma0: 0.9, Beta: 0.05}), 20, f64, 1e-5},
+		{"sgdn-hd-normalized/quadratic", q, def(ref.Config{Kind: ref.SGDNHD, Alpha0: 0.01, Gamma0: 0.5, Beta: 0.05, AlphaMax: 0.1, Normalized: true}), 20, f64, 1e-5},
+		{"adam-hd/softmax", s, def(ref.Config{Kind: ref.AdamHD, Alpha0: 0.01, Beta: 1e-3}), 20, f64, 1e-5},
+		{"adam-hd-normalized/quadratic", q, def(ref.Config{Kind: ref.AdamHD, Alpha0: 0.01, Beta: 0.05, Normalized: true}), 20, f64, 1e-5},
+		{"adam/quadratic", q, def(ref.Config{Kind: ref.Adam, Alpha0: 0.01, WeightDecay: 1e-3}), 20, f64, 1e-5},
 		// float32 GoMLX against the float64 reference: rounding (≈6e-8 per
 		// operation) accumulates over the trajectory and is amplified by the
 		// hypergradient feedback, so the tolerance is looser.
-		{"hgd-float32/quadratic", q, ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 1e-4, Eta: 1e-3, AlphaMax: 0.15}, 60, dtypes.Float32, 1e-5},
-		{"hgd-float32/softmax", s, ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}, 60, dtypes.Float32, 1e-5},
+		{"hgd-float32/quadratic", q, def(ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 1e-4, Eta: 1e-3, AlphaMax: 0.15}), 60, dtypes.Float32, 1e-5},
+		{"hgd-float32/softmax", s, def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}), 60, dtypes.Float32, 1e-5},
 	}
 }
 
@@ -78,7 +78,7 @@ func TestParity(t *testing.T) {
 				t.Errorf("step counter %v, want %v", got, want)
 			}
 			last := sts[tc.steps-1]
-			c := tc.cfg.WithDefaults()
+			c := tc.cfg
 			if c.Kind.HasAlphaHypergradient() && last.Alpha == c.Alpha0 {
 				t.Errorf("α never moved from %v: the test does not exercise the hypergradient", c.Alpha0)
 			}

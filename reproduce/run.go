@@ -22,7 +22,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
-	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/hpo/hyperband"
@@ -299,10 +298,6 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 	}
 	p := o.Preset
 	impl := nn.ForBackend(backend.Name(o.BackendSpec))
-	kind := hgd.Momentum
-	if arm == cnn.ArmHGD {
-		kind = hgd.HGD
-	}
 	return countingFactory(func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
 		if err != nil {
@@ -310,8 +305,7 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 		}
 		tr.Net.Impl = impl
 		return trainer.New(o.Backend, data, trainer.Config{
-			Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: kind,
-			LearningRate: tr.LearningRate, Momentum: tr.Momentum,
+			Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer,
 			Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
 		})
 	}, stats)

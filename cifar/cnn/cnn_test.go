@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/nn"
 )
@@ -158,18 +159,18 @@ func TestSpaces(t *testing.T) {
 		t.Errorf("case 2 domains: %+v", w2)
 	}
 	for _, c := range []Case{Case1, Case2} {
-		sgd, hgd := Space(c, ArmSGD), Space(c, ArmHGD)
+		sgd, hgdSpace := Space(c, ArmSGD), Space(c, ArmHGD)
 		if err := sgd.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if err := hgd.Validate(); err != nil {
+		if err := hgdSpace.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if len(sgd) != 8 || len(hgd) != 6 {
-			t.Fatalf("%v: %d and %d parameters, want 8 and 6", c, len(sgd), len(hgd))
+		if len(sgd) != 8 || len(hgdSpace) != 6 {
+			t.Fatalf("%v: %d and %d parameters, want 8 and 6", c, len(sgd), len(hgdSpace))
 		}
 		for _, p := range OptimizerParams() {
-			if !slices.Contains(sgd.Names(), p) || slices.Contains(hgd.Names(), p) {
+			if !slices.Contains(sgd.Names(), p) || slices.Contains(hgdSpace.Names(), p) {
 				t.Errorf("%v: %q must be in the SGD space only", c, p)
 			}
 		}
@@ -187,8 +188,11 @@ func TestSpaces(t *testing.T) {
 				if arm == ArmSGD && (tr.LearningRate < 1e-5 || tr.LearningRate > 0.2 || tr.Momentum < 0.7 || tr.Momentum > 0.99) {
 					t.Fatalf("lr %v momentum %v outside Table 2", tr.LearningRate, tr.Momentum)
 				}
-				if arm == ArmHGD && (tr.LearningRate != 0 || tr.Momentum != 0) {
-					t.Fatalf("HGD arm trial has lr %v momentum %v", tr.LearningRate, tr.Momentum)
+				if arm == ArmSGD && (tr.Optimizer.Kind != hgd.Momentum || tr.Optimizer.Alpha0 != tr.LearningRate || tr.Optimizer.Gamma0 != tr.Momentum) {
+					t.Fatalf("SGD arm trial has optimizer %+v for lr %v momentum %v", tr.Optimizer, tr.LearningRate, tr.Momentum)
+				}
+				if arm == ArmHGD && (tr.LearningRate != 0 || tr.Momentum != 0 || tr.Optimizer != hgd.Defaults(hgd.HGD)) {
+					t.Fatalf("HGD arm trial has lr %v momentum %v optimizer %+v", tr.LearningRate, tr.Momentum, tr.Optimizer)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package cnn
 import (
 	"fmt"
 
+	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
@@ -94,9 +95,13 @@ func Space(c Case, arm Arm) hpo.Space {
 type Trial struct {
 	Net       Config
 	BatchSize int
-	// LearningRate and Momentum are set in the SGD arm; in the HGD arm they
-	// are 0 and the optimizer's initial values apply.
+	// LearningRate and Momentum are the sampled values of the SGD arm; in
+	// the HGD arm, whose space does not hold them, they are 0.
 	LearningRate, Momentum float64
+	// Optimizer is the arm's optimizer: hgd.Defaults(hgd.HGD) in the HGD
+	// arm, hgd.Defaults(hgd.Momentum) with α = LearningRate and γ = Momentum
+	// in the SGD arm.
+	Optimizer hgd.Config
 }
 
 // FromConfig interprets a configuration of Space(c, arm): all its
@@ -113,7 +118,7 @@ func FromConfig(c Case, arm Arm, cfg hpo.Config) (Trial, error) {
 		}
 		return v, nil
 	}
-	t := Trial{Net: Config{Case: c}}
+	t := Trial{Net: Config{Case: c}, Optimizer: hgd.Defaults(hgd.HGD)}
 	for i, name := range []string{ParamConv1, ParamConv2, ParamConv3} {
 		if t.Net.Conv[i], err = geti(name); err != nil {
 			return Trial{}, err
@@ -134,6 +139,8 @@ func FromConfig(c Case, arm Arm, cfg hpo.Config) (Trial, error) {
 		if !ok1 || !ok2 {
 			return Trial{}, fmt.Errorf("%w: the SGD arm needs %s and %s", ErrConfig, ParamLearningRate, ParamMomentum)
 		}
+		t.Optimizer = hgd.Defaults(hgd.Momentum)
+		t.Optimizer.Alpha0, t.Optimizer.Gamma0 = t.LearningRate, t.Momentum
 	}
 	return t, t.Net.Validate()
 }

@@ -76,7 +76,7 @@ func (t *Trainer) Save(dir string) error {
 	}
 	st := trainerState{
 		Version: checkpointVersion, Net: t.cfg.Net.String(), BatchSize: t.cfg.BatchSize,
-		Optimizer: t.cfg.Optimizer.String(), Steps: t.steps, LossSum: t.lossSum, LossN: t.lossN,
+		Optimizer: t.cfg.Optimizer.Kind.String(), Steps: t.steps, LossSum: t.lossSum, LossN: t.lossN,
 		Batcher: t.batcher.State(),
 	}
 	f, err := os.Create(filepath.Join(dir, varsFile))
@@ -240,8 +240,8 @@ func (t *Trainer) Restore(dir string) error {
 	if st.Net != t.cfg.Net.String() {
 		return fmt.Errorf("%w: %s holds %q; this trainer is %q", ErrCheckpoint, dir, st.Net, t.cfg.Net.String())
 	}
-	if st.Optimizer != t.cfg.Optimizer.String() {
-		return fmt.Errorf("%w: %s was trained with %s; this trainer uses %s", ErrCheckpoint, dir, st.Optimizer, t.cfg.Optimizer)
+	if st.Optimizer != t.cfg.Optimizer.Kind.String() {
+		return fmt.Errorf("%w: %s was trained with %s; this trainer uses %s", ErrCheckpoint, dir, st.Optimizer, t.cfg.Optimizer.Kind)
 	}
 	if st.BatchSize <= 0 || st.Batcher.BatchSize != st.BatchSize {
 		return fmt.Errorf("%w: %s: batch size %d, batcher state for %d", ErrCheckpoint, dir, st.BatchSize, st.Batcher.BatchSize)

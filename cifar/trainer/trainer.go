@@ -52,7 +52,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/hgd/ref"
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
@@ -104,31 +103,22 @@ const (
 )
 
 // Config configures a Trainer. The zero value with a valid Net trains with
-// HGD at its default hyperparameters, batch 32, no augmentation, seed 0,
-// budgets in steps.
+// HGD at its default hyperparameters (hgd.Defaults(hgd.HGD)), batch 32, no
+// augmentation, seed 0, budgets in steps.
 type Config struct {
 	// Net is the network (required).
 	Net cnn.Config
 	// BatchSize is the training batch size (default DefaultBatchSize).
 	BatchSize int
-	// Optimizer is hgd.HGD (the zero value: α and γ adapted) or
-	// hgd.Momentum (the paper's "SGD" arm: fixed α and γ); any other kind of
-	// package hgd works too.
-	Optimizer hgd.Kind
-	// LearningRate is the fixed α of SGD+momentum, or α0 of HGD; 0 means
-	// the hgd/ref default.
-	LearningRate float64
-	// Momentum is the fixed γ of SGD+momentum, or γ0 of HGD; 0 means the
-	// hgd/ref default (0.9). Use a negative value for an explicit 0.
-	Momentum float64
-	// Beta and Eta are HGD's hypergradient step sizes; 0 means the hgd/ref
-	// defaults, a negative value an explicit 0 (as for Momentum).
-	Beta, Eta float64
-	// WeightDecay is an L2 coefficient added to the gradient.
-	WeightDecay float64
-	// Normalized selects HGD's multiplicative (cosine) hypergradient rule,
-	// which is invariant to the scale of the gradients (see hgd/ref).
-	Normalized bool
+	// Optimizer is the optimizer's complete configuration, used as it is
+	// (zero means zero): start from hgd.Defaults(hgd.HGD) (α and γ adapted)
+	// or hgd.Defaults(hgd.Momentum) (the paper's "SGD" arm: fixed α and γ;
+	// any other kind of package hgd works too) and set what differs, e.g.
+	// Alpha0 (the fixed α of SGD+momentum, or α0 of HGD), Gamma0 (the fixed
+	// γ, or γ0), Beta and Eta (the hypergradient step sizes), WeightDecay
+	// and Normalized. Only the zero hgd.Config as a whole, which could not
+	// train (α would stay 0), stands for hgd.Defaults(hgd.HGD).
+	Optimizer hgd.Config
 	// Augment turns on random crops (4-pixel padding) and horizontal flips.
 	Augment bool
 	// Seed seeds the weights, the batch order, augmentation and dropout.
@@ -146,6 +136,9 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Optimizer == (hgd.Config{}) {
+		c.Optimizer = hgd.Defaults(hgd.HGD)
+	}
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize
 	}
@@ -170,22 +163,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: eval limit %d", ErrConfig, c.EvalLimit)
 	case c.Unit != Steps && c.Unit != Epochs:
 		return fmt.Errorf("%w: unknown unit %d", ErrConfig, int(c.Unit))
-	case c.LearningRate < 0 || math.IsNaN(c.LearningRate) || c.LearningRate > 10:
-		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.LearningRate)
+	case c.Optimizer.Alpha0 > 10:
+		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.Optimizer.Alpha0)
 	}
-	// The optimizer's own rules (known kind, finite values, γ0 within its
-	// bound, …), on the values the trainer will hand it.
-	if err := c.optimizerConfig().Validate(); err != nil {
+	// The optimizer's own rules (known kind, finite and non-negative
+	// values, γ0 within its bound, …).
+	if err := c.Optimizer.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
-}
-
-// optimizerConfig is the hgd/ref configuration the trainer's settings stand
-// for (both use 0 for "default" and a negative value for an explicit 0).
-func (c Config) optimizerConfig() ref.Config {
-	return ref.Config{Kind: c.Optimizer, Alpha0: c.LearningRate, Gamma0: c.Momentum, Beta: c.Beta, Eta: c.Eta,
-		WeightDecay: c.WeightDecay, Normalized: c.Normalized}
 }
 
 // Data is what a Trainer trains and evaluates on.
@@ -259,20 +245,6 @@ func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 	t := &Trainer{cfg: cfg, data: data, backend: be, batcher: b, store: model.NewStore(),
 		opt: hgd.New(cfg.Optimizer), started: time.Now()}
 	t.store.SetParam(model.ParamInitialSeed, int64(cfg.Seed))
-	// 0 keeps the optimizer's default; a negative value asks for 0.
-	setIf := func(key string, v float64) {
-		if v != 0 {
-			t.store.SetParam(key, max(v, 0))
-		}
-	}
-	setIf(hgd.ParamAlpha0, cfg.LearningRate)
-	setIf(hgd.ParamGamma0, cfg.Momentum)
-	setIf(hgd.ParamBeta, cfg.Beta)
-	setIf(hgd.ParamEta, cfg.Eta)
-	setIf(hgd.ParamWeightDecay, cfg.WeightDecay)
-	if cfg.Normalized {
-		t.store.SetParam(hgd.ParamNormalized, true)
-	}
 
 	net := cfg.Net.Model()
 	t.step, err = model.NewExec(be, t.store, func(scope *model.Scope, images, labels *Node) *Node {
@@ -318,23 +290,19 @@ func (t *Trainer) Epochs() float64 {
 func (t *Trainer) StepsPerEpoch() int { return t.batcher.StepsPerEpoch() }
 
 // Alpha and Gamma return the current learning rate and momentum (before
-// the first step: their initial values).
-func (t *Trainer) Alpha() float64 { return t.scalar(hgd.VarAlpha) }
+// the first step: their initial values; γ is 0 for kinds without
+// momentum). A variable that cannot be read gives NaN.
+func (t *Trainer) Alpha() float64 { return t.current(hgd.VarAlpha) }
 
 // Gamma: see Alpha.
-func (t *Trainer) Gamma() float64 { return t.scalar(hgd.VarGamma) }
+func (t *Trainer) Gamma() float64 { return t.current(hgd.VarGamma) }
 
-// scalar reads one of the optimizer's scalar variables, or — before the
-// optimizer has created it — the initial value it will get.
-func (t *Trainer) scalar(name string) float64 {
-	if v, err := t.opt.Read(t.store, name); err == nil {
-		return v
+func (t *Trainer) current(name string) float64 {
+	v, err := t.opt.Current(t.store, name)
+	if err != nil {
+		return math.NaN()
 	}
-	c := t.cfg.optimizerConfig().WithDefaults()
-	if name == hgd.VarAlpha {
-		return c.Alpha0
-	}
-	return c.Gamma0
+	return v
 }
 
 // Step trains on one mini-batch and returns its loss.
@@ -462,23 +430,19 @@ func (t *Trainer) metrics(e Eval) map[string]float64 {
 }
 
 // ResetAdaptedHyperparameters sets the learning rate α and the momentum γ
-// back to their initial values (Config.LearningRate and Config.Momentum, or
-// the optimizer's defaults), keeping the weights and the rest of the
+// back to their initial values (Config.Optimizer's Alpha0 and Gamma0),
+// keeping the weights and the rest of the
 // optimizer's state. PBT calls it after restoring a donor's checkpoint when
 // it is told not to copy the donor's adapted α and γ (hpo.ExploitResetter).
 func (t *Trainer) ResetAdaptedHyperparameters() error {
 	if t.closed {
 		return ErrClosed
 	}
-	cfg, err := t.opt.Config(t.store.RootScope())
-	if err != nil {
+	if err := t.opt.Set(t.store, hgd.VarAlpha, t.opt.Initial(hgd.VarAlpha)); err != nil {
 		return err
 	}
-	if err := t.opt.Set(t.store, hgd.VarAlpha, cfg.Alpha0); err != nil {
-		return err
-	}
-	if t.cfg.Optimizer.HasGamma() {
-		return t.opt.Set(t.store, hgd.VarGamma, cfg.Gamma0)
+	if t.cfg.Optimizer.Kind.HasGamma() {
+		return t.opt.Set(t.store, hgd.VarGamma, t.opt.Initial(hgd.VarGamma))
 	}
 	return nil
 }
@@ -493,36 +457,31 @@ func (t *Trainer) ResetAdaptedHyperparameters() error {
 // the checkpoint's (ResetAdaptedHyperparameters resets them). Variables
 // that do not exist yet are created from the configuration anyway.
 func (t *Trainer) applyFixedHyperparameters() error {
-	c, err := t.opt.Config(t.store.RootScope())
-	if err != nil {
-		return err
-	}
-	c = c.WithDefaults()
-	k := t.cfg.Optimizer
-	set := func(name string, v float64) error {
-		err := t.opt.Set(t.store, name, v)
+	k := t.cfg.Optimizer.Kind
+	set := func(name string) error {
+		err := t.opt.Set(t.store, name, t.opt.Initial(name))
 		if errors.Is(err, hgd.ErrNoVariable) {
 			return nil
 		}
 		return err
 	}
 	if !k.HasAlphaHypergradient() {
-		if err := set(hgd.VarAlpha, c.Alpha0); err != nil {
+		if err := set(hgd.VarAlpha); err != nil {
 			return err
 		}
 	}
 	if k.HasGamma() && k != hgd.HGD {
-		if err := set(hgd.VarGamma, c.Gamma0); err != nil {
+		if err := set(hgd.VarGamma); err != nil {
 			return err
 		}
 	}
 	if k.HasAlphaHypergradient() {
-		if err := set(hgd.VarBeta, c.Beta); err != nil {
+		if err := set(hgd.VarBeta); err != nil {
 			return err
 		}
 	}
 	if k == hgd.HGD {
-		return set(hgd.VarEta, c.Eta)
+		return set(hgd.VarEta)
 	}
 	return nil
 }

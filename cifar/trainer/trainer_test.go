@@ -81,7 +81,7 @@ func TestResumeIsExact(t *testing.T) {
 		cfg  Config
 	}{
 		{"hgd", data, Config{Net: small1, BatchSize: 8, Seed: 3}},
-		{"sgd-augment", data, Config{Net: small1, BatchSize: 8, Optimizer: hgd.Momentum, LearningRate: 0.05, Momentum: 0.9, Augment: true, Seed: 4}},
+		{"sgd-augment", data, Config{Net: small1, BatchSize: 8, Optimizer: opt(hgd.Momentum, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = 0.05, 0.9 }), Augment: true, Seed: 4}},
 		{"case2-dropout", data100, Config{Net: small2, BatchSize: 4, Seed: 5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,9 +141,9 @@ func TestLearns(t *testing.T) {
 	net := cnn.Config{Case: cnn.Case1, Conv: [3]int{8, 16, 16}, FC: [2]int{32, 16}}
 	for _, cfg := range []Config{
 		{Net: net, BatchSize: 16, Seed: 1, Unit: Epochs},
-		{Net: net, BatchSize: 16, Seed: 1, Unit: Epochs, Optimizer: hgd.Momentum, LearningRate: 0.01, Momentum: 0.9},
+		{Net: net, BatchSize: 16, Seed: 1, Unit: Epochs, Optimizer: opt(hgd.Momentum, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = 0.01, 0.9 })},
 	} {
-		t.Run(cfg.Optimizer.String(), func(t *testing.T) {
+		t.Run(cfg.Optimizer.Kind.String(), func(t *testing.T) {
 			tr := newTrainer(t, be, data, cfg)
 			var res hpo.Result
 			best := 0.0
@@ -169,10 +169,10 @@ func TestLearns(t *testing.T) {
 					t.Errorf("result lacks %q", k)
 				}
 			}
-			if cfg.Optimizer == hgd.HGD && res.Metrics[MetricAlpha] == float64(float32(0.01)) {
+			if cfg.Optimizer.Kind == hgd.HGD && res.Metrics[MetricAlpha] == float64(float32(0.01)) {
 				t.Error("HGD did not adapt α")
 			}
-			if cfg.Optimizer == hgd.Momentum && (res.Metrics[MetricAlpha] != float64(float32(0.01)) || res.Metrics[MetricGamma] != float64(float32(0.9))) {
+			if cfg.Optimizer.Kind == hgd.Momentum && (res.Metrics[MetricAlpha] != float64(float32(0.01)) || res.Metrics[MetricGamma] != float64(float32(0.9))) {
 				t.Errorf("SGD+momentum changed α, γ: %v, %v", res.Metrics[MetricAlpha], res.Metrics[MetricGamma])
 			}
 		})
@@ -216,14 +216,16 @@ func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
 		{},
 		{Net: small1, BatchSize: -1},
-		{Net: small1, Momentum: 1},
-		{Net: small1, LearningRate: -1},
+		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Gamma0 = 1 })},
+		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Alpha0 = -1 })},
+		{Net: small1, Optimizer: opt(hgd.Momentum, func(c *hgd.Config) { c.Alpha0 = 11 })}, // above the trainer's limit (10)
 		{Net: small1, Unit: 7},
-		{Net: small1, Optimizer: 99},
-		{Net: small1, Momentum: 0.995},   // above the optimizer's γ bound (0.99)
-		{Net: small1, Beta: math.Inf(1)}, // not finite
-		{Net: small1, WeightDecay: math.NaN()},
-		{Net: small1, BatchSize: 1000}, // more than the training images
+		{Net: small1, Optimizer: opt(99, func(*hgd.Config) {})},
+		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Gamma0 = 0.995 })},     // above the optimizer's γ bound (0.99)
+		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Beta = math.Inf(1) })}, // not finite
+		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.WeightDecay = math.NaN() })},
+		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Eta = -1 })},  // negative: no longer "explicit 0"
+		{Net: small1, BatchSize: 1000},                                              // more than the training images
 		{Net: cnn.Config{Case: cnn.Case2, Conv: [3]int{4, 4, 4}, FC: [2]int{4, 4}}}, // 100 classes, 10 in the data
 	} {
 		if _, err := New(be, data, cfg); !errors.Is(err, ErrConfig) {
@@ -320,7 +322,7 @@ func TestRestoreOtherBatchSize(t *testing.T) {
 func TestResetAdaptedHyperparameters(t *testing.T) {
 	be := goBackend(t)
 	data := toyData(t, 200, 10, 1)
-	donor := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 1, LearningRate: 0.05, Momentum: 0.5})
+	donor := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = 0.05, 0.5 })})
 	if _, err := donor.Train(context.Background(), 30); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestResetAdaptedHyperparameters(t *testing.T) {
 	if err := donor.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	target := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 9, LearningRate: 0.02, Momentum: 0.8})
+	target := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 9, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = 0.02, 0.8 })})
 	if err := target.Restore(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +361,7 @@ func TestResetAdaptedHyperparameters(t *testing.T) {
 // by at most a factor (1 ± β) per step.
 func TestNormalizedRule(t *testing.T) {
 	be := goBackend(t)
-	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Normalized: true, Beta: 0.01, LearningRate: 0.01})
+	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Normalized, c.Beta, c.Alpha0 = true, 0.01, 0.01 })})
 	prev := tr.Alpha()
 	moved := false
 	for range 10 {
@@ -378,10 +380,10 @@ func TestNormalizedRule(t *testing.T) {
 	}
 }
 
-// Negative Beta and Eta ask for explicit zeros: HGD then keeps α and γ.
+// Zero Beta and Eta are zeros, not defaults: HGD then keeps α and γ.
 func TestExplicitZeroStepSizes(t *testing.T) {
 	be := goBackend(t)
-	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Beta: -1, Eta: -1, LearningRate: 0.02, Momentum: 0.8})
+	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Beta, c.Eta, c.Alpha0, c.Gamma0 = 0, 0, 0.02, 0.8 })})
 	if _, err := tr.Train(context.Background(), 20); err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +407,7 @@ func TestRestoreRefusals(t *testing.T) {
 	if err := hgdTrained.Save(hgdDir); err != nil {
 		t.Fatal(err)
 	}
-	sgd := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Optimizer: hgd.Momentum})
+	sgd := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Optimizer: hgd.Defaults(hgd.Momentum)})
 	if err := sgd.Restore(hgdDir); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("HGD checkpoint into an SGD trainer: %v", err)
 	}
@@ -441,4 +443,11 @@ func TestRestoreRefusals(t *testing.T) {
 	if err := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8}).Restore(hgdDir); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("negative dimension: %v", err)
 	}
+}
+
+// opt is kind's default optimizer configuration changed by set.
+func opt(kind hgd.Kind, set func(*hgd.Config)) hgd.Config {
+	c := hgd.Defaults(kind)
+	set(&c)
+	return c
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/hgd/ref"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"github.com/hgdtune/hgdtune/nn"
 )
@@ -113,11 +112,11 @@ func inRange(v, lo, hi float64, loOpen, hiOpen bool) bool {
 	return !(loOpen && v == lo) && !(hiOpen && v == hi)
 }
 
-// explicitZero maps a hyperparameter flag to the trainer's convention: 0
-// (unset) is the default, a negative value an explicit 0.
-func explicitZero(v float64, set bool) float64 {
+// dropoutRate maps -dropout to cnn.Config's convention: 0 (unset) is the
+// default rate, a negative value no dropout.
+func dropoutRate(v float64, set bool) float64 {
 	if set && v == 0 {
-		return ref.Zero
+		return -1
 	}
 	return v
 }
@@ -162,7 +161,7 @@ func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, 
 	if set["dropout"] && !inRange(f.dropout, 0, 1, false, true) {
 		return trainer.Config{}, fmt.Errorf("%s: must be in [0, 1) (0: no dropout)", fmtFlag("dropout", f.dropout))
 	}
-	net.Activation, net.Dropout, net.Impl = f.activation, explicitZero(f.dropout, set["dropout"]), impl
+	net.Activation, net.Dropout, net.Impl = f.activation, dropoutRate(f.dropout, set["dropout"]), impl
 	var kind hgd.Kind
 	switch f.optimizer {
 	case "sgd":
@@ -180,11 +179,22 @@ func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, 
 	if f.steps == 0 && f.epochs == 0 && f.duration == 0 {
 		f.epochs = 1
 	}
+	// A flag not given keeps the optimizer's default; a flag given is used
+	// as it is (-momentum 0: no momentum).
+	opt := hgd.Defaults(kind)
+	for _, h := range []struct {
+		name string
+		dst  *float64
+		v    float64
+	}{{"lr", &opt.Alpha0, f.lr}, {"momentum", &opt.Gamma0, f.momentum}, {"beta", &opt.Beta, f.beta},
+		{"eta", &opt.Eta, f.eta}, {"weight-decay", &opt.WeightDecay, f.weightDecay}} {
+		if set[h.name] {
+			*h.dst = h.v
+		}
+	}
 	cfg := trainer.Config{
-		Net: net, BatchSize: f.batch, Optimizer: kind, LearningRate: f.lr,
-		Momentum: explicitZero(f.momentum, set["momentum"]),
-		Beta:     explicitZero(f.beta, set["beta"]), Eta: explicitZero(f.eta, set["eta"]),
-		WeightDecay: f.weightDecay, Augment: f.augment, Seed: f.seed, EvalLimit: f.evalLimit,
+		Net: net, BatchSize: f.batch, Optimizer: opt,
+		Augment: f.augment, Seed: f.seed, EvalLimit: f.evalLimit,
 	}
 	return cfg, cfg.Validate()
 }
@@ -223,7 +233,7 @@ func (f *trainFlags) checkRanges(kind hgd.Kind, set map[string]bool) error {
 	if !inRange(f.trainFraction, 0, 1, true, true) {
 		return fmt.Errorf("%s: must be in (0, 1), the share of each class used for training", fmtFlag("train-fraction", f.trainFraction))
 	}
-	opt := ref.Config{Kind: kind}.WithDefaults()
+	opt := hgd.Defaults(kind)
 	// α is projected into [0, AlphaMax] by the optimizers that adapt it.
 	lrMax := 10.0
 	if kind.HasAlphaHypergradient() {
@@ -399,14 +409,11 @@ flags:`)
 		}
 	}
 	fmt.Fprintf(stderr, "backend %s\n%s, batch %d, optimizer %s; %d training, %d validation images, %d steps per epoch\n",
-		desc, cfg.Net, cfg.BatchSize, cfg.Optimizer, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
+		desc, cfg.Net, cfg.BatchSize, cfg.Optimizer.Kind, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
 	if f.logPath != "" {
-		// The optimizer's values after defaults (the trainer's "0: default,
-		// negative: 0" convention does not leak into the log).
-		opt := ref.Config{Kind: cfg.Optimizer, Alpha0: cfg.LearningRate, Gamma0: cfg.Momentum,
-			Beta: cfg.Beta, Eta: cfg.Eta, WeightDecay: cfg.WeightDecay}.WithDefaults()
+		opt := cfg.Optimizer
 		start := map[string]any{"event": "start", "run": run, "backend": desc, "net": cfg.Net.String(),
-			"params": cfg.Net.Params(), "batch": cfg.BatchSize, "optimizer": cfg.Optimizer.String(),
+			"params": cfg.Net.Params(), "batch": cfg.BatchSize, "optimizer": cfg.Optimizer.Kind.String(),
 			"lr": opt.Alpha0, "momentum": opt.Gamma0, "beta": opt.Beta, "eta": opt.Eta, "weight_decay": opt.WeightDecay,
 			"seed": cfg.Seed, "augment": cfg.Augment,
 			"train_images": trPart.Len(), "val_images": valPart.Len(), "resumed_at": t.Steps()}

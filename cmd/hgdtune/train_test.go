@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
+	"github.com/hgdtune/hgdtune/nn"
 )
 
 // tinyArgs is a network and batch small enough for a step to take
@@ -161,6 +164,42 @@ func TestTrainExplicitZeroMomentum(t *testing.T) {
 	summary, _ := mustTrain(t, "-optimizer", "sgd", "-momentum", "0", "-steps", "2")
 	if g := summary["gamma"]; g != 0.0 {
 		t.Errorf("γ = %v with -momentum 0, want 0", g)
+	}
+}
+
+// The optimizer's flags: one not given keeps hgd.Defaults, one given is
+// used as it is (an explicit 0 is 0).
+func TestTrainFlagsOptimizerConfig(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want func() hgd.Config
+	}{
+		{nil, func() hgd.Config { return hgd.Defaults(hgd.HGD) }},
+		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.Momentum) }},
+		{[]string{"-optimizer", "adam-hd"}, func() hgd.Config { return hgd.Defaults(hgd.AdamHD) }},
+		{[]string{"-lr", "0.05", "-momentum", "0", "-beta", "0", "-eta", "1e-3", "-weight-decay", "1e-4"}, func() hgd.Config {
+			c := hgd.Defaults(hgd.HGD)
+			c.Alpha0, c.Gamma0, c.Beta, c.Eta, c.WeightDecay = 0.05, 0, 0, 1e-3, 1e-4
+			return c
+		}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var f trainFlags
+			fs := flag.NewFlagSet("train", flag.ContinueOnError)
+			f.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			set := map[string]bool{}
+			fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+			cfg, err := f.config(nn.Standard, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.want(); cfg.Optimizer != want {
+				t.Errorf("optimizer %+v, want %+v", cfg.Optimizer, want)
+			}
+		})
 	}
 }
 

@@ -12,7 +12,8 @@ func Example() {
 	grad := func(p [][]float64) [][]float64 { return [][]float64{{p[0][0], 25 * p[0][1]}} }
 	f := func(p [][]float64) float64 { return 0.5 * (p[0][0]*p[0][0] + 25*p[0][1]*p[0][1]) }
 
-	cfg := ref.Config{Kind: ref.HGD, Alpha0: 0.01, Gamma0: 0.5, Beta: 1e-5, Eta: 1e-4}
+	cfg := ref.Defaults(ref.HGD)                    // every hyperparameter at its default …
+	cfg.Gamma0, cfg.Beta, cfg.Eta = 0.5, 1e-5, 1e-4 // … but these
 	params := [][]float64{{3, 2}}
 	st, err := ref.Init(cfg, params)
 	if err != nil {

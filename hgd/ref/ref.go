@@ -58,11 +58,12 @@
 //     scale of the gradients (cos is 0 when either vector is 0). Note that a
 //     γ that is 0 stays 0 under this rule.
 //
-// # Zero values
+// # Defaults
 //
-// A zero field of [Config] means its documented default. Because some
-// defaults are not zero, ask for an explicit zero β, η, γ0 or AlphaMin with
-// any negative value, e.g. the constant [Zero].
+// [Defaults] returns a kind's complete configuration, every hyperparameter
+// at its documented default; set the fields to change on that value. A
+// [Config] is taken as it is: a zero field means zero (a zero β fixes α, a
+// zero γ0 is no momentum), never "the default".
 package ref
 
 import (
@@ -138,10 +139,6 @@ func (k Kind) HasGamma() bool { return k == HGD || k == Momentum || k == SGDNHD 
 // IsAdam reports whether the kind is Adam or Adam-HD.
 func (k Kind) IsAdam() bool { return k == Adam || k == AdamHD }
 
-// Zero is a value that asks for an explicit zero in Config fields whose zero
-// value means a non-zero default (Beta, Eta, Gamma0, AlphaMin).
-const Zero = -1.0
-
 // Default hyperparameters. The SGD-family values were chosen by the sweep
 // recorded in package hgd's documentation; the Adam ones are Baydin et al.'s.
 const (
@@ -159,8 +156,9 @@ const (
 	DefaultAdamEps    = 1e-8  // Adam's ε
 )
 
-// Config holds an optimizer's hyperparameters. Its zero value is HGD with the
-// documented defaults; see the package documentation for [Zero].
+// Config holds an optimizer's hyperparameters. Every field is used as it is
+// (zero means zero): start from [Defaults] and change what differs. A
+// zero Config is HGD with every hyperparameter 0, which never moves θ.
 type Config struct {
 	Kind Kind
 
@@ -168,101 +166,91 @@ type Config struct {
 	// DefaultAdamAlpha0 for Adam kinds).
 	Alpha0 float64
 	// Gamma0 is the initial momentum γ0 (μ of SGDN-HD); default
-	// DefaultGamma0. Ignored by kinds without momentum.
+	// DefaultGamma0, 0 for kinds without momentum, which ignore it.
 	Gamma0 float64
 	// Beta is the hypergradient step size for α (default DefaultBeta, or
-	// DefaultAdamBeta for Adam-HD). Ignored by kinds that do not adapt α.
+	// DefaultAdamBeta for Adam-HD; 0 for kinds that do not adapt α, which
+	// ignore it).
 	Beta float64
-	// Eta is the hypergradient step size for γ (HGD only; default DefaultEta).
+	// Eta is the hypergradient step size for γ (HGD only; default
+	// DefaultEta, 0 for the other kinds, which ignore it).
 	Eta float64
 
 	// AlphaMin and AlphaMax bound α (defaults 0 and DefaultAlphaMax, or
 	// DefaultAdamMax for Adam kinds). GammaMax bounds γ from above (default
-	// DefaultGammaMax; must be < 1); γ's lower bound is 0.
+	// DefaultGammaMax; must be < 1); γ's lower bound is 0. The bounds apply
+	// to the kinds that adapt α and γ.
 	AlphaMin, AlphaMax, GammaMax float64
-	// Unbounded turns the projection of α and γ off.
+	// Unbounded turns the projection of α and γ off (default false).
 	Unbounded bool
-	// Normalized selects the multiplicative (cosine) hypergradient rule.
+	// Normalized selects the multiplicative (cosine) hypergradient rule
+	// (default false).
 	Normalized bool
 
-	// WeightDecay is an L2 coefficient added to the gradient: g += wd·θ.
+	// WeightDecay is an L2 coefficient added to the gradient: g += wd·θ
+	// (default 0).
 	WeightDecay float64
 
 	// AdamBeta1, AdamBeta2 and AdamEps configure the Adam kinds (defaults
-	// DefaultAdamBeta1, DefaultAdamBeta2, DefaultAdamEps).
+	// DefaultAdamBeta1, DefaultAdamBeta2, DefaultAdamEps, for every kind).
 	AdamBeta1, AdamBeta2, AdamEps float64
 }
 
-func orDefault(v, def float64) float64 {
-	switch {
-	case v == 0:
-		return def
-	case v < 0:
-		return 0
+// Defaults returns kind's configuration with every hyperparameter at its
+// default: the values of the Default* constants that the kind uses, and 0
+// for Gamma0, Beta and Eta where the kind has no momentum, does not adapt α
+// or does not adapt γ.
+func Defaults(kind Kind) Config {
+	c := Config{Kind: kind, Alpha0: DefaultAlpha0, Gamma0: DefaultGamma0, Beta: DefaultBeta, Eta: DefaultEta,
+		AlphaMax: DefaultAlphaMax, GammaMax: DefaultGammaMax,
+		AdamBeta1: DefaultAdamBeta1, AdamBeta2: DefaultAdamBeta2, AdamEps: DefaultAdamEps}
+	if kind.IsAdam() {
+		c.Alpha0, c.AlphaMax, c.Beta = DefaultAdamAlpha0, DefaultAdamMax, DefaultAdamBeta
 	}
-	return v
-}
-
-// WithDefaults returns the configuration with every zero field replaced by
-// its default and every negative "explicit zero" field by 0.
-func (c Config) WithDefaults() Config {
-	alpha0, alphaMax, beta := DefaultAlpha0, DefaultAlphaMax, DefaultBeta
-	if c.Kind.IsAdam() {
-		alpha0, alphaMax, beta = DefaultAdamAlpha0, DefaultAdamMax, DefaultAdamBeta
-	}
-	c.Alpha0 = orDefault(c.Alpha0, alpha0)
-	c.Gamma0 = orDefault(c.Gamma0, DefaultGamma0)
-	c.Beta = orDefault(c.Beta, beta)
-	c.Eta = orDefault(c.Eta, DefaultEta)
-	c.AlphaMin = orDefault(c.AlphaMin, 0)
-	c.AlphaMax = orDefault(c.AlphaMax, alphaMax)
-	c.GammaMax = orDefault(c.GammaMax, DefaultGammaMax)
-	c.AdamBeta1 = orDefault(c.AdamBeta1, DefaultAdamBeta1)
-	c.AdamBeta2 = orDefault(c.AdamBeta2, DefaultAdamBeta2)
-	c.AdamEps = orDefault(c.AdamEps, DefaultAdamEps)
-	if !c.Kind.HasAlphaHypergradient() {
+	if !kind.HasAlphaHypergradient() {
 		c.Beta = 0
 	}
-	if c.Kind != HGD {
+	if kind != HGD {
 		c.Eta = 0
 	}
-	if !c.Kind.HasGamma() {
+	if !kind.HasGamma() {
 		c.Gamma0 = 0
 	}
 	return c
 }
 
-// Validate checks the configuration after defaults are applied.
+// Validate checks the configuration: a known kind, finite and non-negative
+// values, AlphaMin ≤ AlphaMax, GammaMax < 1, γ0 ≤ GammaMax (unless
+// Unbounded) and Adam's decays < 1.
 func (c Config) Validate() error {
-	d := c.WithDefaults()
 	var errs []error
-	if d.Kind < 0 || d.Kind >= numKinds {
-		errs = append(errs, fmt.Errorf("ref: unknown kind %d", int(d.Kind)))
+	if c.Kind < 0 || c.Kind >= numKinds {
+		errs = append(errs, fmt.Errorf("ref: unknown kind %d", int(c.Kind)))
 	}
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"Alpha0", d.Alpha0}, {"Gamma0", d.Gamma0}, {"Beta", d.Beta}, {"Eta", d.Eta},
-		{"AlphaMin", d.AlphaMin}, {"AlphaMax", d.AlphaMax}, {"GammaMax", d.GammaMax},
-		{"WeightDecay", d.WeightDecay}, {"AdamBeta1", d.AdamBeta1}, {"AdamBeta2", d.AdamBeta2}, {"AdamEps", d.AdamEps}} {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+	}{{"Alpha0", c.Alpha0}, {"Gamma0", c.Gamma0}, {"Beta", c.Beta}, {"Eta", c.Eta},
+		{"AlphaMin", c.AlphaMin}, {"AlphaMax", c.AlphaMax}, {"GammaMax", c.GammaMax},
+		{"WeightDecay", c.WeightDecay}, {"AdamBeta1", c.AdamBeta1}, {"AdamBeta2", c.AdamBeta2}, {"AdamEps", c.AdamEps}} {
+		switch {
+		case math.IsNaN(f.v) || math.IsInf(f.v, 0):
 			errs = append(errs, fmt.Errorf("ref: %s = %v is not finite", f.name, f.v))
+		case f.v < 0:
+			errs = append(errs, fmt.Errorf("ref: %s = %v < 0", f.name, f.v))
 		}
 	}
-	if d.WeightDecay < 0 {
-		errs = append(errs, fmt.Errorf("ref: WeightDecay = %v < 0", d.WeightDecay))
+	if c.AlphaMin > c.AlphaMax {
+		errs = append(errs, fmt.Errorf("ref: AlphaMin = %v > AlphaMax = %v", c.AlphaMin, c.AlphaMax))
 	}
-	if d.AlphaMin > d.AlphaMax {
-		errs = append(errs, fmt.Errorf("ref: AlphaMin = %v > AlphaMax = %v", d.AlphaMin, d.AlphaMax))
+	if c.GammaMax >= 1 {
+		errs = append(errs, fmt.Errorf("ref: GammaMax = %v must be < 1", c.GammaMax))
 	}
-	if d.GammaMax >= 1 {
-		errs = append(errs, fmt.Errorf("ref: GammaMax = %v must be < 1", d.GammaMax))
+	if !c.Unbounded && c.Kind.HasGamma() && c.Gamma0 > c.GammaMax {
+		errs = append(errs, fmt.Errorf("ref: Gamma0 = %v > GammaMax = %v", c.Gamma0, c.GammaMax))
 	}
-	if !d.Unbounded && d.Kind.HasGamma() && d.Gamma0 > d.GammaMax {
-		errs = append(errs, fmt.Errorf("ref: Gamma0 = %v > GammaMax = %v", d.Gamma0, d.GammaMax))
-	}
-	if d.AdamBeta1 >= 1 || d.AdamBeta2 >= 1 {
-		errs = append(errs, fmt.Errorf("ref: Adam betas (%v, %v) must be < 1", d.AdamBeta1, d.AdamBeta2))
+	if c.AdamBeta1 >= 1 || c.AdamBeta2 >= 1 {
+		errs = append(errs, fmt.Errorf("ref: Adam betas (%v, %v) must be < 1", c.AdamBeta1, c.AdamBeta2))
 	}
 	return errors.Join(errs...)
 }
@@ -318,9 +306,12 @@ func Init(cfg Config, params [][]float64) (State, error) {
 	if err := cfg.Validate(); err != nil {
 		return State{}, err
 	}
-	c := cfg.WithDefaults()
-	st := State{Alpha: c.Alpha0, Gamma: c.Gamma0}
+	c := cfg
+	st := State{Alpha: c.Alpha0}
 	k := c.Kind
+	if k.HasGamma() {
+		st.Gamma = c.Gamma0
+	}
 	if k.HasAlphaHypergradient() {
 		st.Dir = zerosLike(params)
 	}
@@ -361,6 +352,39 @@ func cosine(h, aa, bb float64) float64 {
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
+// NextAlpha is the hypergradient step of α: α + β·h_α, or with the
+// normalized rule α·(1 + β·cos) where cos = h_α/√(gg·dirSq) (0 when that is
+// 0; gg = |g|², dirSq = |d_{t−2}|²), projected into [AlphaMin, AlphaMax]
+// unless Unbounded.
+func NextAlpha(c Config, alpha, hA, gg, dirSq float64) float64 {
+	var a float64
+	if c.Normalized {
+		a = alpha * (1 + c.Beta*cosine(hA, gg, dirSq))
+	} else {
+		a = alpha + c.Beta*hA
+	}
+	if !c.Unbounded {
+		a = clamp(a, c.AlphaMin, c.AlphaMax)
+	}
+	return a
+}
+
+// NextGamma is HGD's hypergradient step of γ: γ − η·h_γ, or with the
+// normalized rule γ·(1 − η·cos) where cos = h_γ/√(gg·delta2Sq), projected
+// into [0, GammaMax] unless Unbounded.
+func NextGamma(c Config, gamma, hG, gg, delta2Sq float64) float64 {
+	var x float64
+	if c.Normalized {
+		x = gamma * (1 - c.Eta*cosine(hG, gg, delta2Sq))
+	} else {
+		x = gamma - c.Eta*hG
+	}
+	if !c.Unbounded {
+		x = clamp(x, 0, c.GammaMax)
+	}
+	return x
+}
+
 // Update does one optimizer step: it returns the new parameters and state.
 // grads are ∇f at params (without weight decay, which Update adds). It does
 // not modify its arguments. A skipped step (see the package documentation)
@@ -369,7 +393,7 @@ func Update(cfg Config, st State, params, grads [][]float64) ([][]float64, State
 	if err := cfg.Validate(); err != nil {
 		return nil, st, err
 	}
-	c := cfg.WithDefaults()
+	c := cfg
 	if len(params) != len(grads) {
 		return nil, st, fmt.Errorf("ref: %d parameter tensors but %d gradients", len(params), len(grads))
 	}
@@ -434,24 +458,10 @@ func Update(cfg Config, st State, params, grads [][]float64) ([][]float64, State
 
 	// α and γ.
 	if k.HasAlphaHypergradient() {
-		if c.Normalized {
-			ns.Alpha = st.Alpha * (1 + c.Beta*cosine(hA, gg, st.DirSq))
-		} else {
-			ns.Alpha = st.Alpha + c.Beta*hA
-		}
-		if !c.Unbounded {
-			ns.Alpha = clamp(ns.Alpha, c.AlphaMin, c.AlphaMax)
-		}
+		ns.Alpha = NextAlpha(c, st.Alpha, hA, gg, st.DirSq)
 	}
 	if k == HGD {
-		if c.Normalized {
-			ns.Gamma = st.Gamma * (1 - c.Eta*cosine(hG, gg, st.Delta2Sq))
-		} else {
-			ns.Gamma = st.Gamma - c.Eta*hG
-		}
-		if !c.Unbounded {
-			ns.Gamma = clamp(ns.Gamma, 0, c.GammaMax)
-		}
+		ns.Gamma = NextGamma(c, st.Gamma, hG, gg, st.Delta2Sq)
 	}
 	a, gm := ns.Alpha, ns.Gamma
 

@@ -118,9 +118,9 @@ func TestHypergradientFiniteDifference(t *testing.T) {
 		pr  fn
 		cfg ref.Config
 	}{
-		{rosenbrock(), ref.Config{Alpha0: 2e-4, Gamma0: 0.5, Beta: 1e-8, Eta: 1e-7}},
-		{quadratic(), ref.Config{Alpha0: 0.5, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}},
-		{logCosh(), ref.Config{Alpha0: 0.1, Gamma0: 0.7, Beta: 0.01, Eta: 0.01}},
+		{rosenbrock(), def(ref.Config{Alpha0: 2e-4, Gamma0: 0.5, Beta: 1e-8, Eta: 1e-7})},
+		{quadratic(), def(ref.Config{Alpha0: 0.5, Gamma0: 0.5, Beta: 0.1, Eta: 0.1})},
+		{logCosh(), def(ref.Config{Alpha0: 0.1, Gamma0: 0.7, Beta: 0.01, Eta: 0.01})},
 	} {
 		t.Run(tc.pr.name, func(t *testing.T) {
 			ps, sts := run(t, tc.pr, tc.cfg, 12)
@@ -179,10 +179,12 @@ func TestReductions(t *testing.T) {
 			name      string
 			hgd, base ref.Config
 		}{
-			{"momentum", ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.8, Beta: ref.Zero, Eta: ref.Zero, WeightDecay: 1e-3},
-				ref.Config{Kind: ref.Momentum, Alpha0: 0.1, Gamma0: 0.8, WeightDecay: 1e-3}},
-			{"sgd-hd", ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: ref.Zero, Beta: 0.05, Eta: ref.Zero, WeightDecay: 1e-3},
-				ref.Config{Kind: ref.SGDHD, Alpha0: 0.1, Beta: 0.05, WeightDecay: 1e-3}},
+			{"momentum", ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.8, Beta: 0, Eta: 0, AlphaMax: ref.DefaultAlphaMax,
+				GammaMax: ref.DefaultGammaMax, WeightDecay: 1e-3},
+				def(ref.Config{Kind: ref.Momentum, Alpha0: 0.1, Gamma0: 0.8, WeightDecay: 1e-3})},
+			{"sgd-hd", ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0, Beta: 0.05, Eta: 0, AlphaMax: ref.DefaultAlphaMax,
+				GammaMax: ref.DefaultGammaMax, WeightDecay: 1e-3},
+				def(ref.Config{Kind: ref.SGDHD, Alpha0: 0.1, Beta: 0.05, WeightDecay: 1e-3})},
 		} {
 			t.Run(pr.name+"/"+tc.name, func(t *testing.T) {
 				p1, s1 := run(t, pr, tc.hgd, 60)
@@ -205,7 +207,7 @@ func TestReductions(t *testing.T) {
 func TestFirstSteps(t *testing.T) {
 	for _, pr := range []fn{quadratic(), rosenbrock(), logCosh()} {
 		t.Run(pr.name, func(t *testing.T) {
-			cfg := ref.Config{Alpha0: 1e-3, Gamma0: 0.5, Beta: 1e-6, Eta: 1e-6}
+			cfg := def(ref.Config{Alpha0: 1e-3, Gamma0: 0.5, Beta: 1e-6, Eta: 1e-6})
 			_, sts := run(t, pr, cfg, 3)
 			if sts[1].Alpha != 1e-3 || sts[1].Gamma != 0.5 {
 				t.Errorf("after step 1: α %v γ %v, want unchanged", sts[1].Alpha, sts[1].Gamma)
@@ -225,8 +227,8 @@ func TestFirstSteps(t *testing.T) {
 func TestSafeguards(t *testing.T) {
 	for _, normalized := range []bool{false, true} {
 		for _, pr := range []fn{quadratic(), logCosh()} {
-			cfg := ref.Config{Beta: 1e6 * ref.DefaultBeta, Eta: 1e6 * ref.DefaultEta, Normalized: normalized}
-			c := cfg.WithDefaults()
+			cfg := def(ref.Config{Beta: 1e6 * ref.DefaultBeta, Eta: 1e6 * ref.DefaultEta, Normalized: normalized})
+			c := cfg
 			ps, sts := run(t, pr, cfg, 200)
 			for k := range ps {
 				if a := sts[k].Alpha; a < c.AlphaMin || a > c.AlphaMax {
@@ -252,7 +254,7 @@ func TestNonFiniteSkipped(t *testing.T) {
 	pr := quadratic()
 	for _, k := range ref.Kinds() {
 		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-			cfg := ref.Config{Kind: k, Alpha0: 0.1}
+			cfg := def(ref.Config{Kind: k, Alpha0: 0.1})
 			p := pr.init
 			st, err := ref.Init(cfg, p)
 			if err != nil {
@@ -293,12 +295,17 @@ func TestConfig(t *testing.T) {
 		ok   bool
 	}{
 		{"zero value", ref.Config{}, true},
-		{"adam-hd", ref.Config{Kind: ref.AdamHD}, true},
+		{"defaults", ref.Defaults(ref.HGD), true},
+		{"adam-hd", ref.Defaults(ref.AdamHD), true},
 		{"gamma max 1", ref.Config{GammaMax: 1}, false},
 		{"alpha bounds", ref.Config{AlphaMin: 0.5, AlphaMax: 0.1}, false},
-		{"gamma0 above max", ref.Config{Gamma0: 0.995}, false},
-		{"negative weight decay", ref.Config{WeightDecay: -1}, false},
-		{"nan beta", ref.Config{Beta: math.NaN()}, false},
+		{"gamma0 above max", def(ref.Config{Gamma0: 0.995}), false},
+		{"gamma0 above max, unbounded", def(ref.Config{Gamma0: 0.995, Unbounded: true}), true},
+		{"gamma0 above max, no momentum", def(ref.Config{Kind: ref.SGD, Gamma0: 0.995}), true},
+		{"negative weight decay", def(ref.Config{WeightDecay: -1}), false},
+		{"negative beta", def(ref.Config{Beta: -1}), false},
+		{"negative alpha0", def(ref.Config{Alpha0: -1e-3}), false},
+		{"nan beta", def(ref.Config{Beta: math.NaN()}), false},
 		{"bad kind", ref.Config{Kind: 42}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -307,13 +314,30 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
-	d := ref.Config{}.WithDefaults()
+	d := ref.Defaults(ref.HGD)
 	if d.Kind != ref.HGD || d.Alpha0 != ref.DefaultAlpha0 || d.Gamma0 != ref.DefaultGamma0 ||
-		d.Beta != ref.DefaultBeta || d.Eta != ref.DefaultEta || d.AlphaMax != ref.DefaultAlphaMax || d.GammaMax != ref.DefaultGammaMax {
+		d.Beta != ref.DefaultBeta || d.Eta != ref.DefaultEta || d.AlphaMax != ref.DefaultAlphaMax || d.GammaMax != ref.DefaultGammaMax ||
+		d.AdamBeta1 != ref.DefaultAdamBeta1 || d.AdamBeta2 != ref.DefaultAdamBeta2 || d.AdamEps != ref.DefaultAdamEps ||
+		d.AlphaMin != 0 || d.WeightDecay != 0 || d.Unbounded || d.Normalized {
 		t.Errorf("defaults: %+v", d)
 	}
-	if z := (ref.Config{Beta: ref.Zero, Gamma0: ref.Zero}).WithDefaults(); z.Beta != 0 || z.Gamma0 != 0 {
-		t.Errorf("Zero: %+v", z)
+	for _, k := range ref.Kinds() {
+		d := ref.Defaults(k)
+		if err := d.Validate(); err != nil {
+			t.Errorf("Defaults(%v): %v", k, err)
+		}
+		if (d.Beta != 0) != k.HasAlphaHypergradient() || (d.Eta != 0) != (k == ref.HGD) || (d.Gamma0 != 0) != k.HasGamma() {
+			t.Errorf("Defaults(%v) = %+v: β, η or γ0 set for a kind that ignores it", k, d)
+		}
+		if a := d.Alpha0; (a == ref.DefaultAdamAlpha0) != k.IsAdam() {
+			t.Errorf("Defaults(%v).Alpha0 = %v", k, a)
+		}
+	}
+	// Zero means zero: γ0 = 0 is no momentum, β = 0 a fixed α.
+	z := ref.Defaults(ref.HGD)
+	z.Gamma0, z.Beta = 0, 0
+	if st, err := ref.Init(z, [][]float64{{1}}); err != nil || st.Gamma != 0 || st.Alpha != ref.DefaultAlpha0 {
+		t.Errorf("Init(γ0 = 0) = %+v, %v", st, err)
 	}
 	for _, k := range ref.Kinds() {
 		got, err := ref.ParseKind(k.String())
@@ -327,12 +351,29 @@ func TestConfig(t *testing.T) {
 	// Update checks shapes and does not modify its arguments.
 	p := [][]float64{{1, 2}}
 	g := [][]float64{{0.5, 0.5}}
-	st, _ := ref.Init(ref.Config{}, p)
-	if _, _, err := ref.Update(ref.Config{}, st, p, [][]float64{{1}}); err == nil {
+	st, _ := ref.Init(ref.Defaults(ref.HGD), p)
+	if _, _, err := ref.Update(ref.Defaults(ref.HGD), st, p, [][]float64{{1}}); err == nil {
 		t.Error("shape mismatch accepted")
 	}
-	np, _, err := ref.Update(ref.Config{}, st, p, g)
+	np, _, err := ref.Update(ref.Defaults(ref.HGD), st, p, g)
 	if err != nil || p[0][0] != 1 || g[0][0] != 0.5 || np[0][0] == 1 {
 		t.Errorf("Update modified its arguments or did nothing: %v %v %v %v", p, g, np, err)
 	}
+}
+
+// def is the tests' shorthand for a configuration: c with every zero
+// hyperparameter replaced by its ref.Defaults(c.Kind) value (so a literal
+// names only what differs from the defaults).
+func def(c ref.Config) ref.Config {
+	d := ref.Defaults(c.Kind)
+	for _, f := range []struct{ dst, def *float64 }{
+		{&c.Alpha0, &d.Alpha0}, {&c.Gamma0, &d.Gamma0}, {&c.Beta, &d.Beta}, {&c.Eta, &d.Eta},
+		{&c.AlphaMin, &d.AlphaMin}, {&c.AlphaMax, &d.AlphaMax}, {&c.GammaMax, &d.GammaMax},
+		{&c.AdamBeta1, &d.AdamBeta1}, {&c.AdamBeta2, &d.AdamBeta2}, {&c.AdamEps, &d.AdamEps},
+	} {
+		if *f.dst == 0 {
+			*f.dst = *f.def
+		}
+	}
+	return c
 }

@@ -99,17 +99,12 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		zeroOr := func(v float64) float64 { // 0 means 0 here; trainer.Config wants a negative value for that
-			if v == 0 {
-				return -1
-			}
-			return v
-		}
-		cfg := trainer.Config{Net: net, BatchSize: 32, Optimizer: a.kind, LearningRate: *lr, Momentum: *mom,
-			EvalLimit: *evalLimit, Normalized: a.normalized}
+		opt := hgd.Defaults(a.kind)
+		opt.Alpha0, opt.Gamma0, opt.Normalized = *lr, *mom, a.normalized
 		if a.kind == hgd.HGD {
-			cfg.Beta, cfg.Eta = zeroOr(a.beta), zeroOr(a.eta)
+			opt.Beta, opt.Eta = a.beta, a.eta
 		}
+		cfg := trainer.Config{Net: net, BatchSize: 32, Optimizer: opt, EvalLimit: *evalLimit}
 		t, err := trainer.New(be, data, cfg)
 		if err != nil {
 			fail(err)

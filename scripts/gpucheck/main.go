@@ -82,7 +82,7 @@ func main() {
 	mk := func(b compute.Backend, impl nn.Impl) *trainer.Trainer {
 		n := net
 		n.Impl = impl
-		t, err := trainer.New(b, data, trainer.Config{Net: n, BatchSize: 16, Optimizer: hgd.Momentum, LearningRate: 0.01, Seed: 3})
+		t, err := trainer.New(b, data, trainer.Config{Net: n, BatchSize: 16, Optimizer: hgd.Defaults(hgd.Momentum), Seed: 3}) // α = 0.01, γ = 0.9
 		if err != nil {
 			fail(err)
 		}

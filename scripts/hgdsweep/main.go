@@ -306,14 +306,6 @@ func ints(s string) ([]int, error) {
 	return out, nil
 }
 
-// explicit turns a swept value into a ref.Config value (0 ↦ ref.Zero).
-func explicit(v float64) float64 {
-	if v == 0 {
-		return ref.Zero
-	}
-	return v
-}
-
 func main() {
 	dataDir := flag.String("data", os.Getenv(cifar.EnvData), "folder holding cifar-10-batches-bin/ (default $HGDTUNE_DATA)")
 	nTrain := flag.Int("train", 10000, "training images (from data_batch_1)")
@@ -381,7 +373,11 @@ func main() {
 			for _, g := range gs {
 				for _, a := range as {
 					for _, bt := range batches {
-						cfg := ref.Config{Kind: ref.HGD, Alpha0: a, Gamma0: explicit(g), Beta: explicit(b), Eta: explicit(e), AlphaMax: *alphaMax}
+						cfg := ref.Defaults(ref.HGD)
+						cfg.Alpha0, cfg.Gamma0, cfg.Beta, cfg.Eta = a, g, b, e
+						if *alphaMax != 0 {
+							cfg.AlphaMax = *alphaMax
+						}
 						jobs = append(jobs, job{cfg, bt})
 					}
 				}
@@ -422,13 +418,13 @@ func main() {
 	}
 	fmt.Printf("### %s, CIFAR-10, %d train / %d val images, %d images per run, seed %d\n\n",
 		desc, len(train.x), len(val.x), *images, *seed)
-	fmt.Printf("α bounds [0, %g], γ bounds [0, %g].\n\n", jobs[0].cfg.WithDefaults().AlphaMax, jobs[0].cfg.WithDefaults().GammaMax)
+	fmt.Printf("α bounds [0, %g], γ bounds [0, %g].\n\n", jobs[0].cfg.AlphaMax, jobs[0].cfg.GammaMax)
 	fmt.Println("Per run: validation accuracy (mean training loss of the last 10% of steps), final α / γ.")
 	fmt.Println()
 	fmt.Println("| β | η | γ0 | α0 | batch | val acc | train loss | final α | final γ | skipped |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
-		c := r.cfg.WithDefaults()
+		c := r.cfg
 		fmt.Printf("| %g | %g | %g | %g | %d | %.4f | %.4f | %.4g | %.4g | %d |\n",
 			c.Beta, c.Eta, c.Gamma0, c.Alpha0, r.batch, r.acc, r.tailLoss, r.alpha, r.gamma, r.skipped)
 	}
@@ -438,7 +434,7 @@ func main() {
 	type key struct{ b, e float64 }
 	agg := map[key][]float64{}
 	for _, r := range results {
-		c := r.cfg.WithDefaults()
+		c := r.cfg
 		agg[key{c.Beta, c.Eta}] = append(agg[key{c.Beta, c.Eta}], r.acc)
 	}
 	keys := make([]key, 0, len(agg))

@@ -80,8 +80,10 @@ func main() {
 		} else if name != "hgd" {
 			fail(fmt.Errorf("unknown optimizer %q", name))
 		}
-		t, err := trainer.New(be, data, trainer.Config{Net: net, BatchSize: *batch, Optimizer: kind,
-			LearningRate: *lr, Momentum: *mom, Seed: *seed, EvalLimit: *evalLimit})
+		opt := hgd.Defaults(kind)
+		opt.Alpha0, opt.Gamma0 = *lr, *mom
+		t, err := trainer.New(be, data, trainer.Config{Net: net, BatchSize: *batch, Optimizer: opt,
+			Seed: *seed, EvalLimit: *evalLimit})
 		if err != nil {
 			fail(err)
 		}

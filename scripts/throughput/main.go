@@ -173,7 +173,7 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	if opt == "hgd" {
 		kind = hgd.HGD
 	}
-	t, err := trainer.New(be, randomData(20*batch), trainer.Config{Net: net, BatchSize: batch, Optimizer: kind})
+	t, err := trainer.New(be, randomData(20*batch), trainer.Config{Net: net, BatchSize: batch, Optimizer: hgd.Defaults(kind)})
 	if err != nil {
 		return measurement{}, err
 	}
