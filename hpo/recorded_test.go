@@ -67,8 +67,8 @@ func recordedCases() []recordedCase {
 			}
 			e, _ := synth(s, 3, 0, dir)
 			f := e.Factory
-			e.Factory = func(id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
-				tr, err := f(id, c)
+			e.Factory = func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+				tr, err := f(ctx, id, c)
 				if id == 2 {
 					return failingAt{tr, 8}, err
 				}

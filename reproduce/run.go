@@ -303,7 +303,7 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 	if arm == cnn.ArmHGD {
 		kind = hgd.HGD
 	}
-	return countingFactory(func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+	return countingFactory(func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
 		if err != nil {
 			return nil, err
@@ -320,7 +320,7 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 // countingFactory wraps build's trainables to count them for the progress
 // view.
 func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
-	return func(id hpo.TrialID, cfg hpo.Config) (_ hpo.Trainable, err error) {
+	return func(ctx context.Context, id hpo.TrialID, cfg hpo.Config) (_ hpo.Trainable, err error) {
 		stats.sawTrial(id)
 		ok := false
 		defer func() {
@@ -328,7 +328,7 @@ func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
 				stats.failed.Add(1)
 			}
 		}()
-		t, err := build(id, cfg)
+		t, err := build(ctx, id, cfg)
 		ok = true
 		if err != nil {
 			return nil, err
