@@ -33,7 +33,11 @@ func LoadReportSpace(dir string, space Space) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(events) == 0 || events[0].Kind != EvExperiment {
+	if len(events) == 0 {
+		// Created, but killed before its header was written.
+		return &Report{Space: space}, nil
+	}
+	if events[0].Kind != EvExperiment {
 		return nil, fmt.Errorf("%w: %s has no experiment header", ErrJournal, path)
 	}
 	h := &events[0]

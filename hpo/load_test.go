@@ -182,7 +182,14 @@ func TestLoadReportErrors(t *testing.T) {
 	if _, err := hpo.LoadReport(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("empty folder: %v", err)
 	}
+	// Created but killed before its header: an empty report.
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "journal.jsonl"), []byte(`{"seq":0,"ev":"exper`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := hpo.LoadReport(dir); err != nil || len(rep.Trials) != 0 || rep.Reason != "" {
+		t.Fatalf("journal without its header: %+v, %v", rep, err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "journal.jsonl"), []byte(`{"seq":0,"ev":"result","trial":0}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
