@@ -474,6 +474,9 @@ func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *p
 	}
 	stats := &runStats{}
 	dir := filepath.Join(o.Dir, "runs", id.String())
+	if err := writeRunFile(dir, id, p.Dataset); err != nil {
+		return err
+	}
 	prog.start(index, id, stats)
 	rep, err := hpo.Run(ctx, hpo.Experiment{
 		Space: space, Metric: Metric, Factory: factory(o, data, arm, seed, stats),
