@@ -34,12 +34,19 @@ func (a Action) String() string {
 
 // Decision is a scheduler's answer. Schedulers never touch trials: the runner
 // validates the decision, carries it out, and journals it. Build decisions
-// with the helper functions (Start, Resume, Exploit, …) or as literals.
+// with the helper functions (StartTrial, ResumeTrial, ExploitTrial, …) or as
+// literals.
+//
+// Which trial a decision acts on: a decision returned by Next names it in
+// Trial (for Start, the id View.NextTrial returned; for Resume, Stop,
+// Complete and Exploit, a paused trial). A decision returned by OnResult
+// acts on the reporting trial: for Continue, Pause, Stop and Complete its
+// Trial is ignored (the helpers leave it zero) and the runner sets it; an
+// Exploit names its target explicitly, and it must be the reporting trial
+// (ErrDecision otherwise).
 type Decision struct {
 	Action Action
-	// Trial is the trial acted on. For Start it must be the id View.NextTrial
-	// returned; for decisions returned by OnResult it may be left zero (the
-	// reporting trial is meant).
+	// Trial is the trial acted on (see above).
 	Trial TrialID
 	// Until is the cumulative budget to train to (Start, Continue, Resume,
 	// Exploit).
@@ -48,20 +55,21 @@ type Decision struct {
 	// based methods, the genetic algorithm); for Exploit it is the target's
 	// new configuration (nil keeps it).
 	Config Config
-	// From is the donor of an Exploit: its latest checkpoint is copied into
-	// Trial, whose Budget becomes the donor's checkpoint budget. From ==
-	// Trial changes only the configuration (PBT's explore without exploit).
-	From TrialID
+	// From is the donor, nil for none (Donor reads it). On an Exploit, the
+	// donor's latest checkpoint is copied into Trial, whose Budget becomes
+	// the donor's checkpoint budget; no donor, or From == Trial, changes
+	// only the configuration (PBT's explore without exploit). On a Start,
+	// a donor makes the new trial start from its latest checkpoint (copied
+	// as for an Exploit) instead of from scratch: its Budget becomes the
+	// donor's checkpoint budget, and it trains from there to Until with
+	// Config (required). Population-based schedulers replace a failed
+	// member this way, keeping the population's size (InheritTrial).
+	// Other actions ignore it.
+	From *TrialID
 	// Group is recorded in Trial.Group on Start (a bracket, a population).
 	Group int
-	// Inherit, on Start, makes the new trial start from trial From's latest
-	// checkpoint (copied as for an Exploit) instead of from scratch: its
-	// Budget becomes the donor's checkpoint budget, and it trains from there
-	// to Until with Config (required). Population-based schedulers replace a
-	// failed member this way, keeping the population's size.
-	// ResetAdapted applies as for an Exploit.
-	Inherit bool
-	// ResetAdapted, on an Exploit with From != Trial, asks the trainable to
+	// ResetAdapted, on an Exploit with a donor other than Trial, or on a
+	// Start with a donor, asks the trainable to
 	// reset the hyperparameters its optimizer adapts online (HGD's α and γ)
 	// to their initial values from the new Config after restoring the
 	// donor's checkpoint, instead of keeping the donor's adapted values: the
@@ -71,6 +79,14 @@ type Decision struct {
 	ResetAdapted bool
 	// Reason is free text, journaled.
 	Reason string
+}
+
+// Donor returns the decision's donor (From), and whether it has one.
+func (d Decision) Donor() (TrialID, bool) {
+	if d.From == nil {
+		return 0, false
+	}
+	return *d.From, true
 }
 
 // WaitDecision asks the runner to call Next again after the next event.
@@ -86,9 +102,9 @@ func StartTrial(id TrialID, until, group int) Decision {
 
 // InheritTrial creates trial id (from View.NextTrial) in group with
 // configuration cfg, starting from trial from's latest checkpoint, and
-// trains it to until (see Decision.Inherit).
+// trains it to until (see Decision.From).
 func InheritTrial(id, from TrialID, cfg Config, until, group int) Decision {
-	return Decision{Action: Start, Trial: id, From: from, Inherit: true, Config: cfg, Until: until, Group: group}
+	return Decision{Action: Start, Trial: id, From: &from, Config: cfg, Until: until, Group: group}
 }
 
 // ContinueTo keeps training the reporting trial to until.
@@ -111,9 +127,10 @@ func StopTrial(id TrialID, reason string) Decision {
 func CompleteTrial(id TrialID) Decision { return Decision{Action: Complete, Trial: id} }
 
 // ExploitTrial copies the latest checkpoint of from into target, sets its
-// configuration to cfg (nil keeps it) and trains it to until.
+// configuration to cfg (nil keeps it) and trains it to until. With from ==
+// target only the configuration changes.
 func ExploitTrial(target, from TrialID, cfg Config, until int) Decision {
-	return Decision{Action: Exploit, Trial: target, From: from, Config: cfg, Until: until}
+	return Decision{Action: Exploit, Trial: target, From: &from, Config: cfg, Until: until}
 }
 
 // View is the read-only window schedulers and searchers get on the runner's

@@ -147,8 +147,10 @@
 // the status after the scheduler's decision and the configuration at that
 // time), the best-so-far Curve, and why it ended. Report.WriteCSV writes one
 // row per record (trial, group, budget, elapsed_s, metrics, status, error,
-// parameters) for spreadsheets and pandas. ReadJournal reads a journal for
-// analysis while or after it runs.
+// parameters) for spreadsheets and pandas. LoadReport rebuilds the same
+// Report from an experiment folder's journal alone (read-only, no
+// scheduler: the journal holds every input and output), while or after it
+// runs; ReadJournal reads the raw events.
 //
 // # Changes from the design sketch
 //

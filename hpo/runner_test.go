@@ -45,7 +45,7 @@ func mustASHA(t testing.TB, c asha.Config) *asha.Scheduler {
 
 func TestValidationBeforeAnything(t *testing.T) {
 	var built atomic.Int32
-	factory := func(hpo.TrialID, hpo.Config) (hpo.Trainable, error) {
+	factory := func(context.Context, hpo.TrialID, hpo.Config) (hpo.Trainable, error) {
 		built.Add(1)
 		return nil, errors.New("never")
 	}
@@ -138,7 +138,7 @@ func TestFailuresDoNotStopTheExperiment(t *testing.T) {
 
 func TestPanickingTrainableFails(t *testing.T) {
 	e, _ := synth(&hpo.FIFO{MaxBudget: 2}, 2, 3, "")
-	e.Factory = func(hpo.TrialID, hpo.Config) (hpo.Trainable, error) { return panicky{}, nil }
+	e.Factory = func(context.Context, hpo.TrialID, hpo.Config) (hpo.Trainable, error) { return panicky{}, nil }
 	rep, err := hpo.Run(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
@@ -199,11 +199,11 @@ func TestCancelStopsCleanlyAndResumes(t *testing.T) {
 	e, p := synth(mustASHA(t, asha.Config{MaxBudget: 9}), 2, 30, dir)
 	good := e.Factory
 	var calls atomic.Int32
-	e.Factory = func(id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+	e.Factory = func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
 		if calls.Add(1) > 12 {
 			return blocking{started}, nil
 		}
-		return good(id, c)
+		return good(ctx, id, c)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()

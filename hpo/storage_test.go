@@ -63,8 +63,8 @@ func TestSaveErrorStopsExperiment(t *testing.T) {
 	disk := &diskFull{after: 7, full: true}
 	e, _ := synth(mustASHA(t, ashaPromotion()), 1, 12, dir)
 	f := e.Factory
-	e.Factory = func(id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
-		tr, err := f(id, c)
+	e.Factory = func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+		tr, err := f(ctx, id, c)
 		return fullSaver{tr, disk}, err
 	}
 	_, err = hpo.Run(context.Background(), e)
@@ -97,7 +97,7 @@ type dropDonor struct {
 func (s *dropDonor) drop(v hpo.View, d hpo.Decision) hpo.Decision {
 	if d.Action == hpo.Exploit && !s.dropped {
 		s.dropped = true
-		if dt, ok := v.Trial(d.From); ok && dt.Checkpoint != "" {
+		if dt, ok := v.Trial(*d.From); ok && dt.Checkpoint != "" {
 			os.RemoveAll(filepath.Join(s.root, "checkpoints", dt.Checkpoint))
 		}
 	}

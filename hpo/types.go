@@ -224,5 +224,7 @@ type ExploitResetter interface {
 
 // Factory builds the trainable of a trial. It is called from worker
 // goroutines, concurrently, and also to rebuild a trial that resumes from a
-// checkpoint.
-type Factory func(id TrialID, cfg Config) (Trainable, error)
+// checkpoint. ctx is the workers' context, done when the run stops (its
+// context is cancelled, its time budget runs out, or it ends): a factory
+// that takes long (loading data, compiling a model) may return ctx.Err().
+type Factory func(ctx context.Context, id TrialID, cfg Config) (Trainable, error)

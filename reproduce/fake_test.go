@@ -32,7 +32,7 @@ type fakeTrials struct {
 	built int
 }
 
-func (f *fakeTrials) factory(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+func (f *fakeTrials) factory(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 	f.built++ // slots = 1 in these tests: no concurrent calls
 	if f.failFactory[id] {
 		return nil, fmt.Errorf("fake factory failure of trial %d", id)

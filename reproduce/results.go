@@ -17,7 +17,9 @@ import (
 )
 
 // Results is what a results folder of Run holds, read back from its files: config.json and every run's
-// runs/<algorithm>-<arm>-s<seed>/journal.jsonl. Reading the journals rather
+// runs/<algorithm>-<arm>-s<seed>/journal.jsonl (hpo.LoadReport) and run.json
+// (its identity; older folders lack it, and the folder's name gives
+// it). Reading the journals rather
 // than results.csv also works on a folder whose experiment is still running
 // or was interrupted.
 type Results struct {
@@ -73,55 +75,53 @@ func Load(dir string) (*Results, error) {
 	}
 	var trajs []cand
 	for _, path := range runs {
-		id := filepath.Base(filepath.Dir(path))
-		parts := strings.Split(id, "-")
-		if len(parts) != 3 || !strings.HasPrefix(parts[2], "s") {
-			continue
-		}
-		seed, err := strconv.Atoi(parts[2][1:])
+		runDir := filepath.Dir(path)
+		id, ok, err := readRunID(runDir)
 		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
-		alg, arm := displayName(parts[0]), plotsArm(parts[1])
-		events, _, err := hpo.ReadJournal(path)
+		seed := id.Seed
+		alg, arm := displayName(id.Algorithm), plotsArm(id.Arm)
+		rep, err := hpo.LoadReport(runDir)
 		if err != nil {
 			return nil, fmt.Errorf("reproduce: %s: %w", path, err)
 		}
+		r.Trials += len(rep.Trials)
 		var times, accs []float64
 		by := map[hpo.TrialID]*plots.Trajectory{}
 		var order []hpo.TrialID
-		for _, ev := range events {
-			switch ev.Kind {
-			case hpo.EvTrial:
-				r.Trials++
-			case hpo.EvFail:
+		for _, rec := range rep.Records {
+			if rec.Status == hpo.Failed {
 				r.Failed++
-			case hpo.EvResult:
-				acc, ok := ev.Metrics[Metric.Name]
-				if !ok || math.IsNaN(acc) || math.IsInf(acc, 0) {
-					continue
-				}
-				r.Results++
-				times = append(times, time.Duration(ev.Elapsed).Seconds())
-				accs = append(accs, acc)
-				a, okA := ev.Metrics["alpha"]
-				g, okG := ev.Metrics["gamma"]
-				if arm != plots.HGD || !okA || !okG {
-					continue
-				}
-				t := by[ev.Trial]
-				if t == nil {
-					t = &plots.Trajectory{Label: fmt.Sprintf("%s s%d t%d", alg, seed, ev.Trial)}
-					by[ev.Trial] = t
-					order = append(order, ev.Trial)
-				}
-				if n := len(t.X); n > 0 && float64(ev.Budget) <= t.X[n-1] {
-					continue // an exploit restarted the trial from an older budget
-				}
-				t.X = append(t.X, float64(ev.Budget))
-				t.Alpha = append(t.Alpha, a)
-				t.Gamma = append(t.Gamma, g)
+				continue
 			}
+			acc, ok := rec.Metrics[Metric.Name]
+			if !ok || math.IsNaN(acc) || math.IsInf(acc, 0) {
+				continue
+			}
+			r.Results++
+			times = append(times, rec.Elapsed.Seconds())
+			accs = append(accs, acc)
+			a, okA := rec.Metrics["alpha"]
+			g, okG := rec.Metrics["gamma"]
+			if arm != plots.HGD || !okA || !okG {
+				continue
+			}
+			t := by[rec.Trial]
+			if t == nil {
+				t = &plots.Trajectory{Label: fmt.Sprintf("%s s%d t%d", alg, seed, rec.Trial)}
+				by[rec.Trial] = t
+				order = append(order, rec.Trial)
+			}
+			if n := len(t.X); n > 0 && float64(rec.Budget) <= t.X[n-1] {
+				continue // an exploit restarted the trial from an older budget
+			}
+			t.X = append(t.X, float64(rec.Budget))
+			t.Alpha = append(t.Alpha, a)
+			t.Gamma = append(t.Gamma, g)
 		}
 		curve, err := plots.BestSoFar(times, accs)
 		if err != nil {
@@ -153,6 +153,54 @@ func Load(dir string) (*Results, error) {
 }
 
 var errNoRuns = errors.New("no runs/*/journal.jsonl")
+
+// runFile is runs/<run>/run.json, the run's identity, written when the run
+// starts.
+type runFile struct {
+	Algorithm string `json:"algorithm"`
+	Arm       string `json:"arm"`
+	Seed      int    `json:"seed"`
+	Dataset   string `json:"dataset"`
+}
+
+// writeRunFile writes run.json into the folder of run id (creating it).
+func writeRunFile(dir string, id RunID, dataset string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("reproduce: %w", err)
+	}
+	b, err := json.MarshalIndent(runFile{Algorithm: id.Algorithm, Arm: id.Arm, Seed: id.Seed, Dataset: dataset}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "run.json"), append(b, '\n'))
+}
+
+// readRunID returns the identity of the run in folder dir, from its
+// run.json or, in older results folders that lack it, from the folder's
+// name (<algorithm>-<arm>-s<seed>); false for a folder that is not a run.
+func readRunID(dir string) (RunID, bool, error) {
+	path := filepath.Join(dir, "run.json")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		var f runFile
+		if err := json.Unmarshal(b, &f); err != nil {
+			return RunID{}, false, fmt.Errorf("reproduce: %s: %w", path, err)
+		}
+		return RunID{f.Algorithm, f.Arm, f.Seed}, true, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return RunID{}, false, fmt.Errorf("reproduce: %w", err)
+	}
+	parts := strings.Split(filepath.Base(dir), "-")
+	if len(parts) != 3 || !strings.HasPrefix(parts[2], "s") {
+		return RunID{}, false, nil
+	}
+	seed, err := strconv.Atoi(parts[2][1:])
+	if err != nil {
+		return RunID{}, false, nil
+	}
+	return RunID{parts[0], parts[1], seed}, true, nil
+}
 
 // Paper returns the paper's table for the data set: Table 3 (CIFAR-10) or
 // Table 4 (CIFAR-100).

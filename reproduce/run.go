@@ -298,7 +298,7 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 	}
 	p := o.Preset
 	impl := nn.ForBackend(backend.Name(o.BackendSpec))
-	return countingFactory(func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+	return countingFactory(func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
 		if err != nil {
 			return nil, err
@@ -314,7 +314,7 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 // countingFactory wraps build's trainables to count them for the progress
 // view.
 func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
-	return func(id hpo.TrialID, cfg hpo.Config) (_ hpo.Trainable, err error) {
+	return func(ctx context.Context, id hpo.TrialID, cfg hpo.Config) (_ hpo.Trainable, err error) {
 		stats.sawTrial(id)
 		ok := false
 		defer func() {
@@ -322,7 +322,7 @@ func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
 				stats.failed.Add(1)
 			}
 		}()
-		t, err := build(id, cfg)
+		t, err := build(ctx, id, cfg)
 		ok = true
 		if err != nil {
 			return nil, err
@@ -468,6 +468,9 @@ func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *p
 	}
 	stats := &runStats{}
 	dir := filepath.Join(o.Dir, "runs", id.String())
+	if err := writeRunFile(dir, id, p.Dataset); err != nil {
+		return err
+	}
 	prog.start(index, id, stats)
 	rep, err := hpo.Run(ctx, hpo.Experiment{
 		Space: space, Metric: Metric, Factory: factory(o, data, arm, seed, stats),

@@ -3,10 +3,12 @@ package reproduce
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -214,4 +216,65 @@ func TestSaveFailureStopsRun(t *testing.T) {
 			t.Fatalf("a trial was journaled as failed: %+v", ev)
 		}
 	}
+}
+
+// Each run records its identity in run.json, which Load reads; a folder
+// without run.json (written before it existed) is identified by its name,
+// with the same results.
+func TestRunFile(t *testing.T) {
+	f := &fakeTrials{failTrain: map[hpo.TrialID]bool{2: true}}
+	o := fakeOptions(t, f, PBT)
+	o.Preset.Arms = []string{"hgd"}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(o.Dir, "runs", "pbt-hgd-s0")
+	b, err := os.ReadFile(filepath.Join(run, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf runFile
+	if err := json.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	if want := (runFile{Algorithm: PBT, Arm: "hgd", Seed: 0, Dataset: o.Preset.Dataset}); rf != want {
+		t.Fatalf("run.json records %+v, want %+v", rf, want)
+	}
+	want, err := Load(o.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Runs != 1 || want.Results == 0 || want.Failed != 1 || len(want.Trajectories) == 0 {
+		t.Fatalf("loaded %d runs, %d results, %d failed, %d trajectories", want.Runs, want.Results, want.Failed, len(want.Trajectories))
+	}
+	same := func(what string, got *Results) {
+		t.Helper()
+		if !reflect.DeepEqual(got.Experiment, want.Experiment) || !reflect.DeepEqual(got.Trajectories, want.Trajectories) ||
+			got.Runs != want.Runs || got.Trials != want.Trials || got.Failed != want.Failed || got.Results != want.Results {
+			t.Fatalf("%s: loaded %+v, want %+v", what, got, want)
+		}
+	}
+	// Identified by run.json whatever the folder's name.
+	renamed := filepath.Join(o.Dir, "runs", "renamed")
+	if err := os.Rename(run, renamed); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(o.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Dir = want.Dir
+	same("renamed folder", got)
+	// An older folder: no run.json, identified by its name.
+	if err := os.Rename(renamed, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(run, "run.json")); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Load(o.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("without run.json", got)
 }

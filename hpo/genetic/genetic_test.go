@@ -72,7 +72,9 @@ func (s *sphere) Restore(dir string) error {
 }
 func (s *sphere) Close() error { return nil }
 
-func sphereFactory(_ hpo.TrialID, c hpo.Config) (hpo.Trainable, error) { return &sphere{cfg: c}, nil }
+func sphereFactory(_ context.Context, _ hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+	return &sphere{cfg: c}, nil
+}
 
 func TestValidate(t *testing.T) {
 	good := genetic.Config{Space: mixedSpace(), PopulationSize: 10}

@@ -67,9 +67,9 @@ func TestRunMatchesBrackets(t *testing.T) {
 			p := &synthetic.Problem{Seed: 1, Noise: 0.01, StepCost: time.Second, Clock: clock}
 			var builds atomic.Int64
 			factory := p.Factory()
-			counting := func(id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+			counting := func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
 				builds.Add(1)
-				return factory(id, c)
+				return factory(ctx, id, c)
 			}
 			e := hpo.Experiment{Space: synthetic.Space(), Metric: hpo.Metric{Name: "acc"}, Factory: counting,
 				Scheduler: s, Slots: slots, Seed: 4, Clock: clock}

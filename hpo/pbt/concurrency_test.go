@@ -49,7 +49,7 @@ func TestExploitsNeverSeeDeletedCheckpoints(t *testing.T) {
 	var restores atomic.Int64
 	rep, err := hpo.Run(context.Background(), hpo.Experiment{
 		Space: synthetic.Space(), Metric: acc, Scheduler: s, Slots: 8, Seed: 1, Dir: dir,
-		Factory: func(_ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+		Factory: func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 			st, err := p.New(cfg)
 			if err != nil {
 				return nil, err

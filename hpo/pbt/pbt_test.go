@@ -223,7 +223,7 @@ func TestResetAdapted(t *testing.T) {
 			dir := t.TempDir()
 			e, p := synth(s, 2, 3, 0.01, dir)
 			var resets atomic.Int64
-			e.Factory = func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+			e.Factory = func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 				st, err := p.New(cfg)
 				if err != nil {
 					return nil, err
@@ -335,7 +335,7 @@ func (q *toy) Close() error { return nil }
 
 func TestToyProblem(t *testing.T) {
 	space := hpo.Space{{Name: "h0", Domain: hpo.Float{Low: 0, High: 1}}, {Name: "h1", Domain: hpo.Float{Low: 0, High: 1}}}
-	factory := func(_ hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+	factory := func(_ context.Context, _ hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
 		return &toy{h: [2]float64{c.Float("h0"), c.Float("h1")}, theta: [2]float64{0.9, 0.9}}, nil
 	}
 	for seed := uint64(1); seed <= 10; seed++ {

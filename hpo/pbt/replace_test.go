@@ -35,8 +35,8 @@ func TestFailedMemberReplaced(t *testing.T) {
 			s := mustNew(t, pbt.Config{Space: spaceOf(), PopulationSize: pop, Interval: 4, MaxBudget: 20, Seed: 3})
 			e, _ := synth(s, slots, 2, 0.01, t.TempDir())
 			f := e.Factory
-			e.Factory = func(id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
-				tr, err := f(id, c)
+			e.Factory = func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
+				tr, err := f(ctx, id, c)
 				if id == failing {
 					return diverging{tr, 8}, err
 				}

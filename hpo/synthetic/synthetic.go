@@ -100,7 +100,7 @@ func Curve(cfg hpo.Config, step int) float64 {
 
 // Factory returns an hpo.Factory of this problem's trainables.
 func (p *Problem) Factory() hpo.Factory {
-	return func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) { return p.New(cfg) }
+	return func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) { return p.New(cfg) }
 }
 
 // New returns a trainable for cfg, at step 0.

@@ -1,0 +1,172 @@
+package hpo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+type input struct {
+	kind string
+	id   TrialID
+	res  Result
+	ckpt string
+	err  string
+	t    Trainable
+}
+
+func (r *runner) emitDecision(id TrialID, d Decision) error {
+	e := &Event{Kind: EvDecision, Trial: id, Action: d.Action.String(), Until: d.Until, Reason: d.Reason}
+	if from, ok := d.Donor(); ok && (d.Action == Start || d.Action == Exploit) {
+		e.From = &from
+		e.Reset = d.ResetAdapted
+	}
+	if d.Action == Exploit {
+		raw, err := json.Marshal(d.Config)
+		if err != nil {
+			return fmt.Errorf("%w: exploit config: %v", ErrInvalid, err)
+		}
+		e.Config = raw
+	}
+	return r.emit(e)
+}
+
+// ---- journal: replay and live ----
+
+func (r *runner) replaying() bool { return r.cur < len(r.replay) }
+
+// emit records an output event: while replaying it must equal the journal's
+// next event; afterwards it is appended.
+func (r *runner) emit(e *Event) error {
+	if r.replaying() {
+		want := &r.replay[r.cur]
+		if !sameOutput(want, e) {
+			return fmt.Errorf("%w: journal line seq %d is %s, replay produced %s", ErrReplay, want.Seq, describe(want), describe(e))
+		}
+		r.cur++
+		return nil
+	}
+	if !r.isLive {
+		if err := r.goLive(); err != nil {
+			return err
+		}
+	}
+	e.Time = time.Now()
+	e.Elapsed = int64(r.now)
+	return r.j.append(e)
+}
+
+func sameOutput(a, b *Event) bool {
+	fromEq := (a.From == nil) == (b.From == nil) && (a.From == nil || *a.From == *b.From)
+	return a.Kind == b.Kind && a.Trial == b.Trial && a.Action == b.Action && a.Status == b.Status &&
+		a.Budget == b.Budget && a.Until == b.Until && a.Group == b.Group && fromEq &&
+		bytes.Equal(a.Config, b.Config) && a.Checkpoint == b.Checkpoint && a.Reason == b.Reason &&
+		a.Reset == b.Reset
+}
+
+func describe(e *Event) string {
+	s := fmt.Sprintf("%s(trial %d", e.Kind, e.Trial)
+	if e.Action != "" {
+		s += " " + e.Action
+	}
+	if e.Status != "" {
+		s += " " + e.Status
+	}
+	if e.Until != 0 {
+		s += fmt.Sprintf(" until %d", e.Until)
+	}
+	if len(e.Config) > 0 {
+		s += " " + string(e.Config)
+	}
+	return s + ")"
+}
+
+func (r *runner) goLive() error {
+	r.isLive = true
+	r.offset = r.now
+	r.start = r.clock.Now()
+	if len(r.replay) > 0 && r.j != nil {
+		if err := r.j.append(&Event{Kind: EvResume, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+			return err
+		}
+	}
+	r.wctx, r.wcancel = context.WithCancel(context.Background())
+	r.jobs = make(chan *job, r.e.Slots)
+	r.done = make(chan outcome, r.e.Slots)
+	for range r.e.Slots {
+		r.wg.Add(1)
+		go r.worker()
+	}
+	if r.e.TimeBudget > 0 {
+		r.timer = r.clock.After(r.e.TimeBudget - r.now)
+	}
+	// Relaunch, in dispatch order, the jobs the journal left running.
+	for _, id := range r.order {
+		if j := r.inflight[id]; j != nil && !j.launched {
+			r.launch(j)
+		}
+	}
+	r.order = nil
+	return nil
+}
+
+func (r *runner) experimentTime() time.Duration {
+	return r.offset + r.clock.Now().Sub(r.start)
+}
+
+func (r *runner) nextInput(ctx context.Context) (input, error) {
+	if r.replaying() {
+		e := &r.replay[r.cur]
+		if !e.isInput() {
+			return input{}, fmt.Errorf("%w: journal line seq %d is %s, replay expected a result", ErrReplay, e.Seq, describe(e))
+		}
+		r.cur++
+		r.now = time.Duration(e.Elapsed)
+		return input{kind: e.Kind, id: e.Trial, res: Result{Budget: e.Budget, Metrics: e.Metrics}, ckpt: e.Checkpoint, err: e.Error}, nil
+	}
+	if !r.isLive {
+		if err := r.goLive(); err != nil {
+			return input{}, err
+		}
+	}
+	if r.running == 0 {
+		return input{}, fmt.Errorf("hpo: internal: waiting with no running trial")
+	}
+	select {
+	case o := <-r.done:
+		r.running--
+		if o.fatal != nil {
+			if o.t != nil {
+				o.t.Close()
+			}
+			return input{}, o.fatal
+		}
+		r.now = max(r.experimentTime(), r.now)
+		in := input{id: o.job.id, t: o.t}
+		e := &Event{Trial: o.job.id, Time: time.Now(), Elapsed: int64(r.now)}
+		if o.err != nil {
+			in.kind, in.err = EvFail, o.err.Error()
+			e.Kind, e.Error = EvFail, in.err
+		} else {
+			in.kind, in.res, in.ckpt = EvResult, o.res, o.ckpt
+			e.Kind, e.Budget, e.Metrics, e.Checkpoint = EvResult, o.res.Budget, o.res.Metrics, o.ckpt
+		}
+		if err := r.j.append(e); err != nil {
+			if o.t != nil {
+				o.t.Close()
+			}
+			return input{}, err
+		}
+		return in, nil
+	case <-r.timer:
+		r.now = max(r.experimentTime(), r.now)
+		if err := r.j.append(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+			return input{}, err
+		}
+		return input{kind: EvTimeout, id: -1}, nil
+	case <-ctx.Done():
+		return input{}, ctx.Err()
+	}
+}

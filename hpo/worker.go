@@ -1,0 +1,211 @@
+package hpo
+
+import (
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+type job struct {
+	id          TrialID
+	cfg         Config
+	t           Trainable // nil: build with the factory
+	restore     string    // checkpoint to restore (relative), "" for none
+	until       int
+	reconfigure bool  // t must take cfg (an exploit)
+	reset       bool  // call ExploitResetter after restoring a donor's checkpoint
+	failed      error // the trial fails at once with this error (a donor checkpoint that could not be copied)
+	launched    bool
+}
+
+type outcome struct {
+	job   *job
+	t     Trainable
+	res   Result
+	ckpt  string
+	err   error // the trial failed
+	fatal error // the experiment must stop (storage): nothing is journaled
+}
+
+// ---- workers ----
+
+func (r *runner) worker() {
+	defer r.wg.Done()
+	for j := range r.jobs {
+		r.done <- r.runJob(j)
+	}
+}
+
+func (r *runner) runJob(j *job) (o outcome) {
+	o.job = j
+	t := j.t
+	if j.failed != nil {
+		return outcome{job: j, t: t, err: j.failed}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			o.err = fmt.Errorf("%w: trial %d panicked: %v", ErrTrial, j.id, p)
+			o.t = t
+		}
+	}()
+	if t != nil && j.reconfigure {
+		rc, ok := t.(Reconfigurer)
+		if !ok {
+			t.Close()
+			t = nil
+		} else if err := rc.Reconfigure(j.cfg); err != nil {
+			return outcome{job: j, t: t, err: fmt.Errorf("%w: reconfigure: %w", ErrTrial, err)}
+		}
+	}
+	if t == nil {
+		var err error
+		if t, err = r.e.Factory(r.wctx, j.id, j.cfg); err != nil {
+			return outcome{job: j, err: fmt.Errorf("%w: factory: %w", ErrTrial, err)}
+		}
+		if t == nil {
+			return outcome{job: j, err: fmt.Errorf("%w: factory returned nil", ErrTrial)}
+		}
+	}
+	if j.restore != "" {
+		if err := t.Restore(filepath.Join(r.ckRoot, j.restore)); err != nil {
+			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
+		}
+		if j.reset {
+			rs, ok := t.(ExploitResetter)
+			if !ok {
+				return outcome{job: j, t: t, err: fmt.Errorf("%w: exploit asks to reset adapted hyperparameters, but %T does not implement hpo.ExploitResetter", ErrTrial, t)}
+			}
+			if err := rs.ResetAdaptedHyperparameters(); err != nil {
+				return outcome{job: j, t: t, err: fmt.Errorf("%w: reset adapted hyperparameters: %w", ErrTrial, err)}
+			}
+		}
+	}
+	res, err := t.Train(r.wctx, j.until)
+	if err != nil {
+		return outcome{job: j, t: t, err: fmt.Errorf("%w: train: %w", ErrTrial, err)}
+	}
+	if res.Budget == 0 {
+		res.Budget = j.until
+	}
+	if _, ok := res.Metrics[r.e.Metric.Name]; !ok {
+		return outcome{job: j, t: t, err: fmt.Errorf("%w: metric %q missing from result", ErrTrial, r.e.Metric.Name)}
+	}
+	for k, v := range res.Metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return outcome{job: j, t: t, err: fmt.Errorf("%w: metric %q is %v", ErrTrial, k, v)}
+		}
+	}
+	rel := filepath.Join(trialDir(j.id), fmt.Sprintf("b%06d", res.Budget))
+	if err := saveCheckpoint(t, filepath.Join(r.ckRoot, rel)); err != nil {
+		// A checkpoint that cannot be written (a full disk, an I/O error)
+		// is the experiment's problem, not the trial's: stop, journal
+		// nothing, and let the rerun train the interval again.
+		return outcome{job: j, t: t, fatal: fmt.Errorf("%w: saving trial %d's checkpoint at budget %d: %w", ErrStorage, j.id, res.Budget, err)}
+	}
+	return outcome{job: j, t: t, res: res, ckpt: rel}
+}
+
+// saveCheckpoint saves into dir+".tmp" and renames it to dir.
+func saveCheckpoint(t Trainable, dir string) error {
+	tmp := dir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := t.Save(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+// storageError marks an error writing the experiment's own files (a copy's
+// destination), as opposed to reading a checkpoint.
+type storageError struct{ err error }
+
+func (e *storageError) Error() string { return e.err.Error() }
+func (e *storageError) Unwrap() error { return e.err }
+
+func storage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &storageError{err}
+}
+
+// copyDir copies the regular files and directories of src into dst via a
+// temporary directory renamed at the end. Errors writing dst are
+// *storageError; errors reading src are returned as they are.
+func copyDir(src, dst string) error {
+	tmp := dst + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return storage(err)
+	}
+	if fi, err := os.Stat(src); err != nil {
+		return err
+	} else if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", src)
+	}
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(tmp, rel)
+		if d.IsDir() {
+			return storage(os.MkdirAll(target, 0o755))
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return storage(os.WriteFile(target, data, 0o644))
+	})
+	if err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.RemoveAll(dst); err != nil {
+		return storage(err)
+	}
+	return storage(os.Rename(tmp, dst))
+}
+
+func (r *runner) shutdown() {
+	if !r.isLive {
+		return
+	}
+	r.wcancel()
+	close(r.jobs)
+	for ; r.running > 0; r.running-- {
+		if o := <-r.done; o.t != nil {
+			o.t.Close()
+		}
+	}
+	r.wg.Wait()
+}
+
+func (r *runner) dispatch(j *job) {
+	r.inflight[j.id] = j
+	if r.isLive {
+		r.launch(j)
+	} else {
+		r.order = append(r.order, j.id)
+	}
+}
+
+func (r *runner) launch(j *job) {
+	j.launched = true
+	r.running++
+	r.jobs <- j
+}
