@@ -211,7 +211,7 @@ func (r *runner) startTrial(d Decision) error {
 		if err != nil {
 			return err
 		}
-		j.restore, j.reset, j.failed = t.Checkpoint, d.ResetAdapted, failed
+		j.restore, j.failed = t.Checkpoint, failed
 	}
 	r.e.Scheduler.Add(v, *t)
 	r.dispatch(j)
@@ -247,7 +247,6 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 	}
 	d.Config = cfg
 	d.From = &from // journaled explicitly, also when it is t itself
-	d.ResetAdapted = d.ResetAdapted && from != t.ID
 	if err := r.emitDecision(t.ID, d); err != nil {
 		return err
 	}
@@ -274,7 +273,7 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 	if tt == nil || from != t.ID {
 		restore = t.Checkpoint
 	}
-	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true, reset: d.ResetAdapted, failed: failed})
+	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true, failed: failed})
 	return nil
 }
 

@@ -68,15 +68,6 @@ type Decision struct {
 	From *TrialID
 	// Group is recorded in Trial.Group on Start (a bracket, a population).
 	Group int
-	// ResetAdapted, on an Exploit with a donor other than Trial, or on a
-	// Start with a donor, asks the trainable to
-	// reset the hyperparameters its optimizer adapts online (HGD's α and γ)
-	// to their initial values from the new Config after restoring the
-	// donor's checkpoint, instead of keeping the donor's adapted values: the
-	// worker calls ExploitResetter.ResetAdaptedHyperparameters after Restore
-	// (a trainable without that method fails the trial). It is journaled
-	// ("reset") and ignored for other actions.
-	ResetAdapted bool
 	// Reason is free text, journaled.
 	Reason string
 }

@@ -79,10 +79,10 @@
 // before the copy and the "checkpoint" event after it; a donor checkpoint
 // that cannot be read fails the target trial (journaled as its failure, so
 // a resume replays it), and a copy that cannot be written stops the
-// experiment (below). Decision.ResetAdapted asks
-// a trainable implementing ExploitResetter to reset the hyperparameters its
-// optimizer adapts (HGD's α and γ) to their configured initial values after
-// restoring the donor's checkpoint, instead of inheriting the donor's.
+// experiment (below). What a trainable does with the state its optimizer
+// adapted (HGD's α and γ) when it restores another trial's checkpoint —
+// keep the donor's or reset it to its own configuration's — is its own
+// policy (cifar/trainer: Config.OnExploit); hpo only copies checkpoints.
 //
 // # Storage errors
 //

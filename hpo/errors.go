@@ -28,6 +28,10 @@ var (
 	// Failed trials do not stop the experiment; the error is recorded in
 	// Trial.Err.
 	ErrTrial = errors.New("hpo: trial failed")
+	// ErrRebuild is returned (wrapped) by Reconfigurer.Reconfigure when the
+	// new configuration needs a new trainable: the runner then builds one
+	// with the factory instead of failing the trial.
+	ErrRebuild = errors.New("hpo: reconfiguration needs a new trainable")
 	// ErrStorage reports that the experiment could not write its own files
 	// (a checkpoint, a copy of one, the journal): a full disk, an I/O error.
 	// It stops the experiment — it is no trial's fault — with nothing

@@ -47,9 +47,9 @@ type Event struct {
 	Checkpoint string             `json:"checkpoint,omitempty"`
 	Error      string             `json:"error,omitempty"`
 	Reason     string             `json:"reason,omitempty"`
-	// Reset marks an exploit decision that resets the optimizer's adapted
-	// hyperparameters (Decision.ResetAdapted).
-	Reset bool `json:"reset,omitempty"`
+	// (Journals written before 2026-12 may hold "reset": true on exploit
+	// decisions, from when hpo asked trainables to reset adapted
+	// hyperparameters; it is ignored: that is the trainable's policy now.)
 
 	// Header fields (EvExperiment).
 	Seed   uint64   `json:"seed,omitempty"`

@@ -171,13 +171,6 @@ func (c cancelAfter) Reconfigure(cfg hpo.Config) error {
 	return nil
 }
 
-func (c cancelAfter) ResetAdaptedHyperparameters() error {
-	if r, ok := c.Trainable.(hpo.ExploitResetter); ok {
-		return r.ResetAdaptedHyperparameters()
-	}
-	return errors.New("no reset")
-}
-
 func TestLoadReportErrors(t *testing.T) {
 	if _, err := hpo.LoadReport(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("empty folder: %v", err)

@@ -19,10 +19,10 @@ import (
 
 var updateJournals = flag.Bool("update-journals", false, "rewrite testdata/journals from fresh runs")
 
-// resettable adds a no-op ExploitResetter to a synthetic trainable.
+// resettable wraps a synthetic trainable as when the journal was recorded
+// (it then also offered a no-op reset of adapted hyperparameters, which hpo
+// no longer asks for; its journal's "reset" flags are ignored).
 type resettable struct{ hpo.Trainable }
-
-func (resettable) ResetAdaptedHyperparameters() error { return nil }
 
 // failingAt fails its trial's training past budget at.
 type failingAt struct {
@@ -36,8 +36,6 @@ func (f failingAt) Train(ctx context.Context, until int) (hpo.Result, error) {
 	}
 	return f.Trainable.Train(ctx, until)
 }
-
-func (f failingAt) ResetAdaptedHyperparameters() error { return nil }
 
 // recordedCase is an experiment whose journal, written by an earlier version
 // of the runner, is kept in testdata/journals/<name>.jsonl.
@@ -61,7 +59,7 @@ func recordedCases() []recordedCase {
 		// PBT on three slots: exploits with reset, a failing member replaced
 		// by a trial that inherits a checkpoint.
 		{"pbt", func(t testing.TB, dir string) hpo.Experiment {
-			s, err := pbt.New(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 4, MaxBudget: 20, ResetAdapted: true, Seed: 3})
+			s, err := pbt.New(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 4, MaxBudget: 20, Seed: 3})
 			if err != nil {
 				t.Fatal(err)
 			}

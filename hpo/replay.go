@@ -21,7 +21,6 @@ func (r *runner) emitDecision(id TrialID, d Decision) error {
 	e := &Event{Kind: EvDecision, Trial: id, Action: d.Action.String(), Until: d.Until, Reason: d.Reason}
 	if from, ok := d.Donor(); ok && (d.Action == Start || d.Action == Exploit) {
 		e.From = &from
-		e.Reset = d.ResetAdapted
 	}
 	if d.Action == Exploit {
 		raw, err := json.Marshal(d.Config)
@@ -62,8 +61,7 @@ func sameOutput(a, b *Event) bool {
 	fromEq := (a.From == nil) == (b.From == nil) && (a.From == nil || *a.From == *b.From)
 	return a.Kind == b.Kind && a.Trial == b.Trial && a.Action == b.Action && a.Status == b.Status &&
 		a.Budget == b.Budget && a.Until == b.Until && a.Group == b.Group && fromEq &&
-		bytes.Equal(a.Config, b.Config) && a.Checkpoint == b.Checkpoint && a.Reason == b.Reason &&
-		a.Reset == b.Reset
+		bytes.Equal(a.Config, b.Config) && a.Checkpoint == b.Checkpoint && a.Reason == b.Reason
 }
 
 func describe(e *Event) string {

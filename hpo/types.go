@@ -200,26 +200,16 @@ type Trainable interface {
 }
 
 // Reconfigurer is an optional Trainable capability: change hyperparameters
-// in place (PBT's explore step) without building a new model. Without it the
-// runner closes the trainable and builds a new one with the new config.
+// in place (PBT's explore step) without building a new model. Without it,
+// or when Reconfigure returns an error wrapping ErrRebuild (the change needs
+// a new model, say another network width), the runner closes the trainable
+// and builds a new one with the new config; any other error fails the
+// trial. After an exploit the runner restores the donor's checkpoint into
+// the reconfigured (or new) trainable: what the trainable does then with
+// state its optimizer adapted (HGD's α and γ: keep the donor's or reset
+// them) is the trainable's own policy.
 type Reconfigurer interface {
 	Reconfigure(cfg Config) error
-}
-
-// ExploitResetter is an optional Trainable capability for optimizers that
-// adapt hyperparameters while training (hypergradient descent adapts the
-// learning rate α and the momentum γ). When an Exploit decision sets
-// ResetAdapted, the worker calls ResetAdaptedHyperparameters after Restore
-// has loaded the donor's checkpoint (and after the trainable took the new
-// configuration, by Reconfigure or by being built with it): the trainable
-// keeps the donor's weights and the rest of its optimizer state but sets the
-// adapted hyperparameters back to their initial values from its current
-// configuration. It is not called when a trial resumes from its own
-// checkpoint, so a reset happens once per exploit; a job relaunched after a
-// crash restores the copied checkpoint again and resets again, which gives
-// the same state.
-type ExploitResetter interface {
-	ResetAdaptedHyperparameters() error
 }
 
 // Factory builds the trainable of a trial. It is called from worker

@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -15,7 +16,6 @@ type job struct {
 	restore     string    // checkpoint to restore (relative), "" for none
 	until       int
 	reconfigure bool  // t must take cfg (an exploit)
-	reset       bool  // call ExploitResetter after restoring a donor's checkpoint
 	failed      error // the trial fails at once with this error (a donor checkpoint that could not be copied)
 	launched    bool
 }
@@ -55,7 +55,10 @@ func (r *runner) runJob(j *job) (o outcome) {
 		if !ok {
 			t.Close()
 			t = nil
-		} else if err := rc.Reconfigure(j.cfg); err != nil {
+		} else if err := rc.Reconfigure(j.cfg); errors.Is(err, ErrRebuild) {
+			t.Close() // the change needs a new trainable
+			t = nil
+		} else if err != nil {
 			return outcome{job: j, t: t, err: fmt.Errorf("%w: reconfigure: %w", ErrTrial, err)}
 		}
 	}
@@ -71,15 +74,6 @@ func (r *runner) runJob(j *job) (o outcome) {
 	if j.restore != "" {
 		if err := t.Restore(filepath.Join(r.ckRoot, j.restore)); err != nil {
 			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
-		}
-		if j.reset {
-			rs, ok := t.(ExploitResetter)
-			if !ok {
-				return outcome{job: j, t: t, err: fmt.Errorf("%w: exploit asks to reset adapted hyperparameters, but %T does not implement hpo.ExploitResetter", ErrTrial, t)}
-			}
-			if err := rs.ResetAdaptedHyperparameters(); err != nil {
-				return outcome{job: j, t: t, err: fmt.Errorf("%w: reset adapted hyperparameters: %w", ErrTrial, err)}
-			}
 		}
 	}
 	res, err := t.Train(r.wctx, j.until)

@@ -44,7 +44,7 @@ func populationScheduler(p Preset, alg string, space hpo.Space, seed uint64) (hp
 	pc := pbt.Config{
 		Space: space, PopulationSize: p.Population, Interval: p.PerturbEvery,
 		MaxBudget: populationIntervals * p.PerturbEvery, Mutable: mutable(space),
-		ResetAdapted: p.PBTResetAdapted, Seed: seed,
+		Seed: seed,
 	}
 	switch alg {
 	case PBT:

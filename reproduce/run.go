@@ -298,17 +298,49 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 	}
 	p := o.Preset
 	impl := nn.ForBackend(backend.Name(o.BackendSpec))
+	onExploit := trainer.KeepAdapted
+	if p.PBTResetAdapted {
+		onExploit = trainer.ResetAdapted
+	}
 	return countingFactory(func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
-		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
+		config := func(cfg hpo.Config) (trainer.Config, error) {
+			tr, err := cnn.FromConfig(p.Case(), arm, cfg)
+			if err != nil {
+				return trainer.Config{}, err
+			}
+			tr.Net.Impl = impl
+			return trainer.Config{
+				Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer, OnExploit: onExploit,
+				Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
+			}, nil
+		}
+		tc, err := config(cfg)
 		if err != nil {
 			return nil, err
 		}
-		tr.Net.Impl = impl
-		return trainer.New(o.Backend, data, trainer.Config{
-			Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer,
-			Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
-		})
+		t, err := trainer.New(o.Backend, data, tc)
+		if err != nil {
+			return nil, err
+		}
+		return &cnnTrial{Trainer: t, config: config}, nil
 	}, stats)
+}
+
+// cnnTrial is a trial's CNN trainer that takes a new hpo configuration in
+// place (hpo.Reconfigurer): a PBT exploit then copies variables instead of
+// building and compiling a new trainer, where the change allows it.
+type cnnTrial struct {
+	*trainer.Trainer
+	config func(hpo.Config) (trainer.Config, error)
+}
+
+// Reconfigure implements hpo.Reconfigurer.
+func (c *cnnTrial) Reconfigure(cfg hpo.Config) error {
+	tc, err := c.config(cfg)
+	if err != nil {
+		return err
+	}
+	return c.Trainer.Reconfigure(tc)
 }
 
 // countingFactory wraps build's trainables to count them for the progress
@@ -438,18 +470,21 @@ func (c *counted) Restore(dir string) (err error) {
 	return err
 }
 
-// ResetAdaptedHyperparameters implements hpo.ExploitResetter for
-// trainables that do (the CNN trainer does).
-func (c *counted) ResetAdaptedHyperparameters() (err error) {
-	ok := false
-	defer c.guard(&ok, &err)
-	rs, isRS := c.Trainable.(hpo.ExploitResetter)
-	if !isRS {
-		ok = true
-		return fmt.Errorf("%T cannot reset adapted hyperparameters", c.Trainable)
+// Reconfigure implements hpo.Reconfigurer for trainables that do (the CNN
+// trainer does); the others are rebuilt (hpo.ErrRebuild).
+func (c *counted) Reconfigure(cfg hpo.Config) (err error) {
+	rc, ok := c.Trainable.(hpo.Reconfigurer)
+	if !ok {
+		return fmt.Errorf("%T: %w", c.Trainable, hpo.ErrRebuild)
 	}
-	err = rs.ResetAdaptedHyperparameters()
-	ok = true
+	done := false
+	defer func() {
+		if !done || (err != nil && !errors.Is(err, hpo.ErrRebuild)) {
+			c.stats.failed.Add(1) // the runner fails the trial
+		}
+	}()
+	err = rc.Reconfigure(cfg)
+	done = true
 	return err
 }
 

@@ -60,6 +60,11 @@ type trainerState struct {
 	LossN     int                `json:"loss_n"`
 	Batcher   cifar.BatcherState `json:"batcher"`
 	Variables []savedVar         `json:"variables"`
+	// Seed is the writer's Config.Seed: a checkpoint whose seed differs
+	// from the restoring trainer's was written by another trial (a PBT
+	// donor). Absent in checkpoints written before 2026-12 (taken as the
+	// trainer's own).
+	Seed *uint64 `json:"seed,omitempty"`
 }
 
 // Save writes the complete training state into dir (created if missing):
@@ -77,7 +82,7 @@ func (t *Trainer) Save(dir string) error {
 	st := trainerState{
 		Version: checkpointVersion, Net: t.cfg.Net.String(), BatchSize: t.cfg.BatchSize,
 		Optimizer: t.cfg.Optimizer.Kind.String(), Steps: t.steps, LossSum: t.lossSum, LossN: t.lossN,
-		Batcher: t.batcher.State(),
+		Batcher: t.batcher.State(), Seed: &t.cfg.Seed,
 	}
 	f, err := os.Create(filepath.Join(dir, varsFile))
 	if err != nil {
@@ -204,6 +209,12 @@ func writeFileSync(path string, data []byte) error {
 // (population-based training may explore it): the position in the epoch's
 // image order is kept and the step count is converted to this trainer's
 // batch size (exactly, at epoch boundaries).
+//
+// Afterwards the hyperparameters the optimizer does not adapt are this
+// trainer's own (see applyFixedHyperparameters), and a checkpoint of
+// another trial (its seed differs) is handled by Config.OnExploit: its
+// adapted α and γ are kept (KeepAdapted) or reset to this trainer's Alpha0
+// and Gamma0 (ResetAdapted).
 func (t *Trainer) Restore(dir string) error {
 	if t.closed {
 		return ErrClosed
@@ -286,7 +297,13 @@ func (t *Trainer) Restore(dir string) error {
 	t.steps, t.lossSum, t.lossN = st.Steps, st.LossSum, st.LossN
 	// The hyperparameters this trainer's optimizer does not adapt are its
 	// own configuration's, whatever the checkpoint held (a PBT donor's).
-	return t.applyFixedHyperparameters()
+	if err := t.applyFixedHyperparameters(); err != nil {
+		return err
+	}
+	if st.Seed != nil && *st.Seed != t.cfg.Seed && t.cfg.OnExploit == ResetAdapted {
+		return t.ResetAdaptedHyperparameters()
+	}
+	return nil
 }
 
 func readVars(path string, vars []savedVar) ([]*tensors.Tensor, error) {

@@ -119,6 +119,12 @@ type Config struct {
 	// and Normalized. Only the zero hgd.Config as a whole, which could not
 	// train (α would stay 0), stands for hgd.Defaults(hgd.HGD).
 	Optimizer hgd.Config
+	// OnExploit is what Restore does with the α and γ the optimizer adapted
+	// when the checkpoint is another trial's (a PBT exploit): keep the
+	// donor's (KeepAdapted, the default) or reset them to this
+	// configuration's Alpha0 and Gamma0 (ResetAdapted). It changes nothing
+	// for optimizers that adapt neither.
+	OnExploit ExploitPolicy
 	// Augment turns on random crops (4-pixel padding) and horizontal flips.
 	Augment bool
 	// Seed seeds the weights, the batch order, augmentation and dropout.
@@ -431,9 +437,9 @@ func (t *Trainer) metrics(e Eval) map[string]float64 {
 
 // ResetAdaptedHyperparameters sets the learning rate α and the momentum γ
 // back to their initial values (Config.Optimizer's Alpha0 and Gamma0),
-// keeping the weights and the rest of the
-// optimizer's state. PBT calls it after restoring a donor's checkpoint when
-// it is told not to copy the donor's adapted α and γ (hpo.ExploitResetter).
+// keeping the weights and the rest of the optimizer's state. Restore calls
+// it after loading another trial's checkpoint under the ResetAdapted
+// policy (Config.OnExploit).
 func (t *Trainer) ResetAdaptedHyperparameters() error {
 	if t.closed {
 		return ErrClosed
@@ -538,7 +544,4 @@ func scalarOf(t *tensors.Tensor) float64 {
 	return math.NaN()
 }
 
-var (
-	_ hpo.Trainable       = (*Trainer)(nil)
-	_ hpo.ExploitResetter = (*Trainer)(nil)
-)
+var _ hpo.Trainable = (*Trainer)(nil)

@@ -53,11 +53,11 @@
 // "checkpoint" copy). With no donor yet it waits for one; at most one
 // replacement per member and interval is made over a run.
 //
-// HGD option: when the optimizer adapts its learning rate and momentum
-// (hypergradient descent), an exploit copies the donor's adapted α and γ
-// with its optimizer state; with ResetAdapted the exploit decision asks the
-// trainable to reset them to the initial values of the new configuration
-// instead (hpo.Decision.ResetAdapted, hpo.ExploitResetter).
+// HGD: when the optimizer adapts its learning rate and momentum
+// (hypergradient descent), whether an exploit copies the donor's adapted α
+// and γ with its optimizer state or resets them to the new configuration's
+// initial values is the trainable's policy (cifar/trainer: Config.OnExploit),
+// not the scheduler's: PBT only decides which checkpoint is copied.
 //
 // Package pb2 reuses this scheduler with a GP-bandit Explorer.
 package pbt
@@ -95,10 +95,6 @@ type Config struct {
 	// Initial optionally gives the configurations of the first members (at
 	// most N); the others come from the experiment's searcher.
 	Initial []hpo.Config
-	// ResetAdapted makes every exploit reset the optimizer's adapted
-	// hyperparameters (HGD's α, γ) to the new configuration's initial values
-	// instead of copying the donor's (see hpo.ExploitResetter).
-	ResetAdapted bool
 	// Seed seeds donor choices and the explore step.
 	Seed uint64
 	// Explorer replaces the explore step; nil means the Perturber above.
@@ -296,7 +292,6 @@ func (s *Scheduler) replace(v hpo.View) (hpo.Decision, bool) {
 	s.inherit = &member{id: id, score: donor.score,
 		seg: Segment{Trial: id, Budget0: dt.CheckpointBudget, Before: donor.score, HasBefore: true, Config: cfg}}
 	d := hpo.InheritTrial(id, donor.id, cfg, min(dt.CheckpointBudget+s.cfg.Interval, s.cfg.MaxBudget), failed.group)
-	d.ResetAdapted = s.cfg.ResetAdapted
 	d.Reason = reason
 	return d, true
 }
@@ -425,7 +420,6 @@ func (s *Scheduler) decide(v hpo.View, m *member, fromResult bool) hpo.Decision 
 	m.score = donor.score
 	m.seg = Segment{Trial: m.id, Budget0: dt.CheckpointBudget, Before: donor.score, HasBefore: true, Config: cfg}
 	d := hpo.ExploitTrial(m.id, donor.id, cfg, min(dt.CheckpointBudget+s.cfg.Interval, s.cfg.MaxBudget))
-	d.ResetAdapted = s.cfg.ResetAdapted
 	d.Reason = reason
 	return d
 }

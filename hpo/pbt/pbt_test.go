@@ -175,118 +175,65 @@ func TestMutableAndDomains(t *testing.T) {
 	}
 }
 
-// resetter wraps a synthetic trainable, records the order of calls, and
-// implements hpo.ExploitResetter when reset is set.
-type resetter struct {
+// reconfigurable wraps a synthetic trainable and answers Reconfigure with
+// err (nil: reconfigured in place).
+type reconfigurable struct {
 	*synthetic.Trainable
-	cfg      hpo.Config
-	restored bool
-	log      *atomic.Int64
+	err error
 }
 
-func (r *resetter) Restore(dir string) error {
-	r.restored = true
-	return r.Trainable.Restore(dir)
-}
-
-func (r *resetter) Reconfigure(cfg hpo.Config) error {
-	r.cfg = cfg
+func (r reconfigurable) Reconfigure(cfg hpo.Config) error {
+	if r.err != nil {
+		return r.err
+	}
 	return r.Trainable.Reconfigure(cfg)
 }
 
-type withReset struct{ *resetter }
-
-func (w withReset) ResetAdaptedHyperparameters() error {
-	if !w.restored {
-		return errors.New("reset before restore")
+// A trainable whose Reconfigure answers hpo.ErrRebuild is rebuilt with the
+// factory (no trial fails, same results as reconfiguring in place, more
+// trainables built); any other Reconfigure error fails its trial.
+func TestReconfigureRebuild(t *testing.T) {
+	run := func(t *testing.T, err error) (*hpo.Report, int64, int) {
+		s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15, Seed: 9})
+		e, p := synth(s, 4, 3, 0.01, t.TempDir())
+		var built atomic.Int64
+		e.Factory = func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+			built.Add(1)
+			st, err2 := p.New(cfg)
+			if err2 != nil {
+				return nil, err2
+			}
+			return reconfigurable{st, err}, nil
+		}
+		rep, runErr := hpo.Run(context.Background(), e)
+		if runErr != nil {
+			t.Fatal(runErr)
+		}
+		return rep, built.Load(), countExploits(t, e.Dir)
 	}
-	w.log.Add(1)
-	return nil
-}
-
-func TestResetAdapted(t *testing.T) {
-	tests := []struct {
-		name      string
-		reset     bool
-		implement bool
-		wantFail  bool
-	}{
-		{"copy donor state", false, true, false},
-		{"reset", true, true, false},
-		{"reset unsupported", true, false, true},
-		{"no reset, unsupported", false, false, false},
+	// Rebuilding: every exploit builds a new trainable.
+	rebuilt, built, exploits := run(t, fmt.Errorf("new width: %w", hpo.ErrRebuild))
+	if exploits == 0 {
+		t.Fatal("no exploit: the test checks nothing")
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15,
-				ResetAdapted: tt.reset, Seed: 9})
-			dir := t.TempDir()
-			e, p := synth(s, 2, 3, 0.01, dir)
-			var resets atomic.Int64
-			e.Factory = func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
-				st, err := p.New(cfg)
-				if err != nil {
-					return nil, err
-				}
-				r := &resetter{Trainable: st, cfg: cfg, log: &resets}
-				if tt.implement {
-					return withReset{r}, nil
-				}
-				return r, nil
-			}
-			rep, err := hpo.Run(context.Background(), e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var flagged int64
-			for _, ev := range events {
-				if ev.Kind == hpo.EvDecision && ev.Action == "exploit" {
-					if ev.Reset != tt.reset {
-						t.Fatalf("exploit journaled with reset=%v", ev.Reset)
-					}
-					if ev.Reset && *ev.From != ev.Trial {
-						flagged++
-					}
-				}
-			}
-			failed := 0
-			for _, tr := range rep.Trials {
-				if tr.Status == hpo.Failed {
-					failed++
-				}
-			}
-			if tt.wantFail {
-				if failed == 0 {
-					t.Fatal("reset on a trainable without ExploitResetter did not fail")
-				}
-				return
-			}
-			if failed != 0 {
-				t.Fatalf("%d failed trials", failed)
-			}
-			if countExploits(t, dir) == 0 {
-				t.Fatal("no exploit")
-			}
-			if got := resets.Load(); got != flagged {
-				t.Fatalf("%d resets for %d reset exploits", got, flagged)
-			}
-			// Replaying the journal (fresh scheduler, same settings) must
-			// reproduce every decision, reset flags included.
-			e.Scheduler = mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15,
-				ResetAdapted: tt.reset, Seed: 9})
-			if _, err := hpo.Run(context.Background(), e); err != nil {
-				t.Fatalf("replay: %v", err)
-			}
-			e.Scheduler = mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15,
-				ResetAdapted: !tt.reset, Seed: 9})
-			if _, err := hpo.Run(context.Background(), e); !errors.Is(err, hpo.ErrReplay) {
-				t.Fatalf("replay with the other reset setting: %v, want ErrReplay", err)
-			}
-		})
+	if want := int64(4 + exploits); built != want {
+		t.Fatalf("%d trainables built for a population of 4 and %d exploits, want %d", built, exploits, want)
+	}
+	for _, rec := range rebuilt.Records {
+		if rec.Status == hpo.Failed {
+			t.Fatalf("trial %d failed: %s", rec.Trial, rec.Err)
+		}
+	}
+	// Any other error fails the trial.
+	failing, _, _ := run(t, errors.New("cannot"))
+	failed := 0
+	for _, tr := range failing.Trials {
+		if tr.Status == hpo.Failed {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("a Reconfigure error other than ErrRebuild failed no trial")
 	}
 }
 
