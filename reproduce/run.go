@@ -27,7 +27,6 @@ import (
 	"github.com/hgdtune/hgdtune/hpo/hyperband"
 	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // Options configure Run.
@@ -297,13 +296,11 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 		return countingFactory(o.newTrainable, stats)
 	}
 	p := o.Preset
-	impl := nn.ForBackend(backend.Name(o.BackendSpec))
 	return countingFactory(func(id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
 		if err != nil {
 			return nil, err
 		}
-		tr.Net.Impl = impl
 		return trainer.New(o.Backend, data, trainer.Config{
 			Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer,
 			Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,

@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -53,6 +54,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/nn"
 )
 
 // Errors.
@@ -106,7 +108,11 @@ const (
 // HGD at its default hyperparameters (hgd.Defaults(hgd.HGD)), batch 32, no
 // augmentation, seed 0, budgets in steps.
 type Config struct {
-	// Net is the network (required).
+	// Net is the network (required). Its Impl may be left nn.Auto (the
+	// zero value): New then picks the layer implementation from the backend
+	// it is given (nn.ForBackend of the backend's name: the standard ops on
+	// XLA, im2col elsewhere). Set it to nn.Standard or nn.Im2Col to force
+	// one, e.g. to compare the two on one backend.
 	Net cnn.Config
 	// BatchSize is the training batch size (default DefaultBatchSize).
 	BatchSize int
@@ -224,12 +230,16 @@ type Trainer struct {
 }
 
 // New builds a Trainer (compiling happens at the first step). The backend
-// is shared, not owned: Close does not finalize it.
+// is shared, not owned: Close does not finalize it. A cfg.Net.Impl left
+// nn.Auto becomes ImplFor(be) (Config returns the resolved one).
 func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.Net.Impl == nn.Auto {
+		cfg.Net.Impl = ImplFor(be)
+	}
 	if err := data.validate(cfg.Net.Case.Classes()); err != nil {
 		return nil, err
 	}
@@ -270,6 +280,16 @@ func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 		return nil, fmt.Errorf("trainer: building the evaluation: %w", err)
 	}
 	return t, nil
+}
+
+// ImplFor is the layer implementation New picks for a backend: nn.ForBackend
+// of the backend's own name (compute.Backend.Name, e.g. "xla"; the pure-Go
+// backend calls itself "Go Backend"), matched without regard to case.
+func ImplFor(be compute.Backend) nn.Impl {
+	if be == nil {
+		return nn.Im2Col
+	}
+	return nn.ForBackend(strings.ToLower(be.Name()))
 }
 
 // Config returns the trainer's configuration with defaults filled in.

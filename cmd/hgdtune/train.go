@@ -20,7 +20,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // DefaultCheckpointEvery is how often "train -checkpoint" saves while it
@@ -124,7 +123,7 @@ func dropoutRate(v float64, set bool) float64 {
 // config turns the flags into a trainer configuration and checks every
 // flag's range before any data is read, so that a mistake costs nothing.
 // set holds the names of the flags given on the command line.
-func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, error) {
+func (f *trainFlags) config(set map[string]bool) (trainer.Config, error) {
 	c := cnn.Case1
 	if f.data.dataset == "cifar100" {
 		c = cnn.Case2
@@ -161,7 +160,7 @@ func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, 
 	if set["dropout"] && !inRange(f.dropout, 0, 1, false, true) {
 		return trainer.Config{}, fmt.Errorf("%s: must be in [0, 1) (0: no dropout)", fmtFlag("dropout", f.dropout))
 	}
-	net.Activation, net.Dropout, net.Impl = f.activation, dropoutRate(f.dropout, set["dropout"]), impl
+	net.Activation, net.Dropout = f.activation, dropoutRate(f.dropout, set["dropout"])
 	var kind hgd.Kind
 	switch f.optimizer {
 	case "sgd":
@@ -316,7 +315,7 @@ flags:`)
 	if err := backend.Check(spec); err != nil {
 		return err
 	}
-	cfg, err := f.config(nn.ForBackend(backend.Name(spec)), set)
+	cfg, err := f.config(set)
 	if err != nil {
 		return err
 	}

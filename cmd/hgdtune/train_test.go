@@ -19,7 +19,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // tinyArgs is a network and batch small enough for a step to take
@@ -192,7 +191,7 @@ func TestTrainFlagsOptimizerConfig(t *testing.T) {
 			}
 			set := map[string]bool{}
 			fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-			cfg, err := f.config(nn.Standard, set)
+			cfg, err := f.config(set)
 			if err != nil {
 				t.Fatal(err)
 			}

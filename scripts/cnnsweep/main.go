@@ -23,7 +23,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // arm is one configuration: "sgd", or "hgd:β:η" with an optional ":norm".
@@ -81,7 +80,6 @@ func main() {
 	}
 	defer be.Finalize()
 	net := cnn.Default(cnn.Case1)
-	net.Impl = nn.ForBackend(backend.Name(spec))
 
 	fmt.Printf("case-1 CNN (%s), batch 32, %d steps, α0 = %g, γ0 = %g, validation on %d images, %s\n\n",
 		net, *steps, *lr, *mom, *evalLimit, backend.Describe(be, spec))

@@ -101,7 +101,7 @@ func main() {
 	if err := ref.Save(dir); err != nil {
 		fail(err)
 	}
-	dut := mk(be, nn.ForBackend(backend.Name(spec)))
+	dut := mk(be, nn.Auto) // trainer.New picks the implementation for be
 	if err := dut.Restore(dir); err != nil {
 		fail(err)
 	}
@@ -134,9 +134,7 @@ func main() {
 	dut.Close()
 
 	// 2. Learning through the backend under test.
-	n := net
-	n.Impl = nn.ForBackend(backend.Name(spec))
-	t, err := trainer.New(be, toyData(1000, 2), trainer.Config{Net: n, BatchSize: 16, Seed: 1, Unit: trainer.Epochs})
+	t, err := trainer.New(be, toyData(1000, 2), trainer.Config{Net: net, BatchSize: 16, Seed: 1, Unit: trainer.Epochs})
 	if err != nil {
 		fail(err)
 	}

@@ -28,7 +28,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 type point struct {
@@ -69,7 +68,6 @@ func main() {
 	}
 	defer be.Finalize()
 	net := cnn.Default(cnn.Case1)
-	net.Impl = nn.ForBackend(backend.Name(spec))
 
 	names := strings.Split(*opts, ",")
 	curves := make([][]point, len(names))

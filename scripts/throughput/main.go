@@ -162,8 +162,7 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	}
 	defer be.Finalize()
 	switch implName {
-	case "":
-		net.Impl = nn.ForBackend(backend.Name(spec))
+	case "": // nn.Auto: trainer.New picks by backend
 	case "standard":
 		net.Impl = nn.Standard
 	default:
