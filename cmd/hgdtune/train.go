@@ -19,6 +19,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
+	"github.com/hgdtune/hgdtune/hgd/ref"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 )
 
@@ -58,9 +59,10 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.activation, "activation", "", "case 2 (-dataset cifar100) only: leaky_relu (default), relu, swish or selu; case 1 always uses ReLU")
 	fs.Float64Var(&f.dropout, "dropout", 0, "case 2 (-dataset cifar100) only: dropout rate in [0, 1) (default 0.25; 0: none)")
 	fs.IntVar(&f.batch, "batch", trainer.DefaultBatchSize, "batch size (at least 1, at most the training images)")
-	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), sgd (SGD+momentum, fixed α and γ), or any hgd kind: sgd-hd, sgdn-hd, adam, adam-hd, momentum")
+	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), momentum (SGD+momentum, fixed α and γ: the paper's SGD arm), sgd (plain SGD, no momentum; "+
+		"before issue 12 sgd meant momentum), sgd-hd, sgdn-hd, adam-hd or adam")
 	fs.Float64Var(&f.lr, "lr", 0, "learning rate α (sgd, momentum, adam) or its initial value α0 (optimizers that adapt α), in (0, 10], or (0, 0.2] where α is adapted (adam-hd: (0, 0.1]) (default 0.01, 0.001 for adam kinds)")
-	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (sgd, momentum), its initial value γ0 (hgd) or μ (sgdn-hd), in [0, 0.99] (default 0.9; 0: none)")
+	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (momentum), its initial value γ0 (hgd) or μ (sgdn-hd), in [0, 0.99] (default 0.9; 0: none)")
 	fs.Float64Var(&f.beta, "beta", 0, "hypergradient step size for α, ≥ 0, for optimizers that adapt α (default 1e-4, 1e-7 for adam-hd; 0: α fixed)")
 	fs.Float64Var(&f.eta, "eta", 0, "hypergradient step size for γ, ≥ 0, for -optimizer hgd only (default 0.01; 0: γ fixed)")
 	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "L2 weight decay added to the gradient, ≥ 0")
@@ -161,16 +163,9 @@ func (f *trainFlags) config(set map[string]bool) (trainer.Config, error) {
 		return trainer.Config{}, fmt.Errorf("%s: must be in [0, 1) (0: no dropout)", fmtFlag("dropout", f.dropout))
 	}
 	net.Activation, net.Dropout = f.activation, dropoutRate(f.dropout, set["dropout"])
-	var kind hgd.Kind
-	switch f.optimizer {
-	case "sgd":
-		kind = hgd.Momentum
-	default:
-		k, err := hgdKind(f.optimizer)
-		if err != nil {
-			return trainer.Config{}, err
-		}
-		kind = k
+	kind, err := optimizerKind(f.optimizer)
+	if err != nil {
+		return trainer.Config{}, err
 	}
 	if err := f.checkRanges(kind, set); err != nil {
 		return trainer.Config{}, err
@@ -270,13 +265,18 @@ func (f *trainFlags) checkRanges(kind hgd.Kind, set map[string]bool) error {
 	return nil
 }
 
-func hgdKind(name string) (hgd.Kind, error) {
-	for _, k := range []hgd.Kind{hgd.HGD, hgd.SGD, hgd.Momentum, hgd.SGDHD, hgd.SGDNHD, hgd.AdamHD, hgd.Adam} {
-		if k.String() == name {
-			return k, nil
+// optimizerKind is the kind -optimizer names: every kind of package hgd by
+// its own name (ref.ParseKind; "sgd" is plain SGD, "momentum" SGD+momentum).
+func optimizerKind(name string) (hgd.Kind, error) {
+	k, err := ref.ParseKind(name)
+	if err != nil {
+		names := make([]string, 0, len(ref.Kinds()))
+		for _, k := range ref.Kinds() {
+			names = append(names, k.String())
 		}
+		return 0, fmt.Errorf("unknown -optimizer %q (want %s)", name, strings.Join(names, ", "))
 	}
-	return 0, fmt.Errorf("unknown -optimizer %q (want hgd, sgd, momentum, sgd-hd, sgdn-hd, adam-hd or adam)", name)
+	return k, nil
 }
 
 // trainLoader loads the training set named by the data flags (tests pass

@@ -134,9 +134,11 @@ func TestTrainFlagErrors(t *testing.T) {
 		{[]string{"-lr", "0.5"}, "-lr 0.5"}, // above HGD's bound on α
 		{[]string{"-weight-decay", "-1"}, "-weight-decay -1"},
 		{[]string{"-eval-limit", "-1"}, "-eval-limit -1"},
-		{[]string{"-activation", "swish"}, "-activation"},         // case 1 always uses ReLU
-		{[]string{"-dropout", "0.5"}, "-dropout"},                 // case 1 has no dropout
-		{[]string{"-optimizer", "sgd", "-beta", "1e-3"}, "-beta"}, // SGD adapts nothing
+		{[]string{"-activation", "swish"}, "-activation"},                // case 1 always uses ReLU
+		{[]string{"-dropout", "0.5"}, "-dropout"},                        // case 1 has no dropout
+		{[]string{"-optimizer", "sgd", "-beta", "1e-3"}, "-beta"},        // SGD adapts nothing
+		{[]string{"-optimizer", "sgd", "-momentum", "0.9"}, "-momentum"}, // plain SGD has no momentum
+		{[]string{"-optimizer", "nesterov"}, "unknown -optimizer"},
 		{[]string{"-optimizer", "momentum", "-eta", "1e-3"}, "-eta"},
 		{[]string{"-optimizer", "adam", "-momentum", "0.5"}, "-momentum"},
 		{[]string{"-dataset", "cifar100", "-dropout", "1"}, "-dropout 1"},
@@ -160,7 +162,7 @@ func TestTrainFlagErrors(t *testing.T) {
 
 // An explicit -momentum 0 is a momentum of zero, not the default 0.9.
 func TestTrainExplicitZeroMomentum(t *testing.T) {
-	summary, _ := mustTrain(t, "-optimizer", "sgd", "-momentum", "0", "-steps", "2")
+	summary, _ := mustTrain(t, "-optimizer", "momentum", "-momentum", "0", "-steps", "2")
 	if g := summary["gamma"]; g != 0.0 {
 		t.Errorf("γ = %v with -momentum 0, want 0", g)
 	}
@@ -174,7 +176,11 @@ func TestTrainFlagsOptimizerConfig(t *testing.T) {
 		want func() hgd.Config
 	}{
 		{nil, func() hgd.Config { return hgd.Defaults(hgd.HGD) }},
-		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.Momentum) }},
+		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.SGD) }}, // plain SGD since issue 12
+		{[]string{"-optimizer", "momentum"}, func() hgd.Config { return hgd.Defaults(hgd.Momentum) }},
+		{[]string{"-optimizer", "sgd-hd"}, func() hgd.Config { return hgd.Defaults(hgd.SGDHD) }},
+		{[]string{"-optimizer", "sgdn-hd"}, func() hgd.Config { return hgd.Defaults(hgd.SGDNHD) }},
+		{[]string{"-optimizer", "adam"}, func() hgd.Config { return hgd.Defaults(hgd.Adam) }},
 		{[]string{"-optimizer", "adam-hd"}, func() hgd.Config { return hgd.Defaults(hgd.AdamHD) }},
 		{[]string{"-lr", "0.05", "-momentum", "0", "-beta", "0", "-eta", "1e-3", "-weight-decay", "1e-4"}, func() hgd.Config {
 			c := hgd.Defaults(hgd.HGD)
