@@ -344,26 +344,22 @@ flags:`)
 		cfg.Log = logw
 	}
 
-	train, err := load(ctx, &f.data, stderr)
+	env, err := trainer.Setup{
+		Load:    func(ctx context.Context) (*cifar.Dataset, error) { return load(ctx, &f.data, stderr) },
+		Subset:  f.subset,
+		Split:   cifar.SplitConfig{TrainFraction: f.trainFraction, Seed: f.seed},
+		Backend: spec,
+	}.Open(ctx)
 	if err != nil {
 		return err
 	}
-	data, err := trainer.SplitData(train.Head(f.subset), cifar.SplitConfig{TrainFraction: f.trainFraction, Seed: f.seed})
-	if err != nil {
-		return err
-	}
-	trPart, valPart := data.Train, data.Val
+	defer env.Close()
+	trPart, valPart := env.Data.Train, env.Data.Val
 	if f.batch > trPart.Len() {
 		return fmt.Errorf("%s: more than the %d training images", fmtFlag("batch", f.batch), trPart.Len())
 	}
-
-	be, err := backend.New(spec)
-	if err != nil {
-		return err
-	}
-	defer be.Finalize()
-	desc := backend.Describe(be, spec)
-	t, err := trainer.New(be, data, cfg)
+	desc := env.Describe()
+	t, err := env.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
@@ -68,23 +67,15 @@ func main() {
 		os.Exit(1)
 	}
 	ctx := context.Background()
-	all, err := cifar.Load(ctx, cifar.Config{DataDir: *dataDir}, cifar.CIFAR10Train)
+	env, err := trainer.Setup{Data: cifar.Config{DataDir: *dataDir}}.Open(ctx)
 	if err != nil {
 		fail(err)
 	}
-	data, err := trainer.SplitData(all, cifar.SplitConfig{})
-	if err != nil {
-		fail(err)
-	}
-	be, spec, err := backend.FromEnv("")
-	if err != nil {
-		fail(err)
-	}
-	defer be.Finalize()
+	defer env.Close()
 	net := cnn.Default(cnn.Case1)
 
 	fmt.Printf("case-1 CNN (%s), batch 32, %d steps, α0 = %g, γ0 = %g, validation on %d images, %s\n\n",
-		net, *steps, *lr, *mom, *evalLimit, backend.Describe(be, spec))
+		net, *steps, *lr, *mom, *evalLimit, env.Describe())
 	fmt.Print("| configuration |")
 	for s := *every; s <= *steps; s += *every {
 		fmt.Printf(" acc @%d | α, γ @%d |", s, s)
@@ -105,7 +96,7 @@ func main() {
 			opt.Beta, opt.Eta = st.beta, st.eta
 		}
 		cfg := trainer.Config{Net: net, BatchSize: 32, Optimizer: opt, EvalLimit: *evalLimit}
-		t, err := trainer.New(be, data, cfg)
+		t, err := env.New(cfg)
 		if err != nil {
 			fail(err)
 		}
