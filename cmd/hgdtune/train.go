@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +18,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hgd/ref"
-	"github.com/hgdtune/hgdtune/internal/dirlock"
 )
 
 // DefaultCheckpointEvery is how often "train -checkpoint" saves while it
@@ -319,30 +316,15 @@ flags:`)
 	if err != nil {
 		return err
 	}
-	run := newRunID()
-	var ckpt string // the checkpoint to resume from ("": none)
-	if f.checkpoint != "" {
-		lock, err := dirlock.Acquire(f.checkpoint)
-		if err != nil {
-			return err
-		}
-		defer lock.Unlock()
-		ckpt = findCheckpoint(f.checkpoint)
-		if run, err = runID(f.checkpoint); err != nil {
-			return err
-		}
+	run, err := trainer.OpenRun(trainer.RunConfig{
+		Steps: f.steps, Epochs: f.epochs, Time: f.duration, EvalEvery: f.evalEvery,
+		Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery, LogPath: f.logPath, Messages: stderr,
+	})
+	if err != nil {
+		return err
 	}
-	logw := &logSink{}
-	if f.logPath != "" {
-		// Fail now, not after loading the data, if the log cannot be written.
-		lf, err := os.OpenFile(f.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
-		}
-		lf.Close()
-		defer logw.Close()
-		cfg.Log = logw
-	}
+	defer run.Close()
+	cfg.Log = run.Log()
 
 	env, err := trainer.Setup{
 		Load:    func(ctx context.Context) (*cifar.Dataset, error) { return load(ctx, &f.data, stderr) },
@@ -364,200 +346,42 @@ flags:`)
 		return err
 	}
 	defer t.Close()
-	evalN := valPart.Len()
-	if f.evalLimit > 0 {
-		evalN = min(evalN, f.evalLimit)
-	}
-	var sess trainSession // the restored session
-	lastEvalStep := -1
-	var last trainer.Eval
-	if ckpt != "" {
-		if ckpt != f.checkpoint { // the layout with session.json
-			if sess, err = readSession(ckpt); err != nil {
-				return err
+	var bar *trainBar
+	sum, err := run.Train(ctx, t, trainer.RunHooks{
+		Backend: desc,
+		Started: func() {
+			fmt.Fprintf(stderr, "backend %s\n%s, batch %d, optimizer %s; %d training, %d validation images, %d steps per epoch\n",
+				desc, cfg.Net, cfg.BatchSize, cfg.Optimizer.Kind, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
+		},
+		Progress: func(p trainer.Progress) {
+			if bar == nil {
+				bar = newTrainBar(stderr, p.MaxSteps, f.duration)
 			}
-		}
-		if err := t.Restore(ckpt); err != nil {
-			return err
-		}
-		if ckpt == f.checkpoint {
-			sess.Steps = t.Steps()
-		}
-		if e := sess.Eval; e != nil && e.Step == t.Steps() && e.N == evalN {
-			last, lastEvalStep = trainer.Eval{Accuracy: e.Accuracy, Loss: e.Loss, N: e.N}, e.Step
-		}
-		fmt.Fprintf(stderr, "resumed from %s at step %d, %v of training\n", ckpt, t.Steps(),
-			time.Duration(sess.TrainSeconds*float64(time.Second)).Round(100*time.Millisecond))
-	}
-	if f.logPath != "" {
-		if f.checkpoint != "" {
-			n, err := trimLog(f.logPath, run, sess.Steps, lastEvalStep >= 0, ckpt == "")
-			if err != nil {
-				return fmt.Errorf("-log %s: %w", f.logPath, err)
-			}
-			if n > 0 {
-				fmt.Fprintf(stderr, "dropped %d line(s) of this run beyond step %d from %s\n", n, sess.Steps, f.logPath)
-			}
-		}
-		if err := logw.open(f.logPath); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stderr, "backend %s\n%s, batch %d, optimizer %s; %d training, %d validation images, %d steps per epoch\n",
-		desc, cfg.Net, cfg.BatchSize, cfg.Optimizer.Kind, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
-	if f.logPath != "" {
-		opt := cfg.Optimizer
-		start := map[string]any{"event": "start", "run": run, "backend": desc, "net": cfg.Net.String(),
-			"params": cfg.Net.Params(), "batch": cfg.BatchSize, "optimizer": cfg.Optimizer.Kind.String(),
-			"lr": opt.Alpha0, "momentum": opt.Gamma0, "beta": opt.Beta, "eta": opt.Eta, "weight_decay": opt.WeightDecay,
-			"seed": cfg.Seed, "augment": cfg.Augment,
-			"train_images": trPart.Len(), "val_images": valPart.Len(), "resumed_at": t.Steps()}
-		if f.checkpoint != "" {
-			start["checkpoint"] = f.checkpoint
-		}
-		writeJSONLine(logw, start)
-	}
-
-	maxSteps := 0
-	if f.steps > 0 {
-		maxSteps = f.steps
-	}
-	if f.epochs > 0 {
-		if s := f.epochs * t.StepsPerEpoch(); maxSteps == 0 || s < maxSteps {
-			maxSteps = s
-		}
-	}
-	evalEvery := f.evalEvery
-	if evalEvery == 0 {
-		evalEvery = t.StepsPerEpoch()
-	}
-	earlier := time.Duration(sess.TrainSeconds * float64(time.Second))
-	start := time.Now()
-	// trained is what -time limits: the training time of all sessions, up to
-	// the end of the training loop (the final evaluation is not counted).
-	trained := func() time.Duration { return earlier + time.Since(start) }
-	session := func() trainSession {
-		s := trainSession{Steps: t.Steps(), TrainSeconds: trained().Seconds()}
-		if lastEvalStep >= 0 && !math.IsNaN(last.Loss) && !math.IsInf(last.Loss, 0) {
-			s.Eval = &savedEval{Step: lastEvalStep, Accuracy: last.Accuracy, Loss: last.Loss, N: last.N}
-		}
-		return s
-	}
-	save := func() error {
-		s := session()
-		return saveCheckpoint(f.checkpoint, func(folder string) error {
-			if err := t.Save(folder); err != nil {
-				return err
-			}
-			return writeSession(folder, s)
-		}, osOps())
-	}
-	bar := newTrainBar(stderr, maxSteps, f.duration)
-	lastSave := time.Now()
-	var lastLoss float64
-	interrupted := false
-	for maxSteps == 0 || t.Steps() < maxSteps {
-		if f.duration > 0 && trained() >= f.duration {
-			break
-		}
-		if ctx.Err() != nil {
-			interrupted = true
-			break
-		}
-		l, err := t.Step()
-		if err != nil {
-			bar.done()
-			return err
-		}
-		lastLoss = l
-		if t.Steps()%evalEvery == 0 {
-			if last, err = t.Evaluate(ctx); err != nil {
-				if ctx.Err() != nil {
-					interrupted = true
-					break
-				}
-				return err
-			}
-			lastEvalStep = t.Steps()
-		}
-		bar.update(t.Steps(), lastLoss, last, lastEvalStep >= 0, t.Alpha(), t.Gamma(), trained(), false)
-		if f.checkpoint != "" && f.checkpointEvery > 0 && time.Since(lastSave) >= f.checkpointEvery {
-			if err := save(); err != nil {
+			bar.update(p.Step, p.Loss, p.Eval, p.Evaluated, p.Alpha, p.Gamma, p.Trained, p.Final)
+			if p.Final {
 				bar.done()
-				return err
 			}
-			lastSave = time.Now()
-		}
+		},
+	})
+	if bar != nil {
+		bar.done()
 	}
-	end := trained()
-	trained = func() time.Duration { return end }
-	bar.update(t.Steps(), lastLoss, last, lastEvalStep >= 0, t.Alpha(), t.Gamma(), end, true)
-	bar.done()
-	// Save before the final evaluation, so that a kill during it loses no
-	// training; the evaluation is added to the checkpoint after.
-	if f.checkpoint != "" {
-		if err := save(); err != nil {
-			return err
-		}
-	}
-	if !interrupted && lastEvalStep != t.Steps() {
-		fmt.Fprintf(stderr, "evaluating on %d validation images…\n", evalN)
-		if last, err = t.Evaluate(context.WithoutCancel(ctx)); err != nil {
-			return err
-		}
-		lastEvalStep = t.Steps()
-		if f.checkpoint != "" {
-			if err := writeSession(filepath.Join(f.checkpoint, ckCurrent), session()); err != nil {
-				return err
-			}
-		}
-	}
-	if lastEvalStep >= 0 {
-		fmt.Fprintf(stderr, "step %d: validation accuracy %.4f, loss %.4f\n", lastEvalStep, last.Accuracy, last.Loss)
-	}
-	if f.checkpoint != "" {
-		fmt.Fprintf(stderr, "checkpoint written to %s\n", filepath.Join(f.checkpoint, ckCurrent))
-	}
-	var acc, valLoss, evalStep any // null until there is an evaluation
-	if lastEvalStep >= 0 {
-		acc, valLoss, evalStep = last.Accuracy, finiteOrString(last.Loss), lastEvalStep
-	}
-	summary := map[string]any{"steps": t.Steps(), "epochs": t.Epochs(), "accuracy": acc,
-		"val_loss": valLoss, "eval_step": evalStep, "alpha": t.Alpha(), "gamma": t.Gamma(),
-		"seconds": time.Since(start).Seconds(), "train_seconds": trained().Seconds(),
-		"backend": desc, "interrupted": interrupted}
-	writeJSONLine(stdout, summary)
-	if interrupted {
-		return ctx.Err()
-	}
-	return nil
-}
-
-// logSink is the trainer's log writer: the log file is opened only after
-// the restored checkpoint has told what to drop from it.
-type logSink struct{ f *os.File }
-
-func (l *logSink) open(path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	l.f = f
+	var acc, valLoss, evalStep any // null until there is an evaluation
+	if e := sum.Eval; e != nil {
+		acc, valLoss, evalStep = e.Accuracy, finiteOrString(e.Loss), e.Step
+	}
+	summary := map[string]any{"steps": sum.Steps, "epochs": sum.Epochs, "accuracy": acc,
+		"val_loss": valLoss, "eval_step": evalStep, "alpha": sum.Alpha, "gamma": sum.Gamma,
+		"seconds": sum.Seconds, "train_seconds": sum.TrainSeconds,
+		"backend": desc, "interrupted": sum.Interrupted}
+	writeJSONLine(stdout, summary)
+	if sum.Interrupted {
+		return ctx.Err()
+	}
 	return nil
-}
-
-func (l *logSink) Write(b []byte) (int, error) {
-	if l.f == nil {
-		return 0, errors.New("log not open")
-	}
-	return l.f.Write(b)
-}
-
-func (l *logSink) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return l.f.Close()
 }
 
 func finiteOrString(v float64) any {
@@ -618,8 +442,10 @@ func (b *trainBar) update(step int, loss float64, e trainer.Eval, evaluated bool
 		bar, step, loss, acc, alpha, gamma, elapsed.Round(time.Second))
 }
 
+// done ends the bar's line (once).
 func (b *trainBar) done() {
 	if b.drawn {
 		fmt.Fprintln(b.w)
+		b.drawn = false
 	}
 }

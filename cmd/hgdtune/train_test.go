@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 )
@@ -394,8 +395,8 @@ func TestTrainTimeIsTotal(t *testing.T) {
 	dir := t.TempDir()
 	ck, log := filepath.Join(dir, "ck"), filepath.Join(dir, "run.jsonl")
 	mustTrain(t, "-steps", "3", "-checkpoint", ck, "-log", log)
-	cur := filepath.Join(ck, ckCurrent)
-	s, err := readSession(cur)
+	cur := filepath.Join(ck, trainer.CheckpointCurrent)
+	s, err := trainer.ReadSession(cur)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +404,7 @@ func TestTrainTimeIsTotal(t *testing.T) {
 		t.Fatalf("session after 3 steps: %+v", s)
 	}
 	s.TrainSeconds = 3600 // as if the first session had trained an hour
-	if err := writeSession(cur, s); err != nil {
+	if err := trainer.WriteSession(cur, s); err != nil {
 		t.Fatal(err)
 	}
 	summary, errOut := mustTrain(t, "-steps", "6", "-time", "1h", "-checkpoint", ck, "-log", log)
@@ -429,8 +430,8 @@ func TestTrainLegacyCheckpoint(t *testing.T) {
 	if err := os.Mkdir(legacy, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range legacyFiles() {
-		if err := os.Rename(filepath.Join(ck, ckCurrent, name), filepath.Join(legacy, name)); err != nil {
+	for _, name := range trainer.LegacyCheckpointFiles() {
+		if err := os.Rename(filepath.Join(ck, trainer.CheckpointCurrent, name), filepath.Join(legacy, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -438,7 +439,7 @@ func TestTrainLegacyCheckpoint(t *testing.T) {
 	if !strings.Contains(errOut, "at step 3") || summary["steps"] != 5.0 {
 		t.Errorf("legacy resume: %v\n%s", summary, errOut)
 	}
-	if exists(filepath.Join(legacy, "trainer.json")) || !exists(filepath.Join(legacy, ckCurrent, "trainer.json")) {
+	if exists(filepath.Join(legacy, "trainer.json")) || !exists(filepath.Join(legacy, trainer.CheckpointCurrent, "trainer.json")) {
 		t.Error("the legacy checkpoint was not moved to current/")
 	}
 	if s, ok := checkpointSteps(t, legacy); !ok || s != 5 {
@@ -448,11 +449,11 @@ func TestTrainLegacyCheckpoint(t *testing.T) {
 
 // A damaged checkpoint stops train with an error naming the damaged file.
 func TestTrainDamagedCheckpoint(t *testing.T) {
-	for _, name := range []string{ckSession, "variables.bin"} {
+	for _, name := range []string{trainer.SessionFile, "variables.bin"} {
 		t.Run(name, func(t *testing.T) {
 			ck := filepath.Join(t.TempDir(), "ck")
 			mustTrain(t, "-steps", "2", "-checkpoint", ck)
-			path := filepath.Join(ck, ckCurrent, name)
+			path := filepath.Join(ck, trainer.CheckpointCurrent, name)
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -467,4 +468,9 @@ func TestTrainDamagedCheckpoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
