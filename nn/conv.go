@@ -17,7 +17,8 @@
 // Its gradient is the transpose of each step (Slice's gradient is a Pad,
 // which the Go backend executes forward).
 //
-// ForBackend picks the implementation from a backend name. Parity tests
+// ForBackend picks the implementation from a backend name (trainer.New
+// calls it for a network whose Impl is Auto). Parity tests
 // check both paths give the same outputs and gradients within float32
 // tolerance.
 //
@@ -55,7 +56,8 @@ import (
 type Impl int
 
 const (
-	// Auto is resolved by the caller with ForBackend; layers treat it as Im2Col.
+	// Auto is resolved from the backend by trainer.New (ForBackend of the
+	// backend's name); layers given it treat it as Im2Col.
 	Auto Impl = iota
 	// Standard uses GoMLX's Convolve and MaxPool ops.
 	Standard

@@ -27,7 +27,6 @@ import (
 	"github.com/hgdtune/hgdtune/hpo/hyperband"
 	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // Options configure Run.
@@ -297,7 +296,6 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 		return countingFactory(o.newTrainable, stats)
 	}
 	p := o.Preset
-	impl := nn.ForBackend(backend.Name(o.BackendSpec))
 	onExploit := trainer.KeepAdapted
 	if p.PBTResetAdapted {
 		onExploit = trainer.ResetAdapted
@@ -308,7 +306,6 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 			if err != nil {
 				return trainer.Config{}, err
 			}
-			tr.Net.Impl = impl
 			return trainer.Config{
 				Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer, OnExploit: onExploit,
 				Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,

@@ -33,7 +33,7 @@
 // Convolution and pooling come from package nn: the im2col implementation on
 // GoMLX's pure-Go backend (much faster there, and the only one with a
 // pooling gradient), GoMLX's standard ops on XLA. Config.Impl chooses;
-// nn.ForBackend picks by backend name.
+// left nn.Auto, trainer.New picks by its backend (nn.ForBackend).
 //
 // Inputs are normalized images [batch, 32, 32, 3] (NHWC) in float32; the
 // model returns logits [batch, classes].
@@ -111,8 +111,9 @@ type Config struct {
 	// Activation is case 2's activation: "leaky_relu" (default), "relu",
 	// "swish" or "selu". Case 1 always uses ReLU.
 	Activation string
-	// Impl chooses the convolution/pooling implementation (nn.Auto means
-	// nn.Im2Col; set nn.ForBackend(name) for the backend at hand).
+	// Impl chooses the convolution/pooling implementation. nn.Auto (the
+	// zero value) lets trainer.New pick the one for its backend; the model
+	// built directly treats it as nn.Im2Col.
 	Impl nn.Impl
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/nn"
 )
 
 // ExploitPolicy is what Restore does with the α and γ the optimizer adapted
@@ -49,6 +50,9 @@ func (t *Trainer) Reconfigure(c Config) error {
 		return err
 	}
 	c = c.withDefaults()
+	if c.Net.Impl == nn.Auto { // as New resolves it
+		c.Net.Impl = ImplFor(t.backend)
+	}
 	if err := t.cfg.reconfigurable(c); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/nn"
 )
 
 // toyData splits cifar.Synthetic 70/30.
@@ -450,4 +451,22 @@ func opt(kind hgd.Kind, set func(*hgd.Config)) hgd.Config {
 	c := hgd.Defaults(kind)
 	set(&c)
 	return c
+}
+
+// TestImplFromBackend checks that New picks the layer implementation from
+// its backend when the network leaves it nn.Auto, and keeps an explicit one.
+func TestImplFromBackend(t *testing.T) {
+	be := goBackend(t)
+	data := toyData(t, 100, 10, 1)
+	if got := ImplFor(be); got != nn.Im2Col {
+		t.Errorf("ImplFor(go backend %q) = %v, want im2col", be.Name(), got)
+	}
+	for impl, want := range map[nn.Impl]nn.Impl{nn.Auto: nn.Im2Col, nn.Standard: nn.Standard, nn.Im2Col: nn.Im2Col} {
+		net := small1
+		net.Impl = impl
+		tr := newTrainer(t, be, data, Config{Net: net})
+		if got := tr.Config().Net.Impl; got != want {
+			t.Errorf("Net.Impl %v: the trainer uses %v, want %v", impl, got, want)
+		}
+	}
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +17,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/nn"
+	"github.com/hgdtune/hgdtune/hgd/ref"
 )
 
 // DefaultCheckpointEvery is how often "train -checkpoint" saves while it
@@ -59,9 +56,10 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.activation, "activation", "", "case 2 (-dataset cifar100) only: leaky_relu (default), relu, swish or selu; case 1 always uses ReLU")
 	fs.Float64Var(&f.dropout, "dropout", 0, "case 2 (-dataset cifar100) only: dropout rate in [0, 1) (default 0.25; 0: none)")
 	fs.IntVar(&f.batch, "batch", trainer.DefaultBatchSize, "batch size (at least 1, at most the training images)")
-	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), sgd (SGD+momentum, fixed α and γ), or any hgd kind: sgd-hd, sgdn-hd, adam, adam-hd, momentum")
+	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), momentum (SGD+momentum, fixed α and γ: the paper's SGD arm), sgd (plain SGD, no momentum; "+
+		"before issue 12 sgd meant momentum), sgd-hd, sgdn-hd, adam-hd or adam")
 	fs.Float64Var(&f.lr, "lr", 0, "learning rate α (sgd, momentum, adam) or its initial value α0 (optimizers that adapt α), in (0, 10], or (0, 0.2] where α is adapted (adam-hd: (0, 0.1]) (default 0.01, 0.001 for adam kinds)")
-	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (sgd, momentum), its initial value γ0 (hgd) or μ (sgdn-hd), in [0, 0.99] (default 0.9; 0: none)")
+	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (momentum), its initial value γ0 (hgd) or μ (sgdn-hd), in [0, 0.99] (default 0.9; 0: none)")
 	fs.Float64Var(&f.beta, "beta", 0, "hypergradient step size for α, ≥ 0, for optimizers that adapt α (default 1e-4, 1e-7 for adam-hd; 0: α fixed)")
 	fs.Float64Var(&f.eta, "eta", 0, "hypergradient step size for γ, ≥ 0, for -optimizer hgd only (default 0.01; 0: γ fixed)")
 	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "L2 weight decay added to the gradient, ≥ 0")
@@ -124,7 +122,7 @@ func dropoutRate(v float64, set bool) float64 {
 // config turns the flags into a trainer configuration and checks every
 // flag's range before any data is read, so that a mistake costs nothing.
 // set holds the names of the flags given on the command line.
-func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, error) {
+func (f *trainFlags) config(set map[string]bool) (trainer.Config, error) {
 	c := cnn.Case1
 	if f.data.dataset == "cifar100" {
 		c = cnn.Case2
@@ -161,17 +159,10 @@ func (f *trainFlags) config(impl nn.Impl, set map[string]bool) (trainer.Config, 
 	if set["dropout"] && !inRange(f.dropout, 0, 1, false, true) {
 		return trainer.Config{}, fmt.Errorf("%s: must be in [0, 1) (0: no dropout)", fmtFlag("dropout", f.dropout))
 	}
-	net.Activation, net.Dropout, net.Impl = f.activation, dropoutRate(f.dropout, set["dropout"]), impl
-	var kind hgd.Kind
-	switch f.optimizer {
-	case "sgd":
-		kind = hgd.Momentum
-	default:
-		k, err := hgdKind(f.optimizer)
-		if err != nil {
-			return trainer.Config{}, err
-		}
-		kind = k
+	net.Activation, net.Dropout = f.activation, dropoutRate(f.dropout, set["dropout"])
+	kind, err := optimizerKind(f.optimizer)
+	if err != nil {
+		return trainer.Config{}, err
 	}
 	if err := f.checkRanges(kind, set); err != nil {
 		return trainer.Config{}, err
@@ -271,13 +262,18 @@ func (f *trainFlags) checkRanges(kind hgd.Kind, set map[string]bool) error {
 	return nil
 }
 
-func hgdKind(name string) (hgd.Kind, error) {
-	for _, k := range []hgd.Kind{hgd.HGD, hgd.SGD, hgd.Momentum, hgd.SGDHD, hgd.SGDNHD, hgd.AdamHD, hgd.Adam} {
-		if k.String() == name {
-			return k, nil
+// optimizerKind is the kind -optimizer names: every kind of package hgd by
+// its own name (ref.ParseKind; "sgd" is plain SGD, "momentum" SGD+momentum).
+func optimizerKind(name string) (hgd.Kind, error) {
+	k, err := ref.ParseKind(name)
+	if err != nil {
+		names := make([]string, 0, len(ref.Kinds()))
+		for _, k := range ref.Kinds() {
+			names = append(names, k.String())
 		}
+		return 0, fmt.Errorf("unknown -optimizer %q (want %s)", name, strings.Join(names, ", "))
 	}
-	return 0, fmt.Errorf("unknown -optimizer %q (want hgd, sgd, momentum, sgd-hd, sgdn-hd, adam-hd or adam)", name)
+	return k, nil
 }
 
 // trainLoader loads the training set named by the data flags (tests pass
@@ -316,253 +312,76 @@ flags:`)
 	if err := backend.Check(spec); err != nil {
 		return err
 	}
-	cfg, err := f.config(nn.ForBackend(backend.Name(spec)), set)
+	cfg, err := f.config(set)
 	if err != nil {
 		return err
 	}
-	run := newRunID()
-	var ckpt string // the checkpoint to resume from ("": none)
-	if f.checkpoint != "" {
-		lock, err := dirlock.Acquire(f.checkpoint)
-		if err != nil {
-			return err
-		}
-		defer lock.Unlock()
-		ckpt = findCheckpoint(f.checkpoint)
-		if run, err = runID(f.checkpoint); err != nil {
-			return err
-		}
+	run, err := trainer.OpenRun(trainer.RunConfig{
+		Steps: f.steps, Epochs: f.epochs, Time: f.duration, EvalEvery: f.evalEvery,
+		Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery, LogPath: f.logPath, Messages: stderr,
+	})
+	if err != nil {
+		return err
 	}
-	logw := &logSink{}
-	if f.logPath != "" {
-		// Fail now, not after loading the data, if the log cannot be written.
-		lf, err := os.OpenFile(f.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
-		}
-		lf.Close()
-		defer logw.Close()
-		cfg.Log = logw
-	}
+	defer run.Close()
+	cfg.Log = run.Log()
 
-	train, err := load(ctx, &f.data, stderr)
+	env, err := trainer.Setup{
+		Load:    func(ctx context.Context) (*cifar.Dataset, error) { return load(ctx, &f.data, stderr) },
+		Subset:  f.subset,
+		Split:   cifar.SplitConfig{TrainFraction: f.trainFraction, Seed: f.seed},
+		Backend: spec,
+	}.Open(ctx)
 	if err != nil {
 		return err
 	}
-	data, err := trainer.SplitData(train.Head(f.subset), cifar.SplitConfig{TrainFraction: f.trainFraction, Seed: f.seed})
-	if err != nil {
-		return err
-	}
-	trPart, valPart := data.Train, data.Val
+	defer env.Close()
+	trPart, valPart := env.Data.Train, env.Data.Val
 	if f.batch > trPart.Len() {
 		return fmt.Errorf("%s: more than the %d training images", fmtFlag("batch", f.batch), trPart.Len())
 	}
-
-	be, err := backend.New(spec)
-	if err != nil {
-		return err
-	}
-	defer be.Finalize()
-	desc := backend.Describe(be, spec)
-	t, err := trainer.New(be, data, cfg)
+	desc := env.Describe()
+	t, err := env.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	evalN := valPart.Len()
-	if f.evalLimit > 0 {
-		evalN = min(evalN, f.evalLimit)
-	}
-	var sess trainSession // the restored session
-	lastEvalStep := -1
-	var last trainer.Eval
-	if ckpt != "" {
-		if ckpt != f.checkpoint { // the layout with session.json
-			if sess, err = readSession(ckpt); err != nil {
-				return err
+	var bar *trainBar
+	sum, err := run.Train(ctx, t, trainer.RunHooks{
+		Backend: desc,
+		Started: func() {
+			fmt.Fprintf(stderr, "backend %s\n%s, batch %d, optimizer %s; %d training, %d validation images, %d steps per epoch\n",
+				desc, cfg.Net, cfg.BatchSize, cfg.Optimizer.Kind, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
+		},
+		Progress: func(p trainer.Progress) {
+			if bar == nil {
+				bar = newTrainBar(stderr, p.MaxSteps, f.duration)
 			}
-		}
-		if err := t.Restore(ckpt); err != nil {
-			return err
-		}
-		if ckpt == f.checkpoint {
-			sess.Steps = t.Steps()
-		}
-		if e := sess.Eval; e != nil && e.Step == t.Steps() && e.N == evalN {
-			last, lastEvalStep = trainer.Eval{Accuracy: e.Accuracy, Loss: e.Loss, N: e.N}, e.Step
-		}
-		fmt.Fprintf(stderr, "resumed from %s at step %d, %v of training\n", ckpt, t.Steps(),
-			time.Duration(sess.TrainSeconds*float64(time.Second)).Round(100*time.Millisecond))
-	}
-	if f.logPath != "" {
-		if f.checkpoint != "" {
-			n, err := trimLog(f.logPath, run, sess.Steps, lastEvalStep >= 0, ckpt == "")
-			if err != nil {
-				return fmt.Errorf("-log %s: %w", f.logPath, err)
-			}
-			if n > 0 {
-				fmt.Fprintf(stderr, "dropped %d line(s) of this run beyond step %d from %s\n", n, sess.Steps, f.logPath)
-			}
-		}
-		if err := logw.open(f.logPath); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stderr, "backend %s\n%s, batch %d, optimizer %s; %d training, %d validation images, %d steps per epoch\n",
-		desc, cfg.Net, cfg.BatchSize, cfg.Optimizer.Kind, trPart.Len(), valPart.Len(), t.StepsPerEpoch())
-	if f.logPath != "" {
-		opt := cfg.Optimizer
-		start := map[string]any{"event": "start", "run": run, "backend": desc, "net": cfg.Net.String(),
-			"params": cfg.Net.Params(), "batch": cfg.BatchSize, "optimizer": cfg.Optimizer.Kind.String(),
-			"lr": opt.Alpha0, "momentum": opt.Gamma0, "beta": opt.Beta, "eta": opt.Eta, "weight_decay": opt.WeightDecay,
-			"seed": cfg.Seed, "augment": cfg.Augment,
-			"train_images": trPart.Len(), "val_images": valPart.Len(), "resumed_at": t.Steps()}
-		if f.checkpoint != "" {
-			start["checkpoint"] = f.checkpoint
-		}
-		writeJSONLine(logw, start)
-	}
-
-	maxSteps := 0
-	if f.steps > 0 {
-		maxSteps = f.steps
-	}
-	if f.epochs > 0 {
-		if s := f.epochs * t.StepsPerEpoch(); maxSteps == 0 || s < maxSteps {
-			maxSteps = s
-		}
-	}
-	evalEvery := f.evalEvery
-	if evalEvery == 0 {
-		evalEvery = t.StepsPerEpoch()
-	}
-	earlier := time.Duration(sess.TrainSeconds * float64(time.Second))
-	start := time.Now()
-	// trained is what -time limits: the training time of all sessions, up to
-	// the end of the training loop (the final evaluation is not counted).
-	trained := func() time.Duration { return earlier + time.Since(start) }
-	session := func() trainSession {
-		s := trainSession{Steps: t.Steps(), TrainSeconds: trained().Seconds()}
-		if lastEvalStep >= 0 && !math.IsNaN(last.Loss) && !math.IsInf(last.Loss, 0) {
-			s.Eval = &savedEval{Step: lastEvalStep, Accuracy: last.Accuracy, Loss: last.Loss, N: last.N}
-		}
-		return s
-	}
-	save := func() error {
-		s := session()
-		return saveCheckpoint(f.checkpoint, func(folder string) error {
-			if err := t.Save(folder); err != nil {
-				return err
-			}
-			return writeSession(folder, s)
-		}, osOps())
-	}
-	bar := newTrainBar(stderr, maxSteps, f.duration)
-	lastSave := time.Now()
-	var lastLoss float64
-	interrupted := false
-	for maxSteps == 0 || t.Steps() < maxSteps {
-		if f.duration > 0 && trained() >= f.duration {
-			break
-		}
-		if ctx.Err() != nil {
-			interrupted = true
-			break
-		}
-		l, err := t.Step()
-		if err != nil {
-			bar.done()
-			return err
-		}
-		lastLoss = l
-		if t.Steps()%evalEvery == 0 {
-			if last, err = t.Evaluate(ctx); err != nil {
-				if ctx.Err() != nil {
-					interrupted = true
-					break
-				}
-				return err
-			}
-			lastEvalStep = t.Steps()
-		}
-		bar.update(t.Steps(), lastLoss, last, lastEvalStep >= 0, t.Alpha(), t.Gamma(), trained(), false)
-		if f.checkpoint != "" && f.checkpointEvery > 0 && time.Since(lastSave) >= f.checkpointEvery {
-			if err := save(); err != nil {
+			bar.update(p.Step, p.Loss, p.Eval, p.Evaluated, p.Alpha, p.Gamma, p.Trained, p.Final)
+			if p.Final {
 				bar.done()
-				return err
 			}
-			lastSave = time.Now()
-		}
+		},
+	})
+	if bar != nil {
+		bar.done()
 	}
-	end := trained()
-	trained = func() time.Duration { return end }
-	bar.update(t.Steps(), lastLoss, last, lastEvalStep >= 0, t.Alpha(), t.Gamma(), end, true)
-	bar.done()
-	// Save before the final evaluation, so that a kill during it loses no
-	// training; the evaluation is added to the checkpoint after.
-	if f.checkpoint != "" {
-		if err := save(); err != nil {
-			return err
-		}
-	}
-	if !interrupted && lastEvalStep != t.Steps() {
-		fmt.Fprintf(stderr, "evaluating on %d validation images…\n", evalN)
-		if last, err = t.Evaluate(context.WithoutCancel(ctx)); err != nil {
-			return err
-		}
-		lastEvalStep = t.Steps()
-		if f.checkpoint != "" {
-			if err := writeSession(filepath.Join(f.checkpoint, ckCurrent), session()); err != nil {
-				return err
-			}
-		}
-	}
-	if lastEvalStep >= 0 {
-		fmt.Fprintf(stderr, "step %d: validation accuracy %.4f, loss %.4f\n", lastEvalStep, last.Accuracy, last.Loss)
-	}
-	if f.checkpoint != "" {
-		fmt.Fprintf(stderr, "checkpoint written to %s\n", filepath.Join(f.checkpoint, ckCurrent))
-	}
-	var acc, valLoss, evalStep any // null until there is an evaluation
-	if lastEvalStep >= 0 {
-		acc, valLoss, evalStep = last.Accuracy, finiteOrString(last.Loss), lastEvalStep
-	}
-	summary := map[string]any{"steps": t.Steps(), "epochs": t.Epochs(), "accuracy": acc,
-		"val_loss": valLoss, "eval_step": evalStep, "alpha": t.Alpha(), "gamma": t.Gamma(),
-		"seconds": time.Since(start).Seconds(), "train_seconds": trained().Seconds(),
-		"backend": desc, "interrupted": interrupted}
-	writeJSONLine(stdout, summary)
-	if interrupted {
-		return ctx.Err()
-	}
-	return nil
-}
-
-// logSink is the trainer's log writer: the log file is opened only after
-// the restored checkpoint has told what to drop from it.
-type logSink struct{ f *os.File }
-
-func (l *logSink) open(path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	l.f = f
+	var acc, valLoss, evalStep any // null until there is an evaluation
+	if e := sum.Eval; e != nil {
+		acc, valLoss, evalStep = e.Accuracy, finiteOrString(e.Loss), e.Step
+	}
+	summary := map[string]any{"steps": sum.Steps, "epochs": sum.Epochs, "accuracy": acc,
+		"val_loss": valLoss, "eval_step": evalStep, "alpha": sum.Alpha, "gamma": sum.Gamma,
+		"seconds": sum.Seconds, "train_seconds": sum.TrainSeconds,
+		"backend": desc, "interrupted": sum.Interrupted}
+	writeJSONLine(stdout, summary)
+	if sum.Interrupted {
+		return ctx.Err()
+	}
 	return nil
-}
-
-func (l *logSink) Write(b []byte) (int, error) {
-	if l.f == nil {
-		return 0, errors.New("log not open")
-	}
-	return l.f.Write(b)
-}
-
-func (l *logSink) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return l.f.Close()
 }
 
 func finiteOrString(v float64) any {
@@ -623,8 +442,10 @@ func (b *trainBar) update(step int, loss float64, e trainer.Eval, evaluated bool
 		bar, step, loss, acc, alpha, gamma, elapsed.Round(time.Second))
 }
 
+// done ends the bar's line (once).
 func (b *trainBar) done() {
 	if b.drawn {
 		fmt.Fprintln(b.w)
+		b.drawn = false
 	}
 }

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // tinyArgs is a network and batch small enough for a step to take
@@ -135,9 +135,11 @@ func TestTrainFlagErrors(t *testing.T) {
 		{[]string{"-lr", "0.5"}, "-lr 0.5"}, // above HGD's bound on α
 		{[]string{"-weight-decay", "-1"}, "-weight-decay -1"},
 		{[]string{"-eval-limit", "-1"}, "-eval-limit -1"},
-		{[]string{"-activation", "swish"}, "-activation"},         // case 1 always uses ReLU
-		{[]string{"-dropout", "0.5"}, "-dropout"},                 // case 1 has no dropout
-		{[]string{"-optimizer", "sgd", "-beta", "1e-3"}, "-beta"}, // SGD adapts nothing
+		{[]string{"-activation", "swish"}, "-activation"},                // case 1 always uses ReLU
+		{[]string{"-dropout", "0.5"}, "-dropout"},                        // case 1 has no dropout
+		{[]string{"-optimizer", "sgd", "-beta", "1e-3"}, "-beta"},        // SGD adapts nothing
+		{[]string{"-optimizer", "sgd", "-momentum", "0.9"}, "-momentum"}, // plain SGD has no momentum
+		{[]string{"-optimizer", "nesterov"}, "unknown -optimizer"},
 		{[]string{"-optimizer", "momentum", "-eta", "1e-3"}, "-eta"},
 		{[]string{"-optimizer", "adam", "-momentum", "0.5"}, "-momentum"},
 		{[]string{"-dataset", "cifar100", "-dropout", "1"}, "-dropout 1"},
@@ -161,7 +163,7 @@ func TestTrainFlagErrors(t *testing.T) {
 
 // An explicit -momentum 0 is a momentum of zero, not the default 0.9.
 func TestTrainExplicitZeroMomentum(t *testing.T) {
-	summary, _ := mustTrain(t, "-optimizer", "sgd", "-momentum", "0", "-steps", "2")
+	summary, _ := mustTrain(t, "-optimizer", "momentum", "-momentum", "0", "-steps", "2")
 	if g := summary["gamma"]; g != 0.0 {
 		t.Errorf("γ = %v with -momentum 0, want 0", g)
 	}
@@ -175,7 +177,11 @@ func TestTrainFlagsOptimizerConfig(t *testing.T) {
 		want func() hgd.Config
 	}{
 		{nil, func() hgd.Config { return hgd.Defaults(hgd.HGD) }},
-		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.Momentum) }},
+		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.SGD) }}, // plain SGD since issue 12
+		{[]string{"-optimizer", "momentum"}, func() hgd.Config { return hgd.Defaults(hgd.Momentum) }},
+		{[]string{"-optimizer", "sgd-hd"}, func() hgd.Config { return hgd.Defaults(hgd.SGDHD) }},
+		{[]string{"-optimizer", "sgdn-hd"}, func() hgd.Config { return hgd.Defaults(hgd.SGDNHD) }},
+		{[]string{"-optimizer", "adam"}, func() hgd.Config { return hgd.Defaults(hgd.Adam) }},
 		{[]string{"-optimizer", "adam-hd"}, func() hgd.Config { return hgd.Defaults(hgd.AdamHD) }},
 		{[]string{"-lr", "0.05", "-momentum", "0", "-beta", "0", "-eta", "1e-3", "-weight-decay", "1e-4"}, func() hgd.Config {
 			c := hgd.Defaults(hgd.HGD)
@@ -192,7 +198,7 @@ func TestTrainFlagsOptimizerConfig(t *testing.T) {
 			}
 			set := map[string]bool{}
 			fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-			cfg, err := f.config(nn.Standard, set)
+			cfg, err := f.config(set)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -389,8 +395,8 @@ func TestTrainTimeIsTotal(t *testing.T) {
 	dir := t.TempDir()
 	ck, log := filepath.Join(dir, "ck"), filepath.Join(dir, "run.jsonl")
 	mustTrain(t, "-steps", "3", "-checkpoint", ck, "-log", log)
-	cur := filepath.Join(ck, ckCurrent)
-	s, err := readSession(cur)
+	cur := filepath.Join(ck, trainer.CheckpointCurrent)
+	s, err := trainer.ReadSession(cur)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +404,7 @@ func TestTrainTimeIsTotal(t *testing.T) {
 		t.Fatalf("session after 3 steps: %+v", s)
 	}
 	s.TrainSeconds = 3600 // as if the first session had trained an hour
-	if err := writeSession(cur, s); err != nil {
+	if err := trainer.WriteSession(cur, s); err != nil {
 		t.Fatal(err)
 	}
 	summary, errOut := mustTrain(t, "-steps", "6", "-time", "1h", "-checkpoint", ck, "-log", log)
@@ -424,8 +430,8 @@ func TestTrainLegacyCheckpoint(t *testing.T) {
 	if err := os.Mkdir(legacy, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range legacyFiles() {
-		if err := os.Rename(filepath.Join(ck, ckCurrent, name), filepath.Join(legacy, name)); err != nil {
+	for _, name := range trainer.LegacyCheckpointFiles() {
+		if err := os.Rename(filepath.Join(ck, trainer.CheckpointCurrent, name), filepath.Join(legacy, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -433,7 +439,7 @@ func TestTrainLegacyCheckpoint(t *testing.T) {
 	if !strings.Contains(errOut, "at step 3") || summary["steps"] != 5.0 {
 		t.Errorf("legacy resume: %v\n%s", summary, errOut)
 	}
-	if exists(filepath.Join(legacy, "trainer.json")) || !exists(filepath.Join(legacy, ckCurrent, "trainer.json")) {
+	if exists(filepath.Join(legacy, "trainer.json")) || !exists(filepath.Join(legacy, trainer.CheckpointCurrent, "trainer.json")) {
 		t.Error("the legacy checkpoint was not moved to current/")
 	}
 	if s, ok := checkpointSteps(t, legacy); !ok || s != 5 {
@@ -443,11 +449,11 @@ func TestTrainLegacyCheckpoint(t *testing.T) {
 
 // A damaged checkpoint stops train with an error naming the damaged file.
 func TestTrainDamagedCheckpoint(t *testing.T) {
-	for _, name := range []string{ckSession, "variables.bin"} {
+	for _, name := range []string{trainer.SessionFile, "variables.bin"} {
 		t.Run(name, func(t *testing.T) {
 			ck := filepath.Join(t.TempDir(), "ck")
 			mustTrain(t, "-steps", "2", "-checkpoint", ck)
-			path := filepath.Join(ck, ckCurrent, name)
+			path := filepath.Join(ck, trainer.CheckpointCurrent, name)
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -462,4 +468,9 @@ func TestTrainDamagedCheckpoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -18,38 +18,38 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
-// arm is one configuration: "sgd", or "hgd:β:η" with an optional ":norm".
-type arm struct {
+// setting is one optimizer setting of the sweep: "sgd" (SGD+momentum, the
+// paper's SGD arm), or "hgd:β:η" with an optional ":norm" (the HGD arm at
+// those hypergradient step sizes).
+type setting struct {
 	name       string
 	kind       hgd.Kind
 	beta, eta  float64
 	normalized bool
 }
 
-func parseArm(s string) (arm, error) {
+func parseSetting(s string) (setting, error) {
 	if s == "sgd" {
-		return arm{name: s, kind: hgd.Momentum}, nil
+		return setting{name: s, kind: hgd.Momentum}, nil
 	}
 	parts := strings.Split(s, ":")
 	if parts[0] != "hgd" || len(parts) < 3 {
-		return arm{}, fmt.Errorf("configuration %q: want sgd or hgd:β:η[:norm]", s)
+		return setting{}, fmt.Errorf("configuration %q: want sgd or hgd:β:η[:norm]", s)
 	}
 	b, err1 := strconv.ParseFloat(parts[1], 64)
 	e, err2 := strconv.ParseFloat(parts[2], 64)
 	if err1 != nil || err2 != nil {
-		return arm{}, fmt.Errorf("configuration %q: bad number", s)
+		return setting{}, fmt.Errorf("configuration %q: bad number", s)
 	}
-	a := arm{name: s, kind: hgd.HGD, beta: b, eta: e}
-	a.normalized = len(parts) > 3 && parts[3] == "norm"
-	return a, nil
+	st := setting{name: s, kind: hgd.HGD, beta: b, eta: e}
+	st.normalized = len(parts) > 3 && parts[3] == "norm"
+	return st, nil
 }
 
 func main() {
@@ -67,24 +67,15 @@ func main() {
 		os.Exit(1)
 	}
 	ctx := context.Background()
-	all, err := cifar.Load(ctx, cifar.Config{DataDir: *dataDir}, cifar.CIFAR10Train)
+	env, err := trainer.Setup{Data: cifar.Config{DataDir: *dataDir}}.Open(ctx)
 	if err != nil {
 		fail(err)
 	}
-	data, err := trainer.SplitData(all, cifar.SplitConfig{})
-	if err != nil {
-		fail(err)
-	}
-	be, spec, err := backend.FromEnv("")
-	if err != nil {
-		fail(err)
-	}
-	defer be.Finalize()
+	defer env.Close()
 	net := cnn.Default(cnn.Case1)
-	net.Impl = nn.ForBackend(backend.Name(spec))
 
 	fmt.Printf("case-1 CNN (%s), batch 32, %d steps, α0 = %g, γ0 = %g, validation on %d images, %s\n\n",
-		net, *steps, *lr, *mom, *evalLimit, backend.Describe(be, spec))
+		net, *steps, *lr, *mom, *evalLimit, env.Describe())
 	fmt.Print("| configuration |")
 	for s := *every; s <= *steps; s += *every {
 		fmt.Printf(" acc @%d | α, γ @%d |", s, s)
@@ -95,21 +86,21 @@ func main() {
 	}
 	fmt.Println()
 	for _, c := range strings.Split(*configs, ",") {
-		a, err := parseArm(c)
+		st, err := parseSetting(c)
 		if err != nil {
 			fail(err)
 		}
-		opt := hgd.Defaults(a.kind)
-		opt.Alpha0, opt.Gamma0, opt.Normalized = *lr, *mom, a.normalized
-		if a.kind == hgd.HGD {
-			opt.Beta, opt.Eta = a.beta, a.eta
+		opt := hgd.Defaults(st.kind)
+		opt.Alpha0, opt.Gamma0, opt.Normalized = *lr, *mom, st.normalized
+		if st.kind == hgd.HGD {
+			opt.Beta, opt.Eta = st.beta, st.eta
 		}
 		cfg := trainer.Config{Net: net, BatchSize: 32, Optimizer: opt, EvalLimit: *evalLimit}
-		t, err := trainer.New(be, data, cfg)
+		t, err := env.New(cfg)
 		if err != nil {
 			fail(err)
 		}
-		fmt.Printf("| %s |", a.name)
+		fmt.Printf("| %s |", st.name)
 		for s := *every; s <= *steps; s += *every {
 			res, err := t.Train(ctx, s)
 			if err != nil {

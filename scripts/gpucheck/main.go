@@ -29,8 +29,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gomlx/compute"
-
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
@@ -39,10 +37,11 @@ import (
 	"github.com/hgdtune/hgdtune/nn"
 )
 
-// toyData splits cifar.Synthetic (a learnable 10-class stand-in) 70/30.
-func toyData(n int, seed uint64) trainer.Data {
-	data, _ := trainer.SplitData(cifar.Synthetic(n, 10, seed), cifar.SplitConfig{Seed: seed}) // cannot fail
-	return data
+// toyData is the setup of cifar.Synthetic (a learnable 10-class stand-in)
+// split 70/30 on the backend spec ("": the backend under test).
+func toyData(n int, seed uint64, spec string) trainer.Setup {
+	return trainer.Setup{Load: func(context.Context) (*cifar.Dataset, error) { return cifar.Synthetic(n, 10, seed), nil },
+		Split: cifar.SplitConfig{Seed: seed}, Backend: spec}
 }
 
 type report struct{ failed bool }
@@ -64,32 +63,32 @@ func main() {
 		os.Exit(1)
 	}
 	ctx := context.Background()
-	goBE, err := backend.New("go")
+	goEnv, err := toyData(400, 1, "go").Open(ctx)
 	if err != nil {
 		fail(err)
 	}
-	defer goBE.Finalize()
-	be, spec, err := backend.FromEnv("")
+	defer goEnv.Close()
+	env, err := toyData(400, 1, "").Open(ctx)
 	if err != nil {
 		fail(err)
 	}
-	defer be.Finalize()
-	fmt.Printf("backend under test: %s\nreference: %s\n\n", backend.Describe(be, spec), backend.Describe(goBE, "go"))
+	defer env.Close()
+	spec := env.Spec
+	fmt.Printf("backend under test: %s\nreference: %s\n\n", env.Describe(), goEnv.Describe())
 
 	var r report
-	data := toyData(400, 1)
 	net := cnn.Config{Case: cnn.Case1, Conv: [3]int{16, 32, 32}, FC: [2]int{64, 32}}
-	mk := func(b compute.Backend, impl nn.Impl) *trainer.Trainer {
+	mk := func(e *trainer.Env, impl nn.Impl) *trainer.Trainer {
 		n := net
 		n.Impl = impl
-		t, err := trainer.New(b, data, trainer.Config{Net: n, BatchSize: 16, Optimizer: hgd.Defaults(hgd.Momentum), Seed: 3}) // α = 0.01, γ = 0.9
+		t, err := e.New(trainer.Config{Net: n, BatchSize: 16, Optimizer: hgd.Defaults(hgd.Momentum), Seed: 3}) // α = 0.01, γ = 0.9
 		if err != nil {
 			fail(err)
 		}
 		return t
 	}
 	// 1. Parity.
-	ref := mk(goBE, nn.Im2Col)
+	ref := mk(goEnv, nn.Im2Col)
 	if _, err := ref.Step(); err != nil { // creates and initializes the variables
 		fail(err)
 	}
@@ -101,7 +100,7 @@ func main() {
 	if err := ref.Save(dir); err != nil {
 		fail(err)
 	}
-	dut := mk(be, nn.ForBackend(backend.Name(spec)))
+	dut := mk(env, nn.Auto) // trainer.New picks the implementation for be
 	if err := dut.Restore(dir); err != nil {
 		fail(err)
 	}
@@ -134,9 +133,12 @@ func main() {
 	dut.Close()
 
 	// 2. Learning through the backend under test.
-	n := net
-	n.Impl = nn.ForBackend(backend.Name(spec))
-	t, err := trainer.New(be, toyData(1000, 2), trainer.Config{Net: n, BatchSize: 16, Seed: 1, Unit: trainer.Epochs})
+	// On the same backend (no second client of the device).
+	learn, err := trainer.SplitData(cifar.Synthetic(1000, 10, 2), cifar.SplitConfig{Seed: 2})
+	if err != nil {
+		fail(err)
+	}
+	t, err := trainer.New(env.Backend, learn, trainer.Config{Net: net, BatchSize: 16, Seed: 1, Unit: trainer.Epochs})
 	if err != nil {
 		fail(err)
 	}

@@ -23,12 +23,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hgd"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 type point struct {
@@ -55,21 +53,13 @@ func main() {
 		os.Exit(1)
 	}
 	ctx := context.Background()
-	all, err := cifar.Load(ctx, cifar.Config{DataDir: *dataDir}, cifar.CIFAR10Train)
+	env, err := trainer.Setup{Data: cifar.Config{DataDir: *dataDir}, Split: cifar.SplitConfig{Seed: *seed}}.Open(ctx)
 	if err != nil {
 		fail(err)
 	}
-	data, err := trainer.SplitData(all, cifar.SplitConfig{Seed: *seed})
-	if err != nil {
-		fail(err)
-	}
-	be, spec, err := backend.FromEnv("")
-	if err != nil {
-		fail(err)
-	}
-	defer be.Finalize()
+	defer env.Close()
+	data := env.Data
 	net := cnn.Default(cnn.Case1)
-	net.Impl = nn.ForBackend(backend.Name(spec))
 
 	names := strings.Split(*opts, ",")
 	curves := make([][]point, len(names))
@@ -82,14 +72,14 @@ func main() {
 		}
 		opt := hgd.Defaults(kind)
 		opt.Alpha0, opt.Gamma0 = *lr, *mom
-		t, err := trainer.New(be, data, trainer.Config{Net: net, BatchSize: *batch, Optimizer: opt,
+		t, err := env.New(trainer.Config{Net: net, BatchSize: *batch, Optimizer: opt,
 			Seed: *seed, EvalLimit: *evalLimit})
 		if err != nil {
 			fail(err)
 		}
 		var trained time.Duration
 		next := *every
-		fmt.Fprintf(os.Stderr, "%s: training for %v on %s\n", name, *budget, backend.Describe(be, spec))
+		fmt.Fprintf(os.Stderr, "%s: training for %v on %s\n", name, *budget, env.Describe())
 		for trained < *budget {
 			start := time.Now()
 			if _, err := t.Step(); err != nil {
@@ -115,7 +105,7 @@ func main() {
 		evaluated = min(*evalLimit, evaluated)
 	}
 	fmt.Printf("case-1 CNN (%s), batch %d, CIFAR-10 70/30 split, validation accuracy on %d images, %s\n\n",
-		net, *batch, evaluated, backend.Describe(be, spec))
+		net, *batch, evaluated, env.Describe())
 	fmt.Print("| training time (s) |")
 	for _, n := range names {
 		fmt.Printf(" %s steps | %s val acc | %s α | %s γ |", n, n, n, n)

@@ -35,7 +35,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
@@ -133,7 +132,7 @@ func fail(err error) {
 
 // randomData is a synthetic CIFAR-sized data set (throughput does not
 // depend on pixel values).
-func randomData(n int) trainer.Data {
+func randomData(n int) *cifar.Dataset {
 	r := rand.New(rand.NewPCG(1, 2))
 	d := &cifar.Dataset{Name: "random", N: n, Pixels: make([]uint8, n*cifar.ImageSize), Labels: make([]uint8, n)}
 	for i := range d.Pixels {
@@ -143,8 +142,7 @@ func randomData(n int) trainer.Data {
 		d.Labels[i] = uint8(i % 10)
 	}
 	d.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	data, _ := trainer.SplitData(d, cifar.SplitConfig{}) // cannot fail: 10 classes, ≥ 20 images
-	return data
+	return d
 }
 
 func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (measurement, error) {
@@ -156,14 +154,13 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	if _, err := fmt.Sscanf(fc, "%d,%d", &net.FC[0], &net.FC[1]); err != nil {
 		return measurement{}, err
 	}
-	be, spec, err := backend.FromEnv("")
+	env, err := trainer.Setup{Load: func(context.Context) (*cifar.Dataset, error) { return randomData(20 * batch), nil }}.Open(context.Background())
 	if err != nil {
 		return measurement{}, err
 	}
-	defer be.Finalize()
+	defer env.Close()
 	switch implName {
-	case "":
-		net.Impl = nn.ForBackend(backend.Name(spec))
+	case "": // nn.Auto: trainer.New picks by backend
 	case "standard":
 		net.Impl = nn.Standard
 	default:
@@ -173,7 +170,7 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	if opt == "hgd" {
 		kind = hgd.HGD
 	}
-	t, err := trainer.New(be, randomData(20*batch), trainer.Config{Net: net, BatchSize: batch, Optimizer: hgd.Defaults(kind)})
+	t, err := env.New(trainer.Config{Net: net, BatchSize: batch, Optimizer: hgd.Defaults(kind)})
 	if err != nil {
 		return measurement{}, err
 	}
@@ -196,5 +193,5 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return measurement{ImgPerS: float64(n*batch) / el, Batch: batch, Steps: n,
-		MaxRSSMiB: float64(ru.Maxrss) / 1024, Backend: backend.Describe(be, spec)}, nil
+		MaxRSSMiB: float64(ru.Maxrss) / 1024, Backend: env.Describe()}, nil
 }

@@ -1,4 +1,4 @@
-package main
+package trainer
 
 import (
 	"errors"
@@ -81,7 +81,7 @@ func TestCheckpointSwapCrash(t *testing.T) {
 			}
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
-				if e.Name() != ckCurrent {
+				if e.Name() != CheckpointCurrent {
 					t.Errorf("after crashes at %d and %d and a full save, %s remains", k1, k2, e.Name())
 				}
 			}

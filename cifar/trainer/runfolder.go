@@ -1,13 +1,13 @@
-package main
+package trainer
 
-// The checkpoint folder of "hgdtune train" and the consistency of its JSONL
-// log with it.
+// The folder of a Run with a checkpoint (RunConfig.Checkpoint; "hgdtune
+// train -checkpoint") and the consistency of its JSONL log with it.
 //
-// A -checkpoint folder holds
+// A checkpoint folder holds
 //
-//	.lock          dirlock's lock: one train at a time per folder
+//	.lock          dirlock's lock: one run at a time per folder
 //	run.json       the run's identity, which its log lines carry
-//	current/       the checkpoint: trainer.Save's files and session.json
+//	current/       the checkpoint: Trainer.Save's files and session.json
 //	next/          a checkpoint being written (incomplete until renamed to current)
 //	previous/      the checkpoint being replaced (only during a swap)
 //
@@ -38,18 +38,20 @@ import (
 
 // Entries of a -checkpoint folder.
 const (
-	ckCurrent  = "current"
-	ckNext     = "next"
-	ckPrevious = "previous"
-	ckRunFile  = "run.json"
-	// ckSession, inside a checkpoint, holds what "train" adds to the
+	CheckpointCurrent = "current"
+	ckNext            = "next"
+	ckPrevious        = "previous"
+	ckRunFile         = "run.json"
+	// SessionFile, inside a checkpoint, holds what "train" adds to the
 	// trainer's state.
-	ckSession = "session.json"
+	SessionFile = "session.json"
 )
 
-// legacyFiles are the files of a checkpoint written directly into the
+// LegacyCheckpointFiles are the files of a checkpoint written directly into the
 // -checkpoint folder (hgdtune before the current/ layout).
-func legacyFiles() []string { return []string{"trainer.json", "variables.bin", "checksums.sha256"} }
+func LegacyCheckpointFiles() []string {
+	return []string{"trainer.json", "variables.bin", "checksums.sha256"}
+}
 
 // errSession wraps every error reading session.json.
 var errSession = errors.New("bad checkpoint session file")
@@ -72,12 +74,12 @@ func exists(path string) bool {
 // folder dir: current/, else previous/, else dir itself when it holds a
 // checkpoint of the earlier layout; "" when there is none.
 func findCheckpoint(dir string) string {
-	for _, p := range []string{filepath.Join(dir, ckCurrent), filepath.Join(dir, ckPrevious)} {
+	for _, p := range []string{filepath.Join(dir, CheckpointCurrent), filepath.Join(dir, ckPrevious)} {
 		if exists(p) {
 			return p
 		}
 	}
-	if exists(filepath.Join(dir, legacyFiles()[0])) {
+	if exists(filepath.Join(dir, LegacyCheckpointFiles()[0])) {
 		return dir
 	}
 	return ""
@@ -87,7 +89,7 @@ func findCheckpoint(dir string) string {
 // with write (which fills the folder it is given) and swaps it in for the
 // current one, crash-safely (see the top of this file).
 func saveCheckpoint(dir string, write func(folder string) error, ops fileOps) error {
-	cur, next, prev := filepath.Join(dir, ckCurrent), filepath.Join(dir, ckNext), filepath.Join(dir, ckPrevious)
+	cur, next, prev := filepath.Join(dir, CheckpointCurrent), filepath.Join(dir, ckNext), filepath.Join(dir, ckPrevious)
 	if err := ops.removeAll(next); err != nil { // left by an interrupted save
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -120,7 +122,7 @@ func saveCheckpoint(dir string, write func(folder string) error, ops fileOps) er
 	if err := ops.removeAll(prev); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	for _, name := range legacyFiles() { // an earlier layout's checkpoint, now replaced
+	for _, name := range LegacyCheckpointFiles() { // an earlier layout's checkpoint, now replaced
 		if err := ops.removeAll(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
@@ -171,30 +173,30 @@ func writeFileAtomic(path string, data []byte) error {
 	return err
 }
 
-// savedEval is an evaluation kept in session.json.
-type savedEval struct {
+// SavedEval is an evaluation kept in session.json.
+type SavedEval struct {
 	Step     int     `json:"step"`
 	Accuracy float64 `json:"accuracy"`
 	Loss     float64 `json:"loss"`
 	N        int     `json:"n"`
 }
 
-// trainSession is what a checkpoint of "train" holds besides the trainer's
+// Session is what a checkpoint of "train" holds besides the trainer's
 // state.
-type trainSession struct {
+type Session struct {
 	// Steps is the step count at the save, as the log numbers steps.
 	Steps int `json:"steps"`
 	// TrainSeconds is the training time of all sessions so far (what -time
 	// limits).
 	TrainSeconds float64 `json:"train_seconds"`
 	// Eval is the last evaluation, if any.
-	Eval *savedEval `json:"eval,omitempty"`
+	Eval *SavedEval `json:"eval,omitempty"`
 	// SHA256 is the SHA-256 of the JSON encoding of the session with SHA256
 	// empty.
 	SHA256 string `json:"sha256"`
 }
 
-func (s trainSession) sum() (string, error) {
+func (s Session) sum() (string, error) {
 	s.SHA256 = ""
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -204,9 +206,9 @@ func (s trainSession) sum() (string, error) {
 	return hex.EncodeToString(h[:]), nil
 }
 
-// writeSession writes session.json into a checkpoint folder (atomically, so
+// WriteSession writes session.json into a checkpoint folder (atomically, so
 // the final evaluation can be added to a checkpoint in place).
-func writeSession(folder string, s trainSession) error {
+func WriteSession(folder string, s Session) error {
 	var err error
 	if s.SHA256, err = s.sum(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -215,25 +217,25 @@ func writeSession(folder string, s trainSession) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(folder, ckSession), append(b, '\n')); err != nil {
+	if err := writeFileAtomic(filepath.Join(folder, SessionFile), append(b, '\n')); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
 }
 
-// readSession reads a checkpoint's session.json.
-func readSession(folder string) (s trainSession, err error) {
-	path := filepath.Join(folder, ckSession)
+// ReadSession reads a checkpoint's session.json.
+func ReadSession(folder string) (s Session, err error) {
+	path := filepath.Join(folder, SessionFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return s, fmt.Errorf("%w: %w", errSession, err)
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return trainSession{}, fmt.Errorf("%w: %s: %w", errSession, path, err)
+		return Session{}, fmt.Errorf("%w: %s: %w", errSession, path, err)
 	}
 	want, err := s.sum()
 	if err != nil || want != s.SHA256 {
-		return trainSession{}, fmt.Errorf("%w: %s is damaged (its checksum does not match)", errSession, path)
+		return Session{}, fmt.Errorf("%w: %s is damaged (its checksum does not match)", errSession, path)
 	}
 	return s, nil
 }
