@@ -85,7 +85,6 @@ func (t *fakeTrainer) Restore(dir string) error {
 
 func (t *fakeTrainer) Close() error { return nil }
 
-
 // fakeOptions returns Options of a small experiment with fake trainables
 // (one slot, T = 20 s of fake time) in a new folder.
 func fakeOptions(t *testing.T, f *fakeTrials, algorithms ...string) Options {
