@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +104,30 @@ func fakeOptions(t *testing.T, f *fakeTrials, algorithms ...string) Options {
 	p.MaxEpochs = 3
 	return Options{Preset: p, Dir: filepath.Join(t.TempDir(), "results"), Data: toyDataset(200), Backend: be,
 		BackendSpec: "go", newTrainable: f.factory, runClock: f.clock}
+}
+
+// recorder is an Observer that keeps what Run told it.
+type recorder struct {
+	mu      sync.Mutex
+	started []RunStatus
+	ended   []ended
+}
+
+type ended struct {
+	run  RunStatus
+	live Counts // RunStatus.Counts when the run ended
+	rep  *hpo.Report
+	err  error
+}
+
+func (r *recorder) RunStarted(s RunStatus) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = append(r.started, s)
+}
+
+func (r *recorder) RunEnded(s RunStatus, rep *hpo.Report, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended = append(r.ended, ended{s, s.Counts(), rep, err})
 }

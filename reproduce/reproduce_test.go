@@ -1,7 +1,6 @@
 package reproduce
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"image/png"
@@ -141,8 +140,8 @@ func TestRunSmall(t *testing.T) {
 	p.MaxEpochs = 3
 	p.MaxConv, p.MaxFC1, p.MaxFC2 = 4, 128, 32
 	dir := t.TempDir()
-	var log bytes.Buffer
-	o := Options{Preset: p, Dir: dir, Data: toyDataset(400), Backend: be, BackendSpec: "go", Progress: &log}
+	rec := &recorder{}
+	o := Options{Preset: p, Dir: dir, Data: toyDataset(400), Backend: be, BackendSpec: "go", Observer: rec}
 	s, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -175,8 +174,8 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("summary.md lacks %q", want)
 		}
 	}
-	if !strings.Contains(log.String(), "[12/12] pb2-hgd-s0         done:") {
-		t.Errorf("progress log:\n%s", log.String())
+	if n := len(rec.ended); n != 12 || rec.ended[11].run.ID.String() != "pb2-hgd-s0" || rec.ended[11].run.Total != 12 || rec.ended[11].err != nil {
+		t.Errorf("observer: %d runs ended, the last %+v", n, rec.ended[n-1].run)
 	}
 
 	// Resume: nothing trains again (no new result in any journal), the

@@ -98,7 +98,7 @@ func Load(dir string) (*Results, error) {
 				r.Failed++
 				continue
 			}
-			acc, ok := rec.Metrics[Metric.Name]
+			acc, ok := rec.Metrics[Objective().Name]
 			if !ok || math.IsNaN(acc) || math.IsInf(acc, 0) {
 				continue
 			}

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -40,18 +37,9 @@ type Options struct {
 	// "xla:…"), recorded in the results and used to choose the layers.
 	Backend     compute.Backend
 	BackendSpec string
-	// Progress receives the progress view; nil is silent. On a terminal it
-	// is one line redrawn in place; elsewhere (a log file, a pipe) a line
-	// every ProgressEvery, and one at the end of each run.
-	Progress io.Writer
-	// ProgressEvery is the interval of the progress lines when Progress is
-	// not a terminal: 0 means DefaultProgressEvery, a negative value only
-	// the line at the end of each run.
-	ProgressEvery time.Duration
-	// Clock is the time source of the progress view (elapsed times, the
-	// interval of its lines); nil means the system clock. The runs' budgets
-	// are always wall-clock time.
-	Clock hpo.Clock
+	// Observer follows the runs (a progress display); nil: none. Run calls
+	// it from its own goroutine.
+	Observer Observer
 	// Lock, if set, is the caller's lock of Dir, taken with Lock before
 	// preparing the data so that a second process fails at once; Run then
 	// neither takes nor releases it. Nil: Run holds Dir's lock while it
@@ -64,8 +52,9 @@ type Options struct {
 	runClock     hpo.Clock
 }
 
-// Metric is the objective of every run: validation accuracy, maximized.
-var Metric = hpo.Metric{Name: trainer.MetricAccuracy, Goal: hpo.Maximize}
+// Objective returns the objective of every run: validation accuracy
+// (trainer.MetricAccuracy), maximized.
+func Objective() hpo.Metric { return hpo.Metric{Name: trainer.MetricAccuracy, Goal: hpo.Maximize} }
 
 // runInfo is what config.json records.
 type runInfo struct {
@@ -166,14 +155,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	// Validate bounds the number of runs; they are enumerated as they go.
 	total := len(p.Algorithms) * len(p.Arms) * p.Seeds
-	prog := newProgress(o.Progress, total, time.Duration(p.Budget), o.ProgressEvery, o.Clock)
-	defer prog.stop()
 	index := 0
 	for _, alg := range p.Algorithms {
 		for _, arm := range p.Arms {
 			for s := range p.Seeds {
 				id := RunID{alg, arm, s}
-				if err := runOne(ctx, o, data, id, prog, index); err != nil {
+				st := RunStatus{Index: index, Total: total, ID: id, Budget: time.Duration(p.Budget), stats: &runStats{}}
+				if err := runOne(ctx, o, data, st); err != nil {
 					if cerr := ctx.Err(); cerr != nil {
 						return nil, &interruptedError{run: id.String(), cause: cerr}
 					}
@@ -183,7 +171,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 		}
 	}
-	prog.stop()
 	return writeSummary(o.Dir)
 }
 
@@ -364,32 +351,6 @@ func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
 	}
 }
 
-// runStats feeds the progress view of the run in progress, from what its
-// trainables see in this process. The runner fails a trial for an error
-// of the factory, Restore or Train, a panic in any of them, or a
-// missing or non-finite metric; counted counts each of these once, where
-// it happens. (An error that coincides with the end of the run may not be
-// journaled; the line at the end of each run counts from the run's report,
-// exactly.)
-type runStats struct {
-	// trials is one more than the highest trial id built: trial ids are
-	// dense, so this counts the trials created so far, those of an earlier
-	// process (resumed) included, however often each was built again (a
-	// trial resumed from its checkpoint or exploited).
-	trials, results, failed atomic.Int64
-	mu                      sync.Mutex
-	best                    float64
-}
-
-func (s *runStats) sawTrial(id hpo.TrialID) {
-	for n := int64(id) + 1; ; {
-		cur := s.trials.Load()
-		if cur >= n || s.trials.CompareAndSwap(cur, n) {
-			return
-		}
-	}
-}
-
 // counted is a trainable that counts its results and failures for the
 // progress view. The runner calls its methods from one goroutine at a
 // time.
@@ -434,7 +395,7 @@ func (c *counted) Train(ctx context.Context, until int) (r hpo.Result, err error
 // validMetrics reports whether the runner accepts a result: the metric is
 // there and every metric is finite.
 func validMetrics(r hpo.Result) bool {
-	if _, ok := r.Metrics[Metric.Name]; !ok {
+	if _, ok := r.Metrics[trainer.MetricAccuracy]; !ok {
 		return false
 	}
 	for _, v := range r.Metrics {
@@ -452,7 +413,7 @@ func (c *counted) Save(dir string) (err error) {
 	if err == nil && c.pending != nil {
 		c.stats.results.Add(1)
 		c.stats.mu.Lock()
-		c.stats.best = max(c.stats.best, c.pending.Metrics[Metric.Name])
+		c.stats.best = max(c.stats.best, c.pending.Metrics[trainer.MetricAccuracy])
 		c.stats.mu.Unlock()
 	}
 	c.pending = nil
@@ -486,8 +447,8 @@ func (c *counted) Reconfigure(cfg hpo.Config) (err error) {
 }
 
 // runOne runs (or resumes) one run and writes its results.csv.
-func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *progress, index int) error {
-	p := o.Preset
+func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus) error {
+	p, id, stats := o.Preset, st.ID, st.stats
 	arm := parseArm(id.Arm)
 	space, err := p.Space(arm)
 	if err != nil {
@@ -498,18 +459,21 @@ func runOne(ctx context.Context, o Options, data trainer.Data, id RunID, prog *p
 	if err != nil {
 		return err
 	}
-	stats := &runStats{}
 	dir := filepath.Join(o.Dir, "runs", id.String())
 	if err := writeRunFile(dir, id, p.Dataset); err != nil {
 		return err
 	}
-	prog.start(index, id, stats)
+	if o.Observer != nil {
+		o.Observer.RunStarted(st)
+	}
 	rep, err := hpo.Run(ctx, hpo.Experiment{
-		Space: space, Metric: Metric, Factory: factory(o, data, arm, seed, stats),
+		Space: space, Metric: Objective(), Factory: factory(o, data, arm, seed, stats),
 		Scheduler: sched, Searcher: search, Slots: p.Slots,
 		TimeBudget: time.Duration(p.Budget), Dir: dir, Seed: seed, Clock: o.runClock,
 	})
-	prog.end(rep, err, ctx.Err() != nil)
+	if o.Observer != nil {
+		o.Observer.RunEnded(st, rep, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package reproduce
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -95,7 +92,6 @@ func TestRunOutputPermissions(t *testing.T) {
 	}
 }
 
-var doneLine = regexp.MustCompile(`\] (\S+) +done: (\d+) trials \((\d+) failed\)`)
 
 // The progress view counts distinct trials (a trial resumed from its
 // checkpoint is built again but is not a new trial) and every failure
@@ -108,10 +104,10 @@ func TestProgressCounts(t *testing.T) {
 		nan:         map[hpo.TrialID]bool{3: true},
 		failTrain:   map[hpo.TrialID]bool{5: true},
 	}
-	var log bytes.Buffer
+	rec := &recorder{}
 	o := fakeOptions(t, f, HyperBand)
 	o.Preset.Arms = []string{"sgd"}
-	o.Progress = &log
+	o.Observer = rec
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -134,15 +130,14 @@ func TestProgressCounts(t *testing.T) {
 	if failed != 3 {
 		t.Fatalf("journal has %d failures, want 3", failed)
 	}
-	m := doneLine.FindStringSubmatch(log.String())
-	if m == nil {
-		t.Fatalf("no done line:\n%s", log.String())
+	if len(rec.started) != 1 || len(rec.ended) != 1 {
+		t.Fatalf("%d runs started, %d ended; want 1", len(rec.started), len(rec.ended))
 	}
-	if got, _ := strconv.Atoi(m[2]); got != trials {
-		t.Errorf("done line says %s trials, the journal %d:\n%s", m[2], trials, log.String())
-	}
-	if got, _ := strconv.Atoi(m[3]); got != failed {
-		t.Errorf("done line says %s failed, the journal %d:\n%s", m[3], failed, log.String())
+	e := rec.ended[0]
+	for name, c := range map[string]Counts{"live": e.live, "report": ReportCounts(e.rep)} {
+		if c.Trials != trials || c.Failed != failed {
+			t.Errorf("%s counts %+v; the journal has %d trials, %d failed", name, c, trials, failed)
+		}
 	}
 }
 
@@ -150,9 +145,9 @@ func TestProgressCounts(t *testing.T) {
 // resumed, not "done: … ()" and a raw "context canceled".
 func TestRunInterrupted(t *testing.T) {
 	f := &fakeTrials{block: true, started: make(chan hpo.TrialID, 1)}
-	var log bytes.Buffer
+	rec := &recorder{}
 	o := fakeOptions(t, f, Random)
-	o.Progress = &log
+	o.Observer = rec
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-f.started
@@ -169,8 +164,8 @@ func TestRunInterrupted(t *testing.T) {
 		strings.Contains(msg, "context canceled") {
 		t.Errorf("error message: %q", msg)
 	}
-	if out := log.String(); strings.Contains(out, "done:") || !strings.Contains(out, "random-sgd-s0") || !strings.Contains(out, "interrupted") {
-		t.Errorf("progress log:\n%s", out)
+	if len(rec.ended) != 1 || rec.ended[0].run.ID.String() != "random-sgd-s0" || !errors.Is(rec.ended[0].err, context.Canceled) {
+		t.Errorf("the observer was not told that random-sgd-s0 was interrupted: %+v", rec.ended)
 	}
 }
 

@@ -158,8 +158,10 @@ func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out
 	fmt.Fprintf(stderr, "backend %s; results in %s; %d runs of %v\n", backend.Describe(b, spec), out,
 		len(p.Algorithms)*len(p.Arms)*p.Seeds, time.Duration(p.Budget))
 	start := time.Now()
+	prog := newRunProgress(stderr, 0, nil)
 	s, err := reproduce.Run(ctx, reproduce.Options{Preset: p, Dir: out, Data: data, Backend: b, BackendSpec: spec,
-		Progress: stderr, Lock: lock})
+		Observer: prog, Lock: lock})
+	prog.stop()
 	if err != nil {
 		return err
 	}

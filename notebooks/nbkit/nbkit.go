@@ -4,8 +4,9 @@
 // the results folders of `hgdtune reproduce`, and line charts rendered to PNG
 // for gonbui.DisplayPNG.
 //
-// It never imports GoMLX, so notebooks that do not train networks (01, 02)
-// compile quickly.
+// It imports package reproduce (its results reader), and with it GoMLX: a
+// GoMLX-free nbkit would need the results reader split from the experiment,
+// which is not worth it for notebooks that compile in seconds.
 //
 // # Small mode
 //

@@ -1,13 +1,16 @@
-package reproduce
+package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/reproduce"
 )
 
 // tickClock is a clock whose timers the test fires by hand: After hands
@@ -59,7 +62,7 @@ func (c *tickClock) fire(t *testing.T) {
 func TestProgressLinesOffTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	clock := newTickClock()
-	p := newProgress(&buf, 4, time.Minute, 20*time.Second, clock)
+	p := newRunProgress(&buf, 20*time.Second, clock)
 	defer p.stop()
 	if tm := <-clock.timers; tm.d != 20*time.Second {
 		t.Fatalf("ticks every %v, want 20s", tm.d)
@@ -70,12 +73,8 @@ func TestProgressLinesOffTerminal(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Errorf("a line before any run: %q", buf.String())
 	}
-	stats := &runStats{}
-	stats.sawTrial(2)
-	stats.results.Add(5)
-	stats.failed.Add(1)
-	stats.best = 0.625
-	p.start(1, RunID{ASHA, "hgd", 0}, stats)
+	run := reproduce.RunStatus{Index: 1, Total: 4, ID: reproduce.RunID{Algorithm: reproduce.ASHA, Arm: "hgd", Seed: 0}, Budget: time.Minute}
+	p.RunStarted(run)
 	if buf.Len() != 0 {
 		t.Errorf("off a terminal, start wrote %q", buf.String())
 	}
@@ -85,8 +84,8 @@ func TestProgressLinesOffTerminal(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want 2 lines, got:\n%s", buf.String())
 	}
-	for i, want := range []string{"[2/4] asha-hgd-s0        20s/1m0s ( 33%)  trials   3  results    5  failed  1  best acc 0.6250",
-		"[2/4] asha-hgd-s0        40s/1m0s ( 67%)  trials   3"} {
+	for i, want := range []string{"[2/4] asha-hgd-s0        20s/1m0s ( 33%)  trials   0  results    0  failed  0  best acc 0.0000",
+		"[2/4] asha-hgd-s0        40s/1m0s ( 67%)  trials   0"} {
 		if !strings.HasPrefix(lines[i], want) {
 			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, lines[i], want)
 		}
@@ -94,20 +93,13 @@ func TestProgressLinesOffTerminal(t *testing.T) {
 	if strings.Contains(buf.String(), "\r") {
 		t.Errorf("carriage returns off a terminal: %q", buf.String())
 	}
-	p.end(&hpo.Report{Trials: []hpo.Trial{{ID: 0}, {ID: 1, Status: hpo.Failed}, {ID: 2}}, Reason: "time budget"}, nil, false)
+	p.RunEnded(run, &hpo.Report{Trials: []hpo.Trial{{ID: 0}, {ID: 1, Status: hpo.Failed}, {ID: 2}}, Reason: "time budget"}, nil)
 	if !strings.Contains(buf.String(), "[2/4] asha-hgd-s0        done: 3 trials (1 failed), best NaN (time budget)\n") {
 		t.Errorf("end line:\n%s", buf.String())
 	}
-}
-
-// The live trial count is the number of distinct trials: one more than the
-// highest id built, however often a trial is built again.
-func TestRunStatsTrials(t *testing.T) {
-	var s runStats
-	for _, id := range []hpo.TrialID{0, 1, 0, 1, 2, 1, 0} {
-		s.sawTrial(id)
-	}
-	if got := s.trials.Load(); got != 3 {
-		t.Errorf("trials = %d, want 3", got)
+	p.RunStarted(run)
+	p.RunEnded(run, &hpo.Report{}, fmt.Errorf("run: %w", context.Canceled))
+	if !strings.Contains(buf.String(), "interrupted: 0 trials (0 failed) so far") {
+		t.Errorf("interrupted line:\n%s", buf.String())
 	}
 }
