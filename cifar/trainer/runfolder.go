@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
@@ -149,28 +150,7 @@ func syncDir(dir string) error {
 // writeFileAtomic writes data to a temporary file in path's folder, syncs it
 // and renames it to path.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // SavedEval is an evaluation kept in session.json.
@@ -342,32 +322,19 @@ func trimLog(path, run string, step int, evalKept, fresh bool) (int, error) {
 		}
 		return lines, f.Sync()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, nothing to remove
-	var pos int64
-	for _, d := range append(drop, span{off, off}) {
-		if _, err := io.Copy(tmp, io.NewSectionReader(f, pos, d.from-pos)); err != nil {
-			tmp.Close()
-			return 0, err
-		}
-		pos = d.to
-	}
-	err = tmp.Sync()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	mode := fs.FileMode(0o644)
 	if info, serr := f.Stat(); serr == nil {
 		mode = info.Mode().Perm()
 	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), mode)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	err = atomicfile.Write(path, mode, func(w io.Writer) error {
+		var pos int64
+		for _, d := range append(drop, span{off, off}) {
+			if _, err := io.Copy(w, io.NewSectionReader(f, pos, d.from-pos)); err != nil {
+				return err
+			}
+			pos = d.to
+		}
+		return nil
+	})
 	return lines, err
 }
