@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"io"
 	"net/http"
 	"os"
@@ -146,58 +147,50 @@ func (r resolved) fetch(parent context.Context, url, dst string) error {
 		defer idle.Stop()
 		body = &idleReader{r: resp.Body, timer: idle, d: idleTimeout}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+name+".part-*")
-	if err != nil {
-		return fail(err, false)
-	}
-	tmpName := tmp.Name()
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600; archives are ordinary files
-		tmp.Close()
-		os.Remove(tmpName)
-		return fail(err, false)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmpName)
+	// The archive is written whole or not at all (internal/atomicfile:
+	// temporary file beside dst, fsync, rename; an ordinary 0644 file).
+	// inner is the download's own error (network or checksum) and network
+	// whether it is a network failure; an error of Write without inner is
+	// a local write failure (a full disk).
+	var inner error
+	network := false
+	err = atomicfile.Write(dst, 0o644, func(out io.Writer) error {
+		h := md5.New()
+		var w io.Writer = io.MultiWriter(out, h)
+		var bar *progressBar
+		if r.Progress != nil {
+			bar = newProgressBar(r.Progress, name, resp.ContentLength)
+			w = io.MultiWriter(w, bar)
 		}
-	}()
-	h := md5.New()
-	var w io.Writer = io.MultiWriter(tmp, h)
-	var bar *progressBar
-	if r.Progress != nil {
-		bar = newProgressBar(r.Progress, name, resp.ContentLength)
-		w = io.MultiWriter(w, bar)
-	}
-	n, err := io.Copy(markWrites{w}, body)
-	if bar != nil {
-		bar.finish()
-	}
-	if err != nil {
-		var we writeError
-		if errors.As(err, &we) {
-			return fail(we.err, false)
+		n, err := io.Copy(markWrites{w}, body)
+		if bar != nil {
+			bar.finish()
 		}
-		return fail(err, true)
-	}
-	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return fail(fmt.Errorf("truncated: got %d of %d bytes", n, resp.ContentLength), true)
-	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if want, known := KnownMD5(name); known && !r.SkipMD5 && got != want {
-		return fail(&ChecksumError{File: name, Want: want, Got: got}, false)
-	}
-	if err := tmp.Sync(); err != nil {
+		if err != nil {
+			var we writeError
+			if errors.As(err, &we) {
+				return we.err // local: Write reports it
+			}
+			inner, network = err, true
+			return err
+		}
+		if resp.ContentLength >= 0 && n != resp.ContentLength {
+			inner, network = fmt.Errorf("truncated: got %d of %d bytes", n, resp.ContentLength), true
+			return inner
+		}
+		got := hex.EncodeToString(h.Sum(nil))
+		if want, known := KnownMD5(name); known && !r.SkipMD5 && got != want {
+			inner = &ChecksumError{File: name, Want: want, Got: got}
+			return inner
+		}
+		return nil
+	})
+	switch {
+	case inner != nil:
+		return fail(inner, network)
+	case err != nil:
 		return fail(err, false)
 	}
-	if err := tmp.Close(); err != nil {
-		return fail(err, false)
-	}
-	if err := os.Rename(tmpName, dst); err != nil {
-		return fail(err, false)
-	}
-	ok = true
 	return nil
 }
 
