@@ -9,6 +9,23 @@
 // those of package ref, which is the test oracle: the GoMLX graph computes
 // exactly ref.Update, in the dtype of the loss.
 //
+// # Structure
+//
+// One step is built, like an optax chain of transforms, from small steps
+// that mirror ref's pure functions one for one:
+//
+//	weight decay (addWeightDecay) → skip-on-non-finite guard (checkFinite) →
+//	α step (nextAlpha ~ ref.NextAlpha) → γ step (nextGamma ~ ref.NextGamma) →
+//	direction step: sgdStep ~ ref.SGDStep, momentumStep ~ ref.MomentumStep,
+//	nesterovStep ~ ref.NesterovStep or adamStep ~ ref.AdamStep → apply
+//
+// The files follow the chain: update.go (the chain, weight decay, apply),
+// steps.go (the shared state, the guard, the α and γ steps), directions.go
+// (the direction steps and the wiring of each kind's buffers), hgd.go
+// (Config, Optimizer, the state variables). Each step has a parity test
+// against its ref function (TestStepParity, TestDirectionStepParity) and
+// TestParity runs whole trajectories of every kind against ref.Update.
+//
 // # Use
 //
 //	cfg := hgd.Defaults(hgd.HGD) // every hyperparameter at its default

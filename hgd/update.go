@@ -19,8 +19,12 @@ import (
 //	nextAlpha → nextGamma → the kind's direction and update
 //	(sgdUpdate, momentumUpdate, nesterovUpdate, adamUpdate) → apply
 //
-// A skipped step runs the same chain on a zeroed gradient, with the
-// scalars chosen so that the update is a no-op (see guard).
+// nextAlpha, nextGamma and the direction steps the updates wrap (sgdStep,
+// momentumStep, nesterovStep, adamStep) are the graph forms of ref's
+// NextAlpha, NextGamma, SGDStep, MomentumStep, NesterovStep and AdamStep,
+// and each is tested against its ref function (steps_test.go). A skipped
+// step runs the same chain on a zeroed gradient, with the scalars chosen
+// so that the update is a no-op (see checkFinite and guarded.sel).
 func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, lossDType dtypes.DType) {
 	if len(grads) == 0 {
 		exceptions.Panicf("hgd: no gradients: are there any trainable variables?")
