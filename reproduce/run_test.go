@@ -92,7 +92,6 @@ func TestRunOutputPermissions(t *testing.T) {
 	}
 }
 
-
 // The progress view counts distinct trials (a trial resumed from its
 // checkpoint is built again but is not a new trial) and every failure
 // (factory, training, non-finite metric), as the journal records them. (A
