@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hgdtune/hgdtune/internal/umasktest"
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // Save writes atomically: a figure that fails to render leaves the file
@@ -45,7 +45,7 @@ func TestSavePermissionsAndErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := st.Mode().Perm(), 0o644&^umasktest.Umask(t); got != want {
+		if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
 			t.Errorf("%s: mode %v, want %v", name, got, want)
 		}
 	}

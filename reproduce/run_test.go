@@ -16,7 +16,7 @@ import (
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
-	"github.com/hgdtune/hgdtune/internal/umasktest"
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // A folder in use by another experiment is refused before anything is
@@ -73,7 +73,7 @@ func TestRunOutputPermissions(t *testing.T) {
 			t.Errorf("Summary.Files lacks %s: %v", name, s.Files)
 		}
 	}
-	mask := umasktest.Umask(t)
+	mask := testkit.Umask(t)
 	for _, name := range want {
 		st, err := os.Stat(filepath.Join(o.Dir, name))
 		if err != nil {

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package umasktest
+package testkit
 
 import (
 	"os"
