@@ -284,6 +284,17 @@ func newGridLayout(n, cols int) gridLayout {
 	return gridLayout{rows: (n + cols - 1) / cols, cols: cols}
 }
 
+// labelAxes labels the axes of p, panel i of n: the x axis on the lowest
+// panel of each column, the y axis in the first column.
+func (g gridLayout) labelAxes(p *plot.Plot, i, n int, xLabel, yLabel string) {
+	if i/g.cols == g.rows-1 || i+g.cols >= n {
+		p.X.Label.Text = xLabel
+	}
+	if i%g.cols == 0 {
+		p.Y.Label.Text = yLabel
+	}
+}
+
 func (g gridLayout) tiles() draw.Tiles {
 	return draw.Tiles{
 		Rows: g.rows, Cols: g.cols,
