@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // archiveServer serves body as /kriz/<name> and counts requests.
@@ -174,20 +176,6 @@ func TestProgressBarUnknownLength(t *testing.T) {
 	}
 }
 
-// unreachableServer is a server that drops every connection without an
-// answer, as an unreachable network does: the request fails in the
-// transport, before any response.
-func unreachableServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			c.Close()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // stallingServer answers with headers and head (when not nil), then sends
 // nothing more until the test ends.
 func stallingServer(t *testing.T, head []byte) *httptest.Server {
@@ -215,7 +203,7 @@ func stallingServer(t *testing.T, head []byte) *httptest.Server {
 // network error; a missing training batch is an error naming it first.
 func TestLoadUnreachable(t *testing.T) {
 	ctx := context.Background()
-	srv := unreachableServer(t)
+	srv := testkit.UnreachableServer(t)
 	layout := func(t *testing.T, drop ...string) Config {
 		dir := t.TempDir()
 		files := cifar10Fixture(4)

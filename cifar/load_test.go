@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 func checkDecoded(t *testing.T, d *Dataset, labelBytes int, raws ...[]byte) {
@@ -381,21 +383,7 @@ func TestStampRehash(t *testing.T) {
 
 	// Corrupt one byte in place and restore the modification time.
 	path := filepath.Join(folder, "data_batch_3.bin")
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte{0xAB}, 1000); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := os.Chtimes(path, info.ModTime(), info.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	testkit.FlipByteKeepingModTime(t, path, 1000)
 	d, err := Load(ctx, cfg, CIFAR10Train)
 	if err != nil {
 		t.Fatalf("the stamp should still be trusted: %v", err)

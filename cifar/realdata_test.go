@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 func TestRealCIFAR10Train(t *testing.T) {
@@ -153,32 +155,29 @@ func TestRealCIFAR10Test(t *testing.T) {
 	}
 }
 
-// TestRealStampInvalidation: a stamp is bound to size and mtime, so a file
-// changed after its verification is hashed (and rejected) again.
-func TestRealStampInvalidation(t *testing.T) {
+// stampedCopy returns the configuration of an offline layout of the real
+// data (see testkit.OfflineCIFAR10) with a private copy of
+// data_batch_5.bin, whose path it also returns, after a load that verified
+// and stamped the batches.
+func stampedCopy(t *testing.T) (Config, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("copies 30 MB")
 	}
-	src, err := filepath.Abs(filepath.Join(realDataDir(t), "cifar-10-batches-bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	folder := filepath.Join(dir, "cifar-10-batches-bin")
-	os.Mkdir(folder, 0o755)
-	for _, n := range []string{"batches.meta.txt", "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin"} {
-		if err := os.Symlink(filepath.Join(src, n), filepath.Join(folder, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b5, err := os.ReadFile(filepath.Join(src, "data_batch_5.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	copyPath := filepath.Join(folder, "data_batch_5.bin")
-	os.WriteFile(copyPath, b5, 0o644)
+	dir := testkit.OfflineCIFAR10(t, realDataDir(t), true)
 	cfg := Config{DataDir: dir, CacheDir: t.TempDir()}
-	if _, err := Load(context.Background(), cfg, CIFAR10Train); err != nil {
+	if _, err := Load(context.Background(), cfg, CIFAR10Train); err != nil { // verifies and stamps
+		t.Fatal(err)
+	}
+	return cfg, filepath.Join(dir, "cifar-10-batches-bin", "data_batch_5.bin")
+}
+
+// TestRealStampInvalidation: a stamp is bound to size and mtime, so a file
+// changed after its verification is hashed (and rejected) again.
+func TestRealStampInvalidation(t *testing.T) {
+	cfg, copyPath := stampedCopy(t)
+	b5, err := os.ReadFile(copyPath)
+	if err != nil {
 		t.Fatal(err)
 	}
 	b5[1000] ^= 1
@@ -195,53 +194,13 @@ func TestRealStampInvalidation(t *testing.T) {
 // TestRealStampRehash: a batch corrupted in place with its modification time
 // restored is trusted by its stamp; Config.Rehash catches it.
 func TestRealStampRehash(t *testing.T) {
-	if testing.Short() {
-		t.Skip("copies 30 MB")
-	}
-	src, err := filepath.Abs(filepath.Join(realDataDir(t), "cifar-10-batches-bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	folder := filepath.Join(dir, "cifar-10-batches-bin")
-	os.Mkdir(folder, 0o755)
-	for _, n := range []string{"batches.meta.txt", "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin"} {
-		if err := os.Symlink(filepath.Join(src, n), filepath.Join(folder, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b5, err := os.ReadFile(filepath.Join(src, "data_batch_5.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	copyPath := filepath.Join(folder, "data_batch_5.bin")
-	if err := os.WriteFile(copyPath, b5, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{DataDir: dir, CacheDir: t.TempDir()}
-	if _, err := Load(context.Background(), cfg, CIFAR10Train); err != nil { // verifies and stamps
-		t.Fatal(err)
-	}
-	info, err := os.Stat(copyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(copyPath, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte{b5[5000] ^ 1}, 5000); err != nil { // a pixel byte: the data still decodes
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := os.Chtimes(copyPath, info.ModTime(), info.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	cfg, copyPath := stampedCopy(t)
+	testkit.FlipByteKeepingModTime(t, copyPath, 5000) // a pixel byte: the data still decodes
 	if _, err := Load(context.Background(), cfg, CIFAR10Train); err != nil {
 		t.Fatalf("the stamp should be trusted (size and mtime unchanged): %v", err)
 	}
 	cfg.Rehash = true
-	_, err = Load(context.Background(), cfg, CIFAR10Train)
+	_, err := Load(context.Background(), cfg, CIFAR10Train)
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.File != copyPath || ce.Want != "53f37980c15c3d472c316c40844f3f0d" {
 		t.Fatalf("Rehash: got %v; want an MD5 mismatch for %s", err, copyPath)

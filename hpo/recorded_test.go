@@ -3,7 +3,6 @@ package hpo_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/hpo/genetic"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
@@ -23,19 +23,6 @@ var updateJournals = flag.Bool("update-journals", false, "rewrite testdata/journ
 // (it then also offered a no-op reset of adapted hyperparameters, which hpo
 // no longer asks for; its journal's "reset" flags are ignored).
 type resettable struct{ hpo.Trainable }
-
-// failingAt fails its trial's training past budget at.
-type failingAt struct {
-	hpo.Trainable
-	at int
-}
-
-func (f failingAt) Train(ctx context.Context, until int) (hpo.Result, error) {
-	if until > f.at {
-		return hpo.Result{}, errors.New("loss is NaN")
-	}
-	return f.Trainable.Train(ctx, until)
-}
 
 // recordedCase is an experiment whose journal, written by an earlier version
 // of the runner, is kept in testdata/journals/<name>.jsonl.
@@ -68,7 +55,7 @@ func recordedCases() []recordedCase {
 			e.Factory = func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
 				tr, err := f(ctx, id, c)
 				if id == 2 {
-					return failingAt{tr, 8}, err
+					return hpotest.FailingAt{Trainable: tr, At: 8}, err
 				}
 				return resettable{tr}, err
 			}

@@ -1,14 +1,13 @@
 package hpo_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
 	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
-	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
 
 // killExperiment is the experiment the kill test runs in a child process:
@@ -19,11 +18,9 @@ func killExperiment(dir string, slots int) hpo.Experiment {
 	if err != nil {
 		panic(err)
 	}
-	p := &synthetic.Problem{Seed: 5, Noise: 0.01, Sleep: 3 * time.Millisecond}
-	return hpo.Experiment{
-		Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
-		Slots: slots, MaxTrials: 30, Seed: 2, Dir: dir,
-	}
+	e := hpotest.KillExperiment(s, nil, 3*time.Millisecond, dir, slots)
+	e.MaxTrials = 30
+	return e
 }
 
 // TestKillChild is the child process of TestKillAndResume; it does nothing
@@ -36,12 +33,5 @@ func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 // duplicated, all 30 trials report, and with one slot the results are
 // exactly those of the uninterrupted run.
 func TestKillAndResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("subprocess test")
-	}
-	for _, slots := range []int{1, 3} {
-		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{UniqueResults: true, Trials: 30})
-		})
-	}
+	killtest.KillAndResumeSlots(t, killExperiment, killtest.Options{UniqueResults: true, Trials: 30})
 }

@@ -18,10 +18,11 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/hpo/hyperband"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
 
-var acc = hpo.Metric{Name: "acc", Goal: hpo.Maximize}
+var acc = hpotest.Acc
 
 // synth returns an experiment on the synthetic problem with a manual clock
 // advanced by the simulated training cost.
@@ -36,11 +37,7 @@ func synth(sched hpo.Scheduler, slots, trials int, dir string) (hpo.Experiment, 
 
 func mustASHA(t testing.TB, c asha.Config) *asha.Scheduler {
 	t.Helper()
-	s, err := asha.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return hpotest.MustNew(t, asha.New, c)
 }
 
 func TestValidationBeforeAnything(t *testing.T) {

@@ -83,10 +83,7 @@ func barCenter(j, a, m int) (x, w float64) {
 // grouped bars (HGD blue, SGD orange), with confidence intervals as error bars.
 // Seeds that have not started at a checkpoint are excluded (see Summarize).
 func Bars(e *Experiment, cfg BarsConfig) (*BarsFigure, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	level, err := resolveLevel(cfg.Level)
+	level, err := validLevel(e, cfg.Level)
 	if err != nil {
 		return nil, err
 	}
@@ -237,12 +234,7 @@ func (f *BarsFigure) panelPlots() ([]*plot.Plot, []legendItem) {
 		}
 		p.X.Min, p.X.Max = -0.5, float64(len(f.Times))-0.5
 		p.Y.Min, p.Y.Max = 0, f.YMax
-		if i/g.cols == g.rows-1 || i+g.cols >= len(f.Panels) {
-			p.X.Label.Text = f.xLabel
-		}
-		if i%g.cols == 0 {
-			p.Y.Label.Text = f.yLabel
-		}
+		g.labelAxes(p, i, len(f.Panels), f.xLabel, f.yLabel)
 		ps[i] = p
 	}
 	return ps, items

@@ -229,38 +229,20 @@ func (e *Experiment) Validate() error {
 // the paper's order (matched case-insensitively), then the others in order of
 // first appearance.
 func (e *Experiment) Algorithms() []string {
-	var present []string
-	seen := map[string]bool{}
-	for _, r := range e.Runs {
-		if !seen[r.Algorithm] {
-			seen[r.Algorithm] = true
-			present = append(present, r.Algorithm)
-		}
-	}
-	rank := func(a string) int {
+	return ranked(e.Runs, func(r Run) string { return r.Algorithm }, func(a string) int {
 		for i, p := range PaperAlgorithms() {
 			if strings.EqualFold(a, p) {
 				return i
 			}
 		}
 		return len(PaperAlgorithms())
-	}
-	sort.SliceStable(present, func(i, j int) bool { return rank(present[i]) < rank(present[j]) })
-	return present
+	})
 }
 
 // Arms lists the arms present: HGD first, then SGD, then others in order of
 // first appearance. HGD is drawn solid and SGD dashed.
 func (e *Experiment) Arms() []Arm {
-	var present []Arm
-	seen := map[Arm]bool{}
-	for _, r := range e.Runs {
-		if !seen[r.Arm] {
-			seen[r.Arm] = true
-			present = append(present, r.Arm)
-		}
-	}
-	rank := func(a Arm) int {
+	return ranked(e.Runs, func(r Run) Arm { return r.Arm }, func(a Arm) int {
 		switch a {
 		case HGD:
 			return 0
@@ -268,6 +250,19 @@ func (e *Experiment) Arms() []Arm {
 			return 1
 		}
 		return 2
+	})
+}
+
+// ranked returns the distinct keys of runs in order of their rank, and of
+// first appearance among equal ranks.
+func ranked[K comparable](runs []Run, key func(Run) K, rank func(K) int) []K {
+	var present []K
+	seen := map[K]bool{}
+	for _, r := range runs {
+		if k := key(r); !seen[k] {
+			seen[k] = true
+			present = append(present, k)
+		}
 	}
 	sort.SliceStable(present, func(i, j int) bool { return rank(present[i]) < rank(present[j]) })
 	return present

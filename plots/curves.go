@@ -75,10 +75,7 @@ type CurvesFigure struct {
 // and its translucent Student-t confidence band. Seeds whose curve has not
 // started are left out of the mean at that time (see Summarize).
 func Curves(e *Experiment, cfg CurvesConfig) (*CurvesFigure, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	level, err := resolveLevel(cfg.Level)
+	level, err := validLevel(e, cfg.Level)
 	if err != nil {
 		return nil, err
 	}
@@ -282,12 +279,7 @@ func (f *CurvesFigure) panelPlots() ([]*plot.Plot, []legendItem) {
 			}
 		}
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = f.XMin, f.XMax, f.YMin, f.YMax
-		if i/g.cols == g.rows-1 || i+g.cols >= len(f.Panels) {
-			p.X.Label.Text = f.xLabel
-		}
-		if i%g.cols == 0 {
-			p.Y.Label.Text = f.yLabel
-		}
+		g.labelAxes(p, i, len(f.Panels), f.xLabel, f.yLabel)
 		ps[i] = p
 	}
 	return ps, items

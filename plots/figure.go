@@ -86,42 +86,41 @@ func (f *Figure) check() error {
 
 // WritePNG writes the figure as a PNG image.
 func (f *Figure) WritePNG(w io.Writer) error {
-	if err := f.check(); err != nil {
-		return err
-	}
-	c := vgimg.NewWith(vgimg.UseWH(f.Size.Width, f.Size.Height), vgimg.UseDPI(f.Size.DPI))
-	f.Draw(draw.New(c))
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(w); err != nil {
-		return fmt.Errorf("plots: writing PNG: %w", err)
-	}
-	return nil
+	return f.write(w, "PNG", func() vg.CanvasWriterTo {
+		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.Size.Width, f.Size.Height), vgimg.UseDPI(f.Size.DPI))}
+	})
 }
 
 // PNG returns the figure as PNG bytes (for gonbui.DisplayPNG in notebooks).
-func (f *Figure) PNG() ([]byte, error) {
-	var b bytes.Buffer
-	err := f.WritePNG(&b)
-	return b.Bytes(), err
-}
+func (f *Figure) PNG() ([]byte, error) { return bytesOf(f.WritePNG) }
 
 // WriteSVG writes the figure as an SVG document (fonts referenced by name,
 // not embedded).
 func (f *Figure) WriteSVG(w io.Writer) error {
+	return f.write(w, "SVG", func() vg.CanvasWriterTo { return vgsvg.New(f.Size.Width, f.Size.Height) })
+}
+
+// SVG returns the figure as SVG bytes.
+func (f *Figure) SVG() ([]byte, error) { return bytesOf(f.WriteSVG) }
+
+// write checks the figure, draws it on the canvas newCanvas makes and
+// writes that to w in format.
+func (f *Figure) write(w io.Writer, format string, newCanvas func() vg.CanvasWriterTo) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	c := vgsvg.New(f.Size.Width, f.Size.Height)
+	c := newCanvas()
 	f.Draw(draw.New(c))
 	if _, err := c.WriteTo(w); err != nil {
-		return fmt.Errorf("plots: writing SVG: %w", err)
+		return fmt.Errorf("plots: writing %s: %w", format, err)
 	}
 	return nil
 }
 
-// SVG returns the figure as SVG bytes.
-func (f *Figure) SVG() ([]byte, error) {
+// bytesOf returns what write writes.
+func bytesOf(write func(io.Writer) error) ([]byte, error) {
 	var b bytes.Buffer
-	err := f.WriteSVG(&b)
+	err := write(&b)
 	return b.Bytes(), err
 }
 
@@ -282,6 +281,17 @@ func newGridLayout(n, cols int) gridLayout {
 		cols = n
 	}
 	return gridLayout{rows: (n + cols - 1) / cols, cols: cols}
+}
+
+// labelAxes labels the axes of p, panel i of n: the x axis on the lowest
+// panel of each column, the y axis in the first column.
+func (g gridLayout) labelAxes(p *plot.Plot, i, n int, xLabel, yLabel string) {
+	if i/g.cols == g.rows-1 || i+g.cols >= n {
+		p.X.Label.Text = xLabel
+	}
+	if i%g.cols == 0 {
+		p.Y.Label.Text = yLabel
+	}
 }
 
 func (g gridLayout) tiles() draw.Tiles {

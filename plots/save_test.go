@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // Save writes atomically: a figure that fails to render leaves the file
@@ -43,7 +45,7 @@ func TestSavePermissionsAndErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := st.Mode().Perm(), 0o644&^umask(t); got != want {
+		if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
 			t.Errorf("%s: mode %v, want %v", name, got, want)
 		}
 	}

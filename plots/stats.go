@@ -45,6 +45,15 @@ func resolveLevel(level float64) (float64, error) {
 	return level, nil
 }
 
+// validLevel validates e and resolves a configured confidence level, the
+// first steps of every figure and table.
+func validLevel(e *Experiment, level float64) (float64, error) {
+	if err := e.Validate(); err != nil {
+		return 0, err
+	}
+	return resolveLevel(level)
+}
+
 // Summarize returns the mean and the confidence interval (level in (0, 1);
 // zero means DefaultLevel) of xs.
 //

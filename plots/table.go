@@ -72,10 +72,7 @@ func Gain(treatment, baseline float64) float64 {
 // NewTable summarises e at the early and final checkpoints (seeds that have
 // not started at a checkpoint are excluded; see Summarize).
 func NewTable(e *Experiment, cfg TableConfig) (*Table, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	level, err := resolveLevel(cfg.Level)
+	level, err := validLevel(e, cfg.Level)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // Results files are ordinary files (0644 with the usual umask 022), not
@@ -18,7 +20,7 @@ func TestWriteFilePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := st.Mode().Perm(), 0o644&^umask(t); got != want {
+	if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
 		t.Errorf("mode %v, want %v", got, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // A folder in use by another experiment is refused before anything is
@@ -69,7 +70,7 @@ func TestRunOutputPermissions(t *testing.T) {
 			t.Errorf("Summary.Files lacks %s: %v", name, s.Files)
 		}
 	}
-	mask := umask(t)
+	mask := testkit.Umask(t)
 	for _, name := range want {
 		st, err := os.Stat(filepath.Join(o.Dir, name))
 		if err != nil {

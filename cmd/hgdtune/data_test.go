@@ -1,26 +1,13 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// unreachableServer drops every connection without an answer, as an
-// unreachable network does.
-func unreachableServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			c.Close()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
+	"github.com/hgdtune/hgdtune/internal/testkit"
+)
 
 // offlineLayout returns a data folder laid out as the documented offline
 // layout: cifar-10-batches-bin/ with the five training batches and the class
@@ -32,31 +19,7 @@ func offlineLayout(t *testing.T, copyBatch5 bool) string {
 	if real == "" {
 		t.Skip("set HGDTUNE_DATA=/path/to/data (the folder holding cifar-10-batches-bin) to run")
 	}
-	src, err := filepath.Abs(filepath.Join(real, "cifar-10-batches-bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	folder := filepath.Join(dir, "cifar-10-batches-bin")
-	if err := os.Mkdir(folder, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"batches.meta.txt", "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"} {
-		if n == "data_batch_5.bin" && copyBatch5 {
-			b, err := os.ReadFile(filepath.Join(src, n))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(folder, n), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.Symlink(filepath.Join(src, n), filepath.Join(folder, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testkit.OfflineCIFAR10(t, real, copyBatch5)
 }
 
 // TestDataMissingHints: the advice for missing files names command-line
@@ -80,7 +43,7 @@ func TestDataMissingHints(t *testing.T) {
 // TestDataUnreachable: with downloading on and the server unreachable, the
 // missing files are named first, then the download's failure.
 func TestDataUnreachable(t *testing.T) {
-	srv := unreachableServer(t)
+	srv := testkit.UnreachableServer(t)
 	dir := t.TempDir()
 	code, _, errOut := runCmd(t, "data", "-data", dir, "-cache", filepath.Join(dir, "cache"), "-base-url", srv.URL+"/kriz/")
 	if code != 1 {
@@ -100,7 +63,7 @@ func TestDataUnreachable(t *testing.T) {
 // missing, whether the download is off or cannot reach the server.
 func TestDataOfflineLayout(t *testing.T) {
 	dir := offlineLayout(t, false)
-	srv := unreachableServer(t)
+	srv := testkit.UnreachableServer(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -148,24 +111,7 @@ func TestDataRehash(t *testing.T) {
 		t.Fatalf("first run: code %d\n%s%s", code, out, errOut)
 	}
 	path := filepath.Join(dir, "cifar-10-batches-bin", "data_batch_5.bin")
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 1)
-	f.ReadAt(b, 5000)
-	b[0] ^= 1
-	if _, err := f.WriteAt(b, 5000); err != nil { // a pixel byte: the data still decodes
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := os.Chtimes(path, info.ModTime(), info.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	testkit.FlipByteKeepingModTime(t, path, 5000) // a pixel byte: the data still decodes
 	code, out, errOut := runCmd(t, args...)
 	if code != 0 || !strings.Contains(out, "data_batch_5.bin: 10000 records, MD5 53f37980c15c3d472c316c40844f3f0d ok (MD5 verified earlier (stamp))") {
 		t.Fatalf("stamped run: code %d\n%s%s", code, out, errOut)

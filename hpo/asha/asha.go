@@ -47,11 +47,13 @@
 package asha
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
 
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/hyperband"
 )
 
 // Mode selects promotion-based or stopping-based ASHA.
@@ -83,30 +85,16 @@ type Config struct {
 	Seed     uint64 // bracket assignment
 }
 
-func (c Config) minBudget() int {
-	if c.MinBudget == 0 {
-		return 1
-	}
-	return c.MinBudget
-}
+func (c Config) minBudget() int { return cmp.Or(c.MinBudget, 1) }
 
-func (c Config) eta() int {
-	if c.Eta == 0 {
-		return 3
-	}
-	return c.Eta
-}
+func (c Config) eta() int { return cmp.Or(c.Eta, 3) }
 
 func (c Config) brackets() int { return max(c.Brackets, 1) }
 
-// SMax returns ⌊log_η(R/r)⌋ for the configuration.
-func (c Config) SMax() int {
-	s := 0
-	for b := c.minBudget() * c.eta(); b <= c.MaxBudget; b *= c.eta() {
-		s++
-	}
-	return s
-}
+// SMax returns ⌊log_η(R/r)⌋ for the configuration: Hyperband's s_max for
+// the maximum budget R/r counted in units of r (r·η^k ≤ R exactly when
+// η^k ≤ ⌊R/r⌋).
+func (c Config) SMax() int { return hyperband.SMax(c.MaxBudget/c.minBudget(), c.eta()) }
 
 // Validate reports budgets < 1, a minimum budget above the maximum, η < 2,
 // an unknown mode, or more brackets than s_max+1.

@@ -12,16 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
-
-	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
-
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/genetic"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
+	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
-
-var acc = hpo.Metric{Name: "acc", Goal: hpo.Maximize}
 
 // mixedSpace has a known optimum: x_i = 0.7 (i < 6), k = 7, c = "c".
 func mixedSpace() hpo.Space {
@@ -108,7 +105,7 @@ func TestValidate(t *testing.T) {
 
 func run(t testing.TB, s hpo.Searcher, slots, trials int, seed uint64, dir string) *hpo.Report {
 	t.Helper()
-	rep, err := hpo.Run(context.Background(), hpo.Experiment{Space: mixedSpace(), Metric: acc,
+	rep, err := hpo.Run(context.Background(), hpo.Experiment{Space: mixedSpace(), Metric: hpotest.Acc,
 		Factory: sphereFactory, Scheduler: &hpo.FIFO{MaxBudget: 1}, Searcher: s, Slots: slots,
 		MaxTrials: trials, Seed: seed, Dir: dir})
 	if err != nil {
@@ -173,28 +170,13 @@ func TestDeterministic(t *testing.T) {
 func TestBeatsRandom(t *testing.T) {
 	for _, steady := range []bool{false, true} {
 		t.Run(fmt.Sprint("steady=", steady), func(t *testing.T) {
-			const seeds, trials = 12, 100
-			wins, n := 0, 0
-			var sum float64
-			for seed := uint64(1); seed <= seeds; seed++ {
+			const trials = 100
+			stattest.BeatsRandom(t, "genetic", 12, func(seed uint64) (float64, float64) {
 				s, _ := genetic.New(genetic.Config{Space: mixedSpace(), PopulationSize: 10, SteadyState: steady, Seed: seed})
 				g, _ := run(t, s, 1, trials, seed, "").Best()
 				r, _ := run(t, &hpo.Random{Space: mixedSpace(), Seed: seed}, 1, trials, seed, "").Best()
-				ga, ra := g.Metrics["acc"], r.Metrics["acc"]
-				sum += ga - ra
-				if ga != ra {
-					n++
-					if ga > ra {
-						wins++
-					}
-				}
-				t.Logf("seed %2d: genetic %.4f random %.4f", seed, ga, ra)
-			}
-			pv := stattest.SignTestP(wins, n)
-			t.Logf("genetic wins %d of %d non-tied seeds, mean gain %.4f, sign test p = %.5f", wins, n, sum/seeds, pv)
-			if pv >= 0.01 {
-				t.Fatalf("genetic does not beat random search: p = %.4f", pv)
-			}
+				return g.Metrics["acc"], r.Metrics["acc"]
+			})
 		})
 	}
 }
@@ -204,20 +186,11 @@ func killExperiment(dir string, slots int) hpo.Experiment {
 	if err != nil {
 		panic(err)
 	}
-	p := &synthetic.Problem{Seed: 5, Noise: 0.01, Sleep: 2 * time.Millisecond}
-	return hpo.Experiment{Space: synthetic.Space(), Metric: acc, Factory: p.Factory(),
-		Scheduler: &hpo.FIFO{MaxBudget: 8, Step: 4}, Searcher: s, Slots: slots, Seed: 2, Dir: dir}
+	return hpotest.KillExperiment(&hpo.FIFO{MaxBudget: 8, Step: 4}, s, 2*time.Millisecond, dir, slots)
 }
 
 func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 
 func TestKillAndResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("subprocess test")
-	}
-	for _, slots := range []int{1, 3} {
-		t.Run(fmt.Sprint("slots=", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{})
-		})
-	}
+	killtest.KillAndResumeSlots(t, killExperiment, killtest.Options{})
 }

@@ -48,12 +48,7 @@ type Config struct {
 	Loops int
 }
 
-func (c Config) eta() int {
-	if c.Eta == 0 {
-		return 3
-	}
-	return c.Eta
-}
+func (c Config) eta() int { return cmp.Or(c.Eta, 3) }
 
 // Validate reports R < 1 or η < 2.
 func (c Config) Validate() error {

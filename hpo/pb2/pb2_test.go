@@ -6,19 +6,15 @@ import (
 	"fmt"
 	"math"
 	"testing"
-	"time"
-
-	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
-
-	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
+	"github.com/hgdtune/hgdtune/hpo/internal/stattest"
 	"github.com/hgdtune/hgdtune/hpo/pb2"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
-
-var acc = hpo.Metric{Name: "acc", Goal: hpo.Maximize}
 
 func pop(seed uint64) pbt.Config {
 	return pbt.Config{Space: synthetic.Space(), PopulationSize: 8, Interval: 5, MaxBudget: 60, Seed: seed}
@@ -32,18 +28,7 @@ func fast(c pbt.Config) pb2.Config {
 
 func mustNew(t testing.TB, c pb2.Config) *pbt.Scheduler {
 	t.Helper()
-	s, err := pb2.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func synth(s hpo.Scheduler, slots int, seed uint64, noise float64, dir string) hpo.Experiment {
-	clock := hpo.NewManualClock(time.Unix(0, 0))
-	p := &synthetic.Problem{Seed: seed, Noise: noise, StepCost: time.Second, Clock: clock}
-	return hpo.Experiment{Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
-		Slots: slots, Seed: seed, Clock: clock, Dir: dir}
+	return hpotest.MustNew(t, pb2.New, c)
 }
 
 func TestValidate(t *testing.T) {
@@ -100,19 +85,8 @@ func TestRuns(t *testing.T) {
 	for _, slots := range []int{1, 4} {
 		t.Run(fmt.Sprint("slots=", slots), func(t *testing.T) {
 			s := mustNew(t, fast(pop(2)))
-			e := synth(s, slots, 3, 0.005, t.TempDir())
-			rep, err := hpo.Run(context.Background(), e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Reason != "population done" {
-				t.Fatalf("reason %q", rep.Reason)
-			}
-			for _, tr := range rep.Trials {
-				if tr.Status != hpo.Completed {
-					t.Fatalf("trial %d %v %s", tr.ID, tr.Status, tr.Err)
-				}
-			}
+			e, _ := hpotest.Synth(s, slots, 3, 0.005, t.TempDir())
+			hpotest.RunPopulation(t, e)
 		})
 	}
 }
@@ -121,15 +95,13 @@ func TestRuns(t *testing.T) {
 // training time on the noise-free synthetic problem over 12 seeds (as in
 // package pbt): one-sided paired sign test, p < 0.01 required.
 func TestBeatsRandom(t *testing.T) {
-	const seeds = 12
-	wins, n := 0, 0
-	var sum float64
-	for seed := uint64(1); seed <= seeds; seed++ {
-		rep, err := hpo.Run(context.Background(), synth(mustNew(t, fast(pop(seed))), 1, seed, 0, ""))
+	stattest.BeatsRandom(t, "PB2", 12, func(seed uint64) (float64, float64) {
+		e, _ := hpotest.Synth(mustNew(t, fast(pop(seed))), 1, seed, 0, "")
+		rep, err := hpo.Run(context.Background(), e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := synth(&hpo.FIFO{MaxBudget: 60}, 1, seed, 0, "")
+		e, _ = hpotest.Synth(&hpo.FIFO{MaxBudget: 60}, 1, seed, 0, "")
 		e.TimeBudget = rep.Elapsed
 		rnd, err := hpo.Run(context.Background(), e)
 		if err != nil {
@@ -137,32 +109,11 @@ func TestBeatsRandom(t *testing.T) {
 		}
 		p, _ := rep.Best()
 		r, _ := rnd.Best()
-		pa, ra := p.Metrics["acc"], r.Metrics["acc"]
-		t.Logf("seed %2d: pb2 %.4f random %.4f", seed, pa, ra)
-		sum += pa - ra
-		if pa != ra {
-			n++
-			if pa > ra {
-				wins++
-			}
-		}
-	}
-	pv := stattest.SignTestP(wins, n)
-	t.Logf("PB2 wins %d of %d non-tied seeds, mean gain %.4f, sign test p = %.5f", wins, n, sum/seeds, pv)
-	if pv >= 0.01 {
-		t.Fatalf("PB2 does not beat random search: p = %.4f", pv)
-	}
+		return p.Metrics["acc"], r.Metrics["acc"]
+	})
 }
 
-func killExperiment(dir string, slots int) hpo.Experiment {
-	s, err := pb2.New(fast(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 3, MaxBudget: 30, Seed: 7}))
-	if err != nil {
-		panic(err)
-	}
-	p := &synthetic.Problem{Seed: 5, Noise: 0.01, Sleep: 2 * time.Millisecond}
-	return hpo.Experiment{Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
-		Slots: slots, Seed: 2, Dir: dir}
-}
+var killExperiment = hpotest.PopulationKillExperiment(func(c pbt.Config) (*pbt.Scheduler, error) { return pb2.New(fast(c)) })
 
 func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 
@@ -170,14 +121,7 @@ func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 // GP fits replay identically, so with one slot the results equal an
 // uninterrupted run's.
 func TestKillAndResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("subprocess test")
-	}
-	for _, slots := range []int{1, 3} {
-		t.Run(fmt.Sprint("slots=", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{})
-		})
-	}
+	killtest.KillAndResumeSlots(t, killExperiment, killtest.Options{})
 }
 
 // In the HGD arm the only parameter is the batch size, an ordered Choice:

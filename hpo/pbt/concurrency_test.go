@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
-
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
+	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
@@ -48,7 +48,7 @@ func TestExploitsNeverSeeDeletedCheckpoints(t *testing.T) {
 	p := &synthetic.Problem{Seed: 8, Noise: 0.02, Sleep: 200 * time.Microsecond}
 	var restores atomic.Int64
 	rep, err := hpo.Run(context.Background(), hpo.Experiment{
-		Space: synthetic.Space(), Metric: acc, Scheduler: s, Slots: 8, Seed: 1, Dir: dir,
+		Space: synthetic.Space(), Metric: hpotest.Acc, Scheduler: s, Slots: 8, Seed: 1, Dir: dir,
 		Factory: func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 			st, err := p.New(cfg)
 			if err != nil {
@@ -78,15 +78,7 @@ func TestExploitsNeverSeeDeletedCheckpoints(t *testing.T) {
 	t.Logf("%d exploits, %d restores", n, restores.Load())
 }
 
-func killExperiment(dir string, slots int) hpo.Experiment {
-	s, err := pbt.New(pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 3, MaxBudget: 30, Seed: 7})
-	if err != nil {
-		panic(err)
-	}
-	p := &synthetic.Problem{Seed: 5, Noise: 0.01, Sleep: 2 * time.Millisecond}
-	return hpo.Experiment{Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
-		Slots: slots, Seed: 2, Dir: dir}
-}
+var killExperiment = hpotest.PopulationKillExperiment(pbt.New)
 
 // TestKillChild is the child process of TestKillAndResume.
 func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
@@ -96,12 +88,5 @@ func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 // results equal an uninterrupted run's; with several, every member
 // completes and no result is lost or duplicated.
 func TestKillAndResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("subprocess test")
-	}
-	for _, slots := range []int{1, 3} {
-		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
-			killtest.KillAndResume(t, slots, killExperiment, killtest.Options{})
-		})
-	}
+	killtest.KillAndResumeSlots(t, killExperiment, killtest.Options{})
 }

@@ -101,12 +101,7 @@ type Config struct {
 	Explorer Explorer
 }
 
-func (c Config) quantile() float64 {
-	if c.Quantile == 0 {
-		return 0.25
-	}
-	return c.Quantile
-}
+func (c Config) quantile() float64 { return cmp.Or(c.Quantile, 0.25) }
 
 // Perturber returns the default explore step of c.
 func (c Config) Perturber() Perturber {

