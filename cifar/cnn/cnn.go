@@ -205,6 +205,32 @@ func (c Config) Params() int {
 	return n + in*c.Case.Classes() + c.Case.Classes()
 }
 
+// FLOPs returns the floating-point operations of one forward pass of one
+// image (a multiply-add counts 2): the convolutions at their resolutions
+// (32, then 16 and 8 after each pooling) and the dense layers; activations,
+// pooling and the loss are left out (they are a few percent). A training
+// step costs about three forward passes per image (forward, and a backward
+// pass twice as expensive); the compute clock of package reproduce charges
+// steps from it.
+func (c Config) FLOPs() float64 {
+	f := 0.0
+	in, res := 3, 32
+	if c.Case == Case2 {
+		f += float64(res*res*FixedConvKernel*FixedConvKernel*in*FixedConvFilters) * 2
+		in = FixedConvFilters
+	}
+	for _, w := range c.Conv {
+		f += float64(res*res*9*in*w) * 2
+		in, res = w, res/2
+	}
+	in *= res * res // 4×4 after three poolings
+	for _, w := range c.FC {
+		f += float64(in*w) * 2
+		in = w
+	}
+	return f + float64(in*c.Case.Classes())*2
+}
+
 // pytorchInit returns PyTorch's default initialization of a layer with
 // fanIn inputs — weights and biases uniform in ±1/√fanIn (kaiming_uniform
 // with a = √5) — since the paper trained its networks with PyTorch.

@@ -218,3 +218,18 @@ func TestFromConfigErrors(t *testing.T) {
 		t.Error("SGD arm without learning rate accepted")
 	}
 }
+
+// FLOPs counts the multiply-adds of every layer at its resolution, written
+// out by hand for one case-1 and one case-2 network.
+func TestFLOPs(t *testing.T) {
+	c1 := Config{Case: Case1, Conv: [3]int{16, 32, 64}, FC: [2]int{128, 64}}
+	want1 := 2.0 * (32*32*9*3*16 + 16*16*9*16*32 + 8*8*9*32*64 + 4*4*64*128 + 128*64 + 64*10)
+	if got := c1.FLOPs(); got != want1 {
+		t.Errorf("case 1: %v FLOPs, want %v", got, want1)
+	}
+	c2 := Config{Case: Case2, Conv: [3]int{16, 32, 64}, FC: [2]int{128, 64}}
+	want2 := 2.0 * (32*32*25*3*32 + 32*32*9*32*16 + 16*16*9*16*32 + 8*8*9*32*64 + 4*4*64*128 + 128*64 + 64*100)
+	if got := c2.FLOPs(); got != want2 {
+		t.Errorf("case 2: %v FLOPs, want %v", got, want2)
+	}
+}

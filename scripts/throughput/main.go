@@ -11,6 +11,8 @@
 // PyTorch is Debian's python3-torch, run with /usr/bin/python3 and
 // torch.set_num_threads(-threads), on -torch-device (cpu, or cuda on a GPU
 // machine, where the Go side runs on XLA when GOMLX_BACKEND selects it).
+// Both also report images per CPU-second (process CPU time): run with
+// GOMAXPROCS=1 and -threads 1 for the single-core comparison.
 // Both train with SGD+momentum on random
 // data (throughput does not depend on the pixel values); the Go side also
 // measures HGD. THROUGHPUT_CPUPROFILE=file writes a CPU profile of the Go
@@ -44,6 +46,7 @@ import (
 
 type measurement struct {
 	ImgPerS   float64 `json:"img_per_s"`
+	ImgPerCPU float64 `json:"img_per_cpu_s"` // images per second of process CPU time
 	Batch     int     `json:"batch"`
 	Steps     int     `json:"steps"`
 	MaxRSSMiB float64 `json:"max_rss_mib"`
@@ -88,8 +91,8 @@ func main() {
 	}
 	fmt.Printf("case-1 CNN conv %s fc %s; %d CPUs; %s\n\n", *conv, *fc, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 	versions := ""
-	fmt.Println("| batch | Go SGD img/s | Go HGD img/s | PyTorch img/s | Go/PyTorch (SGD) | Go peak RSS MiB | PyTorch peak RSS MiB |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| batch | Go SGD img/s | Go HGD img/s | PyTorch img/s | Go/PyTorch (SGD) | Go SGD img/CPU-s | PyTorch img/CPU-s | Go/PyTorch per CPU-s | Go peak RSS MiB | PyTorch peak RSS MiB |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, bs := range strings.Split(*batches, ",") {
 		args := []string{"-child", "-batch", bs, "-seconds", fmt.Sprint(*seconds), "-conv", *conv, "-fc", *fc, "-impl", *impl}
 		var sgd, hg, pt measurement
@@ -104,12 +107,15 @@ func main() {
 			"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc, "--device", *torchDevice); err != nil {
 			fmt.Fprintf(os.Stderr, "PyTorch peer failed (install Debian's python3-torch): %v\n", err)
 		}
-		ratio := "n/a"
+		ratio, ratioCPU := "n/a", "n/a"
 		if pt.ImgPerS > 0 {
 			ratio = fmt.Sprintf("%.3f", sgd.ImgPerS/pt.ImgPerS)
 		}
-		fmt.Printf("| %s | %.1f | %.1f | %.1f | %s | %.0f | %.0f |\n", bs, sgd.ImgPerS, hg.ImgPerS, pt.ImgPerS, ratio,
-			max(sgd.MaxRSSMiB, hg.MaxRSSMiB), pt.MaxRSSMiB)
+		if pt.ImgPerCPU > 0 {
+			ratioCPU = fmt.Sprintf("%.3f", sgd.ImgPerCPU/pt.ImgPerCPU)
+		}
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %s | %.1f | %.1f | %s | %.0f | %.0f |\n", bs, sgd.ImgPerS, hg.ImgPerS, pt.ImgPerS, ratio,
+			sgd.ImgPerCPU, pt.ImgPerCPU, ratioCPU, max(sgd.MaxRSSMiB, hg.MaxRSSMiB), pt.MaxRSSMiB)
 		versions = fmt.Sprintf("PyTorch %s (%d threads); Go backend %s", pt.Torch, *threads, sgd.Backend)
 	}
 	fmt.Println(versions)
@@ -182,6 +188,7 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds*float64(time.Second)))
 	defer cancel()
+	cpu0 := cpuSeconds()
 	start, n := time.Now(), 0
 	for ctx.Err() == nil {
 		if _, err := t.Step(); err != nil {
@@ -189,9 +196,16 @@ func measureGo(batch int, seconds float64, conv, fc, opt, implName string) (meas
 		}
 		n++
 	}
-	el := time.Since(start).Seconds()
+	el, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return measurement{ImgPerS: float64(n*batch) / el, Batch: batch, Steps: n,
+	return measurement{ImgPerS: float64(n*batch) / el, ImgPerCPU: float64(n*batch) / cpu, Batch: batch, Steps: n,
 		MaxRSSMiB: float64(ru.Maxrss) / 1024, Backend: env.Describe()}, nil
+}
+
+// cpuSeconds is the process's CPU time so far (user + system).
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

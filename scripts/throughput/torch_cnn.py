@@ -59,13 +59,13 @@ def main():
     for _ in range(5):  # warm up
         step()
     sync()
-    n, start = 0, time.perf_counter()
+    n, start, cpu0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < a.seconds:
         step()
         n += 1
     sync()
-    el = time.perf_counter() - start
-    print(json.dumps({"img_per_s": n * a.batch / el, "batch": a.batch, "threads": a.threads,
+    el, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    print(json.dumps({"img_per_s": n * a.batch / el, "img_per_cpu_s": n * a.batch / cpu, "batch": a.batch, "threads": a.threads,
                       "steps": n, "torch": torch.__version__, "device": a.device,
                       "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
