@@ -180,6 +180,25 @@ type Preset struct {
 	// ASHA: trials pause at rungs and are promoted later). One form for both,
 	// so that their columns differ only in the number of brackets.
 	ASHAMode string `json:"asha_mode,omitempty"`
+	// LRPrior is the prior of the SGD arm's learning rate on Table 2's
+	// interval [1e-5, 0.2], which the paper gives without a distribution:
+	// "log" ("" means it: log-uniform, about 46% of draws below 1e-3) or
+	// "uniform" (about 0.5% below 1e-3).
+	LRPrior string `json:"lr_prior,omitempty"`
+}
+
+// LR priors (Preset.LRPrior).
+const (
+	LRPriorLog     = "log"
+	LRPriorUniform = "uniform"
+)
+
+// lrPrior is the preset's learning-rate prior, "log" or "uniform".
+func (p Preset) lrPrior() string {
+	if p.LRPrior == LRPriorUniform {
+		return LRPriorUniform
+	}
+	return LRPriorLog
 }
 
 // ashaMode is the form of ASHA and Async Hyperband of the preset.
@@ -262,6 +281,8 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("%w: negative width or batch cap", ErrConfig)
 	case p.ASHAMode != "" && p.ASHAMode != "stopping" && p.ASHAMode != "promotion":
 		return fmt.Errorf("%w: asha mode %q (want stopping or promotion)", ErrConfig, p.ASHAMode)
+	case p.LRPrior != "" && p.LRPrior != LRPriorLog && p.LRPrior != LRPriorUniform:
+		return fmt.Errorf("%w: learning-rate prior %q (want log or uniform)", ErrConfig, p.LRPrior)
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Algorithms {
