@@ -33,11 +33,17 @@
 // rate, momentum, batch size — are explored, the widths are inherited), and
 // the steady-state genetic algorithm (each individual trained PerturbEvery
 // epochs). Random search and the multi-fidelity algorithms sample new
-// configurations uniformly from the space. Run seed k is the searcher's seed
+// configurations from the space's prior. Run seed k is the searcher's seed
 // for every algorithm (common random numbers): the algorithms start from the
 // same first configurations, so their differences come from the algorithms.
 // Trial t of a run initializes its weights and batch order from (k, t), the
 // same in both arms.
+// The random draws are paired across arms (pairing.go): each parameter of
+// trial t is drawn from a stream of (k, t, parameter name) only, so trial t
+// of seed k has the same widths and batch size in the SGD and HGD arms —
+// the initial populations of PBT, PB2 and the genetic algorithm, and the
+// start configurations of the other algorithms once run.go's scheduler
+// uses pairedSearcher.
 //
 // # Results folder
 //
