@@ -2,6 +2,7 @@ package plots
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -196,5 +197,45 @@ func TestCountLeads(t *testing.T) {
 	// Before anything started: no cell.
 	if l, _ := CountLeads(e, SGD, HGD, []float64{1}, 0); l.Cells != 0 || !math.IsNaN(l.Share) {
 		t.Errorf("no cells: %+v", l)
+	}
+}
+
+// The table shows the chosen test, marks p < 0.05, counts the leads, and
+// its LaTeX form has the paired columns.
+func TestTablePairedColumns(t *testing.T) {
+	e := synthetic(5)
+	tab, err := NewTable(e, TableConfig{Test: TestWilcoxon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := tab.Row("ASHA")
+	b, tr := e.Pairs("ASHA", SGD, HGD, 500)
+	want, _ := ComparePaired(b, tr, 0)
+	if r.EarlyPaired.Gain != want.Gain || r.EarlyPaired.Wilcoxon != want.Wilcoxon || r.EarlyPaired.Gain.N != 5 {
+		t.Errorf("ASHA early paired %+v, want %+v", r.EarlyPaired, want)
+	}
+	md := tab.Markdown()
+	for _, s := range []string{"p (Wilcoxon) @ 500 s", "Wilcoxon signed-rank test", "exact for ≤ 25 pairs", "Clopper–Pearson", "88.3%"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("Markdown lacks %q:\n%s", s, md)
+		}
+	}
+	if tab.Leads.Cells != 30 {
+		t.Errorf("leads %+v", tab.Leads)
+	}
+	tt, err := NewTable(e, TableConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md = tt.Markdown()
+	if !strings.Contains(md, "p (paired t) @ 500 s") || !strings.Contains(md, "*") {
+		t.Errorf("t-test table:\n%s", md)
+	}
+	tex := tt.LaTeX()
+	if !strings.Contains(tex, `\begin{tabular}{lrrrrrrrrrr}`) || !strings.Contains(tex, `paired gain @ 500\,s`) || strings.Contains(tex, "−") {
+		t.Errorf("LaTeX:\n%s", tex)
+	}
+	if _, err := NewTable(e, TableConfig{Test: "sign"}); err == nil {
+		t.Error("test \"sign\" accepted")
 	}
 }
