@@ -28,6 +28,19 @@
 // width is NaN and no band is drawn); with none there is no mean. Curves can
 // demand more seeds before drawing a mean (CurvesConfig.MinSeeds).
 //
+// Paired comparisons: seed k of both arms is a pair (the runs share their
+// architecture draws and weight initializations). Experiment.Pairs gives the
+// per-seed values of two arms at a time; ComparePaired the mean of the
+// per-seed relative gains (treatment−baseline)/baseline with its Student-t
+// interval, the paired t-test of those gains (TTest; PairedTTest tests plain
+// differences) and the Wilcoxon signed-rank test (Wilcoxon: zero differences
+// dropped, midranks for ties, exact p by dynamic programming over rank sums
+// for up to WilcoxonExactMax = 25 non-zero differences, normal approximation
+// with tie-corrected variance above). CountLeads counts the cells (algorithm
+// × checkpoint) in which the treatment's mean leads, with a Clopper–Pearson
+// interval (ClopperPearson) of the share — the paper's "88.3% of cases" is
+// 53 of 60 such cells.
+//
 // # Figures
 //
 //   - Curves: the paper's Figures 2 and 3. One panel per algorithm (the
@@ -60,7 +73,11 @@
 // accuracy (± CI over seeds) of each arm at the early checkpoint (default T/6,
 // the paper's 500 s) and at T, the relative gain (HGD−SGD)/SGD, and over
 // algorithms both the mean of the per-algorithm gains and the gain of the
-// mean accuracies (ratio of means). Table.Markdown and Table.LaTeX render
+// mean accuracies (ratio of means), and the paired columns: per algorithm
+// and checkpoint the mean per-seed gain with its interval and the p-value
+// of the paired t-test (or, TableConfig.Test, the Wilcoxon test; the header
+// names it, * marks p < 0.05), and in the notes the share of the 1/6 … 5/6 T
+// cells where HGD leads. Table.Markdown and Table.LaTeX render
 // it; the Table struct itself is the programmatic form. PaperTable3 and
 // PaperTable4 hold the paper's numbers; PaperResults.Table turns them into a
 // Table that can be printed beside ours (TableConfig.Reference).

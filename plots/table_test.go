@@ -106,13 +106,16 @@ func TestTableMarkdown(t *testing.T) {
 	got := tab.Markdown()
 	// ASHA at 10 s: SGD .2 .4 → .3 ± 12.7062·.1414/√2 = 1.2706; HGD .3 (1 of 2).
 	// At 60 s: SGD .5 .4 → .45 ± .6353; HGD .6 .5 → .55 ± .6353.
+	// Paired at 60 s: gains +20%, +25% → mean 22.5%, s = .03536,
+	// t = .225/(.03536/√2) = 9 with 1 df, p = 2·(1/2 − atan(9)/π) = 0.0704;
+	// interval 22.5% ± 12.7062·.02500 = [−9.27%, +54.27%]. At 10 s one pair.
 	want := `**toy: mean best validation accuracy (± 95% CI over seeds)**
 
-| algorithm | SGD @ 10 s | HGD @ 10 s | gain @ 10 s | SGD @ 60 s | HGD @ 60 s | gain @ 60 s |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| ASHA | 0.3000 ± 1.2706 | 0.3000 [n=1/2] | +0.00% | 0.4500 ± 0.6353 | 0.5500 ± 0.6353 | +22.22% |
-| mean | 0.3000 | 0.3000 | +0.00% | 0.4500 | 0.5500 | +22.22% |
-| ratio of means |  |  | +0.00% |  |  | +22.22% |
+| algorithm | SGD @ 10 s | HGD @ 10 s | gain @ 10 s | SGD @ 60 s | HGD @ 60 s | gain @ 60 s | paired gain @ 10 s | p (paired t) @ 10 s | paired gain @ 60 s | p (paired t) @ 60 s |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ASHA | 0.3000 ± 1.2706 | 0.3000 [n=1/2] | +0.00% | 0.4500 ± 0.6353 | 0.5500 ± 0.6353 | +22.22% | +50.00% [n=1/2] | — | +22.50% [-9.27%, +54.27%] | 0.0704 |
+| mean | 0.3000 | 0.3000 | +0.00% | 0.4500 | 0.5500 | +22.22% |  |  |  |  |
+| ratio of means |  |  | +0.00% |  |  | +22.22% |  |  |  |  |
 `
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("Markdown:\n%s\nwant prefix:\n%s", got, want)

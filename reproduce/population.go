@@ -39,8 +39,10 @@ func mutable(space hpo.Space) []string {
 // population is Preset.Population, PBT and PB2 perturb every
 // Preset.PerturbEvery epochs, and the genetic algorithm trains every
 // individual for Preset.PerturbEvery epochs (its fixed generation budget).
+// The initial populations are paired draws (pairedSearcher), the same
+// architectures in both arms.
 func populationScheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Scheduler, hpo.Searcher, error) {
-	random := &hpo.Random{Space: space, Seed: seed}
+	random := pairedSearcher(space, seed)
 	pc := pbt.Config{
 		Space: space, PopulationSize: p.Population, Interval: p.PerturbEvery,
 		MaxBudget: populationIntervals * p.PerturbEvery, Mutable: mutable(space),
@@ -55,7 +57,12 @@ func populationScheduler(p Preset, alg string, space hpo.Space, seed uint64) (hp
 		return s, random, err
 	case Genetic:
 		g, err := genetic.New(genetic.Config{Space: space, PopulationSize: p.Population, SteadyState: true, Seed: seed})
-		return &hpo.FIFO{MaxBudget: p.PerturbEvery}, g, err
+		if err != nil {
+			return nil, nil, err
+		}
+		// The initial population is paired across arms (pairing.go); the
+		// children are bred by the genetic algorithm.
+		return &hpo.FIFO{MaxBudget: p.PerturbEvery}, &pairedInitial{Searcher: g, Space: space, Seed: seed, N: p.Population}, nil
 	}
 	return nil, nil, fmt.Errorf("%w: unknown algorithm %q", ErrConfig, alg)
 }

@@ -33,11 +33,17 @@
 // rate, momentum, batch size — are explored, the widths are inherited), and
 // the steady-state genetic algorithm (each individual trained PerturbEvery
 // epochs). Random search and the multi-fidelity algorithms sample new
-// configurations uniformly from the space. Run seed k is the searcher's seed
+// configurations from the space's prior. Run seed k is the searcher's seed
 // for every algorithm (common random numbers): the algorithms start from the
 // same first configurations, so their differences come from the algorithms.
 // Trial t of a run initializes its weights and batch order from (k, t), the
 // same in both arms.
+// The random draws are paired across arms (pairing.go): each parameter of
+// trial t is drawn from a stream of (k, t, parameter name) only, so trial t
+// of seed k has the same widths and batch size in the SGD and HGD arms —
+// the initial populations of PBT, PB2 and the genetic algorithm, and the
+// start configurations of the other algorithms once run.go's scheduler
+// uses pairedSearcher.
 //
 // # Results folder
 //
@@ -180,6 +186,25 @@ type Preset struct {
 	// ASHA: trials pause at rungs and are promoted later). One form for both,
 	// so that their columns differ only in the number of brackets.
 	ASHAMode string `json:"asha_mode,omitempty"`
+	// LRPrior is the prior of the SGD arm's learning rate on Table 2's
+	// interval [1e-5, 0.2], which the paper gives without a distribution:
+	// "log" ("" means it: log-uniform, about 46% of draws below 1e-3) or
+	// "uniform" (about 0.5% below 1e-3).
+	LRPrior string `json:"lr_prior,omitempty"`
+}
+
+// LR priors (Preset.LRPrior).
+const (
+	LRPriorLog     = "log"
+	LRPriorUniform = "uniform"
+)
+
+// lrPrior is the preset's learning-rate prior, "log" or "uniform".
+func (p Preset) lrPrior() string {
+	if p.LRPrior == LRPriorUniform {
+		return LRPriorUniform
+	}
+	return LRPriorLog
 }
 
 // ashaMode is the form of ASHA and Async Hyperband of the preset.
@@ -262,6 +287,8 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("%w: negative width or batch cap", ErrConfig)
 	case p.ASHAMode != "" && p.ASHAMode != "stopping" && p.ASHAMode != "promotion":
 		return fmt.Errorf("%w: asha mode %q (want stopping or promotion)", ErrConfig, p.ASHAMode)
+	case p.LRPrior != "" && p.LRPrior != LRPriorLog && p.LRPrior != LRPriorUniform:
+		return fmt.Errorf("%w: learning-rate prior %q (want log or uniform)", ErrConfig, p.LRPrior)
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Algorithms {

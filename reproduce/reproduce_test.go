@@ -169,7 +169,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	f.Close()
 	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
-	for _, want := range []string{"backend: go (", "scalings: first 300 training images", "| ASHA |", "(0.7986)"} {
+	for _, want := range []string{"backend: go (", "scalings: first 300 training images", "SGD learning rate log-uniform on [1e-5, 0.2]", "| ASHA |", "(0.7986)",
+		"p (paired t) @ ", "paired gain: seed k of both arms is a pair", "Clopper–Pearson"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q", want)
 		}

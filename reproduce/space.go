@@ -23,9 +23,18 @@ func parseArm(s string) cnn.Arm {
 }
 
 // Space returns Table 2's search space of the preset's case for an arm,
-// with the preset's caps applied to the widths and batch sizes.
+// with the preset's caps applied to the widths and batch sizes and the
+// preset's learning-rate prior (Preset.LRPrior) on the SGD arm's learning
+// rate: the same interval, log-uniform or uniform.
 func (p Preset) Space(arm cnn.Arm) (hpo.Space, error) {
 	space := cnn.Space(p.Case(), arm)
+	for i, prm := range space {
+		if prm.Name == cnn.ParamLearningRate {
+			d := cnn.LearningRateDomain
+			d.Log = p.lrPrior() == LRPriorLog
+			space[i].Domain = d
+		}
+	}
 	caps := map[string][2]int{
 		cnn.ParamConv1:     {0, p.MaxConv},
 		cnn.ParamConv2:     {0, p.MaxConv},

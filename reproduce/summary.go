@@ -125,6 +125,11 @@ func scalings(p Preset) string {
 	out = append(out, fmt.Sprintf("at most %d epochs per trial, η = %d", p.MaxEpochs, p.Eta))
 	out = append(out, fmt.Sprintf("populations of %d, perturbation interval %d epochs", p.Population, p.PerturbEvery))
 	out = append(out, fmt.Sprintf("ASHA and Async Hyperband in %s form", p.ashaMode()))
+	if p.lrPrior() == LRPriorUniform {
+		out = append(out, "SGD learning rate uniform on [1e-5, 0.2] (Table 2 gives no prior)")
+	} else {
+		out = append(out, "SGD learning rate log-uniform on [1e-5, 0.2] (Table 2 gives no prior)")
+	}
 	if p.PBTResetAdapted {
 		out = append(out, "PBT/PB2 exploits reset HGD's α and γ")
 	}

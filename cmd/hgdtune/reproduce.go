@@ -36,6 +36,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	maxEpochs := fs.Int("max-epochs", 0, fmt.Sprintf("override the largest budget of a trial, in epochs (1 to %d)", reproduce.EpochsLimit))
 	pbtReset := fs.Bool("pbt-reset", false, "PBT/PB2 exploits reset HGD's α and γ instead of copying the donor's")
 	ashaMode := fs.String("asha-mode", "stopping", "form of ASHA and Async Hyperband: stopping (Ray Tune's schedulers) or promotion (Li et al.'s ASHA)")
+	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
 
@@ -109,6 +110,14 @@ flags:`)
 				badf("-asha-mode %q: want stopping or promotion", *ashaMode)
 			}
 			p.ASHAMode = *ashaMode
+		case "lr-prior":
+			if *lrPrior != reproduce.LRPriorLog && *lrPrior != reproduce.LRPriorUniform {
+				badf("-lr-prior %q: want log or uniform", *lrPrior)
+			}
+			p.LRPrior = *lrPrior
+			if p.LRPrior == reproduce.LRPriorLog {
+				p.LRPrior = "" // the default, as folders made before the flag record it
+			}
 		}
 	})
 	if len(bad) > 0 {

@@ -50,6 +50,7 @@ func TestReproduceRejectsBadFlags(t *testing.T) {
 		{"arms", ""},
 		{"arms", "sgd,adam"},
 		{"dataset", "mnist"},
+		{"lr-prior", "normal"},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
@@ -74,7 +75,7 @@ func TestReproduceRejectsBadFlags(t *testing.T) {
 func TestReproduceAcceptsGoodFlags(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := runCmd(t, reproduceArgs(t, out, "-time=30s", "-seeds=1000", "-slots=1024",
-		"-max-epochs=3", "-train-images=0", "-algorithms=asha,random", "-arms=hgd")...)
+		"-max-epochs=3", "-train-images=0", "-algorithms=asha,random", "-arms=hgd", "-lr-prior=uniform")...)
 	if code != 1 || !strings.Contains(stderr, "not found") {
 		t.Fatalf("code %d, want the missing data error:\n%s", code, stderr)
 	}
