@@ -43,10 +43,9 @@ type pairedRandom struct {
 }
 
 // pairedSearcher returns the random searcher of a run with paired draws:
-// it gives the initial population of PBT and PB2 (populationScheduler), and
-// is meant to give the start configurations of random search, ASHA, Async
-// Hyperband and Hyperband too, for which run.go's scheduler still builds
-// hpo.Random (one line to change: random := pairedSearcher(space, seed)).
+// the start configurations of random search, ASHA, Async Hyperband and
+// Hyperband (scheduler) and the initial populations of PBT, PB2 and the
+// genetic algorithm (populationScheduler).
 func pairedSearcher(space hpo.Space, seed uint64) hpo.Searcher {
 	return &pairedRandom{Space: space, Seed: seed}
 }

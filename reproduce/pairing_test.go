@@ -115,3 +115,31 @@ func TestPairedDrawsFollowThePrior(t *testing.T) {
 		}
 	}
 }
+
+// Every algorithm's searcher in a run is paired: scheduler() hands random
+// search, ASHA, Async Hyperband and Hyperband the paired searcher, so their
+// first trials have the same architecture in both arms.
+func TestSchedulerSearchersPaired(t *testing.T) {
+	p := Presets()["cpu-quick"]
+	sgd, _ := p.Space(cnn.ArmSGD)
+	hgd, _ := p.Space(cnn.ArmHGD)
+	for _, alg := range []string{Random, ASHA, AHB, HyperBand} {
+		_, ss, err := scheduler(p, alg, sgd, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sh, err := scheduler(p, alg, hgd, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range hpo.TrialID(10) {
+			a, _ := ss.Suggest(nil, id)
+			b, _ := sh.Suggest(nil, id)
+			for _, prm := range architecture {
+				if a[prm] != b[prm] {
+					t.Fatalf("%s trial %d: %s is %v in SGD, %v in HGD", alg, id, prm, a[prm], b[prm])
+				}
+			}
+		}
+	}
+}

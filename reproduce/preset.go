@@ -42,8 +42,7 @@
 // trial t is drawn from a stream of (k, t, parameter name) only, so trial t
 // of seed k has the same widths and batch size in the SGD and HGD arms —
 // the initial populations of PBT, PB2 and the genetic algorithm, and the
-// start configurations of the other algorithms once run.go's scheduler
-// uses pairedSearcher.
+// start configurations of the other algorithms.
 //
 // # Results folder
 //

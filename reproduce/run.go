@@ -260,7 +260,7 @@ func splitData(d *cifar.Dataset, p Preset) (trainer.Data, error) {
 
 // scheduler builds the algorithm's scheduler and searcher.
 func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Scheduler, hpo.Searcher, error) {
-	random := &hpo.Random{Space: space, Seed: seed}
+	random := pairedSearcher(space, seed)
 	switch alg {
 	case HyperBand:
 		s, err := hyperband.New(hyperband.Config{MaxBudget: p.MaxEpochs, Eta: p.Eta, Loops: -1})
