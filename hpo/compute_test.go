@@ -247,9 +247,9 @@ func TestComputeTimeBudget(t *testing.T) {
 	}
 }
 
-// TestComputeTimeResume interrupts a compute-time PBT run (its context is
-// cancelled after some results), resumes it with another number of real
-// workers, and requires the journal of an uninterrupted run; a wall-clock
+// TestComputeTimeResume interrupts a compute-time PBT run twice (its
+// context is cancelled after some results), resumes it with another number
+// of real workers, and requires the journal of an uninterrupted run; a wall-clock
 // experiment refuses the journal.
 func TestComputeTimeResume(t *testing.T) {
 	exp := func(dir string, workers int) hpo.Experiment {
@@ -263,7 +263,8 @@ func TestComputeTimeResume(t *testing.T) {
 	want := journal(t, ref)
 	dir := t.TempDir()
 	for i, cut := range []int{12, 20} {
-		e := exp(dir, 1+i)
+		// One worker: counting's hook runs on the worker goroutine.
+		e := exp(dir, 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		factory, n := e.Factory, 0
 		e.Factory = func(c context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
@@ -277,8 +278,6 @@ func TestComputeTimeResume(t *testing.T) {
 				}
 			}}, nil
 		}
-		// counting's hook runs on worker goroutines: one worker only.
-		e.Workers = 1
 		if _, err := hpo.Run(ctx, e); !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted run %d: %v", i, err)
 		}
@@ -346,4 +345,22 @@ func TestKillChildCompute(t *testing.T) { killtest.Child(t, killComputeExperimen
 // resumes must equal the uninterrupted run's.
 func TestKillAndResumeCompute(t *testing.T) {
 	killtest.KillAndResumeSlots(t, killComputeExperiment, killtest.Options{UniqueResults: true, Deterministic: true, Child: "TestKillChildCompute"})
+}
+
+// TestComputeTimeValidate: Workers is in [0, Slots], and differs from
+// Slots only on compute time.
+func TestComputeTimeValidate(t *testing.T) {
+	for _, c := range []struct {
+		workers int
+		cost    bool
+		ok      bool
+	}{{0, false, true}, {3, false, true}, {1, false, false}, {0, true, true}, {1, true, true}, {3, true, true}, {4, true, false}, {-1, true, false}} {
+		e := computeExp(&hpo.FIFO{MaxBudget: 3}, 3, c.workers, 0, "")
+		if !c.cost {
+			e.Cost = nil
+		}
+		if err := e.Validate(); (err == nil) != c.ok || err != nil && !errors.Is(err, hpo.ErrInvalid) {
+			t.Errorf("workers %d, cost %v: %v", c.workers, c.cost, err)
+		}
+	}
 }
