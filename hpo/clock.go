@@ -14,6 +14,14 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
+// CostModel is the simulated compute time of training a trial with
+// configuration cfg from cumulative budget from to cumulative budget until
+// and evaluating it (Experiment.Cost). It must be a deterministic function
+// of its arguments (results and journals of a compute-time experiment are
+// functions of it) and is called only by the runner's goroutine; a
+// negative duration counts as zero.
+type CostModel func(cfg Config, from, until int) time.Duration
+
 // SystemClock is the wall clock.
 type SystemClock struct{}
 

@@ -31,9 +31,9 @@
 // only return Decisions — Start, Continue, Pause, Resume, Stop, Complete,
 // Exploit, Wait, Finish — and never touch trials. The runner validates each
 // decision (ErrDecision for impossible ones), carries it out, and sends
-// training jobs to Slots worker goroutines, which build trainables with the
-// Factory, Restore checkpoints, Train to a cumulative budget, Save a
-// checkpoint and send the outcome back. Only the runner goroutine calls the
+// training jobs to Slots worker goroutines (Workers on compute time), which
+// build trainables with the Factory, Restore checkpoints, Train to a
+// cumulative budget, Save a checkpoint and send the outcome back. Only the runner goroutine calls the
 // scheduler and the searcher, so they need no locks.
 //
 // The resource is training iterations (epochs or steps): Train(ctx, until)
@@ -139,7 +139,51 @@
 // ManualClock moves only when advanced — the synthetic trainable advances it
 // by its simulated training cost — so algorithm tests take milliseconds.
 // With several slots the simulated time is the sum of all trials' costs
-// (each worker advances the same clock), not a parallel schedule.
+// (each worker advances the same clock), not a parallel schedule. On either
+// clock results are processed in their real completion order and the time
+// budget is real time: on a busy machine budgets shrink, and with several
+// slots the order of results, hence the scheduler's decisions, depends on
+// timing. Compute time (below) removes both.
+//
+// # Compute time
+//
+// Setting Experiment.Cost (a CostModel: the simulated compute time of
+// training a trial with configuration cfg from cumulative budget from to
+// until, and evaluating it) runs the experiment on virtual time, and its
+// results then do not depend on real timing at all. Each of the Slots
+// slots is a virtual machine with its own time: a job dispatched when the
+// runner handles an input at virtual time t0 (a slot freed then, or was
+// idle) ends at t0 + Cost(cfg, budget, until), where budget is the trial's
+// budget when the job starts (a donor's checkpoint budget after an
+// exploit); a job failed before it starts (a donor checkpoint that cannot
+// be read) costs nothing, and a job that fails costs its full Cost. The
+// runner handles job ends in the order of their virtual end times (ties
+// go to the lower trial id): it waits for the real outcome of exactly the
+// job that ends first, while the others keep training on the other
+// workers, and keeps outcomes that arrive before their turn. Experiment
+// time — View.Now, Event.Elapsed, Result.Elapsed, Report.Elapsed and the
+// Curve — is that virtual time; Clock is not read. The time budget ends the
+// experiment as soon as the next job end would pass it: a "timeout" is
+// journaled at exactly TimeBudget and the jobs in flight, all of which
+// would end after it, are cancelled and report nothing (their trials keep
+// their last journaled checkpoint, as on the wall clock; a checkpoint
+// such a job wrote anyway is deleted). A job ending exactly at the budget
+// still reports.
+//
+// Slots is part of the simulation; Experiment.Workers (default Slots) is
+// how many jobs really train at once, so 8 virtual slots can run on 1 GPU:
+// fewer workers only take longer. Journals of the same experiment with any
+// Workers and any real delays are identical apart from the wall-clock
+// "time" field. The header records the mode ("clock": "compute"), and a
+// journal resumes only in its own mode; replay also checks that each
+// journaled input is the job end (or timeout) that compute time expects at
+// that time (ErrReplay otherwise, say after changing the cost model). A
+// resumed run continues the virtual time: jobs the journal left running
+// keep the virtual end times they were given when dispatched (replay
+// dispatches them again) and are relaunched from their checkpoints, so a
+// killed and resumed experiment journals exactly what an uninterrupted one
+// does, and may be resumed with another number of workers.
+// synthetic.Problem.Cost is the cost model of the synthetic trainable.
 //
 // # Results
 //

@@ -46,3 +46,32 @@ func Example() {
 	//    235s 0.905 (trial 8)
 	//    244s 0.944 (trial 8)
 }
+
+// The same search on compute time: 4 virtual slots trained by 2 real
+// workers, each job taking the synthetic problem's simulated cost of virtual
+// time. The results, their order and their times are the same however many
+// workers train them and however long the real training takes.
+func Example_computeTime() {
+	prob := &synthetic.Problem{Seed: 1, Noise: 0.005, StepCost: time.Second}
+	rep, err := hpo.Run(context.Background(), hpo.Experiment{
+		Space:      synthetic.Space(),
+		Metric:     hpo.Metric{Name: "acc", Goal: hpo.Maximize},
+		Factory:    prob.Factory(),
+		Scheduler:  &hpo.FIFO{MaxBudget: 27, Step: 9},
+		Slots:      4,
+		Workers:    2,
+		Seed:       7,
+		Cost:       prob.Cost,
+		TimeBudget: 2 * time.Minute,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	best, _ := rep.Best()
+	fmt.Printf("%d trials, %d results in %v, ended: %s\n", len(rep.Trials), len(rep.Records), rep.Elapsed, rep.Reason)
+	fmt.Printf("best acc %.3f by trial %d at epoch %d\n", best.Metrics["acc"], best.Trial, best.Budget)
+	// Output:
+	// 19 trials, 49 results in 2m0s, ended: time budget
+	// best acc 0.944 by trial 8 at epoch 18
+}

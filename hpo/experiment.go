@@ -33,8 +33,23 @@ type Experiment struct {
 	Dir string
 	// Seed seeds the default searcher; it is recorded in the journal.
 	Seed uint64
-	// Clock is the time source; nil means SystemClock.
+	// Clock is the time source; nil means SystemClock. It is not read
+	// when Cost is set.
 	Clock Clock
+	// Cost, when set, runs the experiment on compute time instead of wall
+	// time (see "Compute time" in the package documentation): each of the
+	// Slots virtual slots has its own clock, a job of training a trial
+	// from budget `from` to `until` takes Cost(cfg, from, until) of it,
+	// results are processed in the order of their virtual end times and
+	// TimeBudget, Result.Elapsed and the curve are in that virtual time,
+	// so that results do not depend on the real timing at all. The
+	// journal records the mode: a journal resumes only in its own mode.
+	Cost CostModel
+	// Workers is the number of jobs trained at once in reality when Cost
+	// is set (1 ≤ Workers ≤ Slots; 0 means Slots): fewer workers than
+	// virtual slots take longer but give the same results. Without Cost it
+	// must be 0 or Slots.
+	Workers int
 	// KeepCheckpoints keeps every checkpoint; by default only the latest
 	// checkpoint of each trial is kept.
 	KeepCheckpoints bool
@@ -58,6 +73,10 @@ func (e *Experiment) Validate() error {
 		return fmt.Errorf("%w: slots must be ≥ 1, got %d", ErrInvalid, e.Slots)
 	case e.MaxTrials < 0:
 		return fmt.Errorf("%w: MaxTrials %d < 0", ErrInvalid, e.MaxTrials)
+	case e.Workers < 0 || e.Workers > e.Slots:
+		return fmt.Errorf("%w: Workers %d not in [0, Slots %d]", ErrInvalid, e.Workers, e.Slots)
+	case e.Cost == nil && e.Workers != 0 && e.Workers != e.Slots:
+		return fmt.Errorf("%w: Workers %d ≠ Slots %d needs a Cost (compute time)", ErrInvalid, e.Workers, e.Slots)
 	case e.TimeBudget < 0:
 		return fmt.Errorf("%w: TimeBudget %v < 0", ErrInvalid, e.TimeBudget)
 	}

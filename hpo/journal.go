@@ -16,7 +16,7 @@ import (
 // them. Replay feeds the inputs back and checks that the outputs come out the
 // same.
 const (
-	EvExperiment = "experiment" // header: seed, slots, metric, parameters
+	EvExperiment = "experiment" // header: seed, slots, metric, parameters, clock
 	EvTrial      = "trial"      // output: trial created with config and group
 	EvDecision   = "decision"   // output: a scheduler decision (action, until, from, config)
 	EvStatus     = "status"     // output: a trial's status changed
@@ -33,7 +33,7 @@ type Event struct {
 	Seq     int64     `json:"seq"`
 	Kind    string    `json:"ev"`
 	Time    time.Time `json:"time"`       // wall clock, informational
-	Elapsed int64     `json:"elapsed_ns"` // experiment time, continues across resumes
+	Elapsed int64     `json:"elapsed_ns"` // experiment time (wall or compute), continues across resumes
 	Trial   TrialID   `json:"trial"`      // -1 when not about a trial
 
 	Action     string             `json:"action,omitempty"`
@@ -57,6 +57,9 @@ type Event struct {
 	Metric string   `json:"metric,omitempty"`
 	Goal   string   `json:"goal,omitempty"`
 	Params []string `json:"params,omitempty"`
+	// Clock is "compute" for an experiment on compute time
+	// (Experiment.Cost), "" for wall-clock time.
+	Clock string `json:"clock,omitempty"`
 }
 
 func (e *Event) isInput() bool {

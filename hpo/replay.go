@@ -91,13 +91,20 @@ func (r *runner) goLive() error {
 		}
 	}
 	r.wctx, r.wcancel = context.WithCancel(context.Background())
+	// At most Slots jobs are in flight: neither channel ever blocks.
 	r.jobs = make(chan *job, r.e.Slots)
 	r.done = make(chan outcome, r.e.Slots)
-	for range r.e.Slots {
+	workers := r.e.Slots
+	if r.virtual() && r.e.Workers > 0 {
+		workers = r.e.Workers
+	}
+	for range workers {
 		r.wg.Add(1)
 		go r.worker()
 	}
-	if r.e.TimeBudget > 0 {
+	if r.virtual() {
+		r.early = map[TrialID]outcome{}
+	} else if r.e.TimeBudget > 0 {
 		r.timer = r.clock.After(r.e.TimeBudget - r.now)
 	}
 	// Relaunch, in dispatch order, the jobs the journal left running.
@@ -115,6 +122,9 @@ func (r *runner) experimentTime() time.Duration {
 }
 
 func (r *runner) nextInput(ctx context.Context) (input, error) {
+	if r.virtual() {
+		return r.nextVirtual(ctx)
+	}
 	if r.replaying() {
 		e := &r.replay[r.cur]
 		if !e.isInput() {
@@ -142,22 +152,7 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 			return input{}, o.fatal
 		}
 		r.now = max(r.experimentTime(), r.now)
-		in := input{id: o.job.id, t: o.t}
-		e := &Event{Trial: o.job.id, Time: time.Now(), Elapsed: int64(r.now)}
-		if o.err != nil {
-			in.kind, in.err = EvFail, o.err.Error()
-			e.Kind, e.Error = EvFail, in.err
-		} else {
-			in.kind, in.res, in.ckpt = EvResult, o.res, o.ckpt
-			e.Kind, e.Budget, e.Metrics, e.Checkpoint = EvResult, o.res.Budget, o.res.Metrics, o.ckpt
-		}
-		if err := r.j.append(e); err != nil {
-			if o.t != nil {
-				o.t.Close()
-			}
-			return input{}, err
-		}
-		return in, nil
+		return r.take(o)
 	case <-r.timer:
 		r.now = max(r.experimentTime(), r.now)
 		if err := r.j.append(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
@@ -166,5 +161,102 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 		return input{kind: EvTimeout, id: -1}, nil
 	case <-ctx.Done():
 		return input{}, ctx.Err()
+	}
+}
+
+// take journals outcome o as an input at experiment time r.now.
+func (r *runner) take(o outcome) (input, error) {
+	in := input{id: o.job.id, t: o.t}
+	e := &Event{Trial: o.job.id, Time: time.Now(), Elapsed: int64(r.now)}
+	if o.err != nil {
+		in.kind, in.err = EvFail, o.err.Error()
+		e.Kind, e.Error = EvFail, in.err
+	} else {
+		in.kind, in.res, in.ckpt = EvResult, o.res, o.ckpt
+		e.Kind, e.Budget, e.Metrics, e.Checkpoint = EvResult, o.res.Budget, o.res.Metrics, o.ckpt
+	}
+	if err := r.j.append(e); err != nil {
+		if o.t != nil {
+			o.t.Close()
+		}
+		return input{}, err
+	}
+	return in, nil
+}
+
+// nextJob returns the in-flight job that ends first in virtual time, ties
+// broken by the lower trial id (a trial has one job at a time).
+func (r *runner) nextJob() *job {
+	var next *job
+	for _, j := range r.inflight {
+		if next == nil || j.end < next.end || j.end == next.end && j.id < next.id {
+			next = j
+		}
+	}
+	return next
+}
+
+// nextVirtual is nextInput on compute time: the next input is the end of
+// the job that ends first in virtual time, or the end of the time budget
+// if that job would end after it. Live, it waits for exactly that job's
+// real outcome, keeping those of the others (which go on training on the
+// other workers) that arrive first; replaying, it checks that the journal
+// holds that input at that time.
+func (r *runner) nextVirtual(ctx context.Context) (input, error) {
+	next := r.nextJob()
+	if next == nil {
+		return input{}, fmt.Errorf("hpo: internal: waiting with no running trial")
+	}
+	timeout := r.e.TimeBudget > 0 && next.end > r.e.TimeBudget
+	if r.replaying() {
+		e := &r.replay[r.cur]
+		if !e.isInput() {
+			return input{}, fmt.Errorf("%w: journal line seq %d is %s, replay expected a result", ErrReplay, e.Seq, describe(e))
+		}
+		switch {
+		case timeout && (e.Kind != EvTimeout || time.Duration(e.Elapsed) != r.e.TimeBudget):
+			return input{}, fmt.Errorf("%w: journal line seq %d is %s at %v, compute time expected the time budget to run out at %v",
+				ErrReplay, e.Seq, describe(e), time.Duration(e.Elapsed), r.e.TimeBudget)
+		case !timeout && (e.Kind == EvTimeout || e.Trial != next.id || time.Duration(e.Elapsed) != next.end):
+			return input{}, fmt.Errorf("%w: journal line seq %d is %s at %v, compute time expected trial %d's job to end at %v (another cost model or time budget?)",
+				ErrReplay, e.Seq, describe(e), time.Duration(e.Elapsed), next.id, next.end)
+		}
+		r.cur++
+		r.now = time.Duration(e.Elapsed)
+		return input{kind: e.Kind, id: e.Trial, res: Result{Budget: e.Budget, Metrics: e.Metrics}, ckpt: e.Checkpoint, err: e.Error}, nil
+	}
+	if !r.isLive {
+		if err := r.goLive(); err != nil {
+			return input{}, err
+		}
+	}
+	if timeout {
+		// The jobs in flight would all end after the budget: they are
+		// interrupted (shutdown cancels them) and report nothing.
+		r.now = r.e.TimeBudget
+		if err := r.j.append(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+			return input{}, err
+		}
+		return input{kind: EvTimeout, id: -1}, nil
+	}
+	for {
+		if o, ok := r.early[next.id]; ok {
+			delete(r.early, next.id)
+			r.now = next.end
+			return r.take(o)
+		}
+		select {
+		case o := <-r.done:
+			r.running--
+			if o.fatal != nil {
+				if o.t != nil {
+					o.t.Close()
+				}
+				return input{}, o.fatal
+			}
+			r.early[o.job.id] = o
+		case <-ctx.Done():
+			return input{}, ctx.Err()
+		}
 	}
 }

@@ -81,7 +81,13 @@ type runner struct {
 	running int
 	timer   <-chan time.Time
 	wg      sync.WaitGroup
+	// early holds, on compute time, outcomes that arrived before their
+	// turn (the order of virtual end times).
+	early map[TrialID]outcome
 }
+
+// virtual reports whether the experiment runs on compute time.
+func (r *runner) virtual() bool { return r.e.Cost != nil }
 
 func newRunner(e Experiment) (*runner, error) {
 	r := &runner{
@@ -139,8 +145,22 @@ func newRunner(e Experiment) (*runner, error) {
 }
 
 func (r *runner) header() Event {
-	return Event{Kind: EvExperiment, Trial: -1, Seed: r.e.Seed, Slots: r.e.Slots,
+	h := Event{Kind: EvExperiment, Trial: -1, Seed: r.e.Seed, Slots: r.e.Slots,
 		Metric: r.e.Metric.Name, Goal: r.e.Metric.Goal.String(), Params: r.e.Space.Names()}
+	if r.virtual() {
+		h.Clock = computeClock
+	}
+	return h
+}
+
+// computeClock is the header's Clock of a compute-time experiment.
+const computeClock = "compute"
+
+func clockName(c string) string {
+	if c == "" {
+		return "wall"
+	}
+	return c
 }
 
 func checkHeader(got, want *Event) error {
@@ -148,9 +168,10 @@ func checkHeader(got, want *Event) error {
 		return fmt.Errorf("%w: first line is %q, not an experiment header", ErrJournal, got.Kind)
 	}
 	if got.Seed != want.Seed || got.Slots != want.Slots || got.Metric != want.Metric ||
-		got.Goal != want.Goal || strings.Join(got.Params, "\x00") != strings.Join(want.Params, "\x00") {
-		return fmt.Errorf("%w: journal belongs to another experiment (seed %d slots %d metric %s/%s params %v; want seed %d slots %d metric %s/%s params %v)",
-			ErrJournal, got.Seed, got.Slots, got.Metric, got.Goal, got.Params, want.Seed, want.Slots, want.Metric, want.Goal, want.Params)
+		got.Goal != want.Goal || strings.Join(got.Params, "\x00") != strings.Join(want.Params, "\x00") || got.Clock != want.Clock {
+		return fmt.Errorf("%w: journal belongs to another experiment (seed %d slots %d metric %s/%s params %v clock %s; want seed %d slots %d metric %s/%s params %v clock %s)",
+			ErrJournal, got.Seed, got.Slots, got.Metric, got.Goal, got.Params, clockName(got.Clock),
+			want.Seed, want.Slots, want.Metric, want.Goal, want.Params, clockName(want.Clock))
 	}
 	return nil
 }

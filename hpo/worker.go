@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 type job struct {
@@ -18,6 +19,7 @@ type job struct {
 	reconfigure bool  // t must take cfg (an exploit)
 	failed      error // the trial fails at once with this error (a donor checkpoint that could not be copied)
 	launched    bool
+	end         time.Duration // on compute time: the virtual time at which the job ends
 }
 
 type outcome struct {
@@ -182,14 +184,40 @@ func (r *runner) shutdown() {
 	r.wcancel()
 	close(r.jobs)
 	for ; r.running > 0; r.running-- {
-		if o := <-r.done; o.t != nil {
-			o.t.Close()
-		}
+		r.discard(<-r.done)
+	}
+	for id, o := range r.early {
+		r.discard(o)
+		delete(r.early, id)
 	}
 	r.wg.Wait()
 }
 
+// discard drops the outcome of a job interrupted by the end of the run. On
+// compute time a job may really have finished, checkpoint included, when
+// the time budget cancels it (it would end after the budget): its
+// checkpoint, never journaled, is deleted.
+func (r *runner) discard(o outcome) {
+	if o.t != nil {
+		o.t.Close()
+	}
+	if r.virtual() && o.ckpt != "" && !r.e.KeepCheckpoints && o.fatal == nil && o.err == nil {
+		if t := r.trials[o.job.id]; t.Checkpoint != o.ckpt {
+			os.RemoveAll(filepath.Join(r.ckRoot, o.ckpt))
+		}
+	}
+}
+
 func (r *runner) dispatch(j *job) {
+	if r.virtual() {
+		// The job starts now, on the slot that the last input freed (or
+		// one idle since), and takes its compute time.
+		var cost time.Duration
+		if j.failed == nil {
+			cost = max(r.e.Cost(j.cfg, r.trials[j.id].Budget, j.until), 0)
+		}
+		j.end = r.now + cost
+	}
 	r.inflight[j.id] = j
 	if r.isLive {
 		r.launch(j)

@@ -90,3 +90,24 @@ func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 func TestKillAndResume(t *testing.T) {
 	killtest.KillAndResumeSlots(t, killExperiment, killtest.Options{})
 }
+
+// killComputeExperiment is killExperiment on compute time (the synthetic
+// problem's cost model, a simulated second per step of a 4-layer model),
+// trained by one real worker fewer than its virtual slots when it has
+// several.
+func killComputeExperiment(dir string, slots int) hpo.Experiment {
+	e := killExperiment(dir, slots)
+	e.Cost = (&synthetic.Problem{StepCost: time.Second}).Cost
+	e.Workers = max(1, slots-1)
+	return e
+}
+
+// TestKillChildCompute is the child process of TestKillAndResumeCompute.
+func TestKillChildCompute(t *testing.T) { killtest.Child(t, killComputeExperiment) }
+
+// TestKillAndResumeCompute is TestKillAndResume on compute time: exploits
+// (checkpoint copies) included, the journal after kills and resumes equals
+// an uninterrupted run's with any number of slots.
+func TestKillAndResumeCompute(t *testing.T) {
+	killtest.KillAndResumeSlots(t, killComputeExperiment, killtest.Options{Deterministic: true, Child: "TestKillChildCompute"})
+}

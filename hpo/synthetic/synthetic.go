@@ -43,9 +43,12 @@ type Problem struct {
 	Seed  uint64
 	Noise float64 // standard deviation of the evaluation noise
 	// StepCost is the simulated cost of one training step of a 4-layer
-	// model; a config with k layers costs StepCost·(0.5 + k/8).
+	// model; a config with k layers costs StepCost·(0.5 + k/8). Cost is
+	// this model as an hpo.CostModel, for compute-time experiments.
 	StepCost time.Duration
-	// Clock, if set, is advanced by the cost of every step.
+	// Clock, if set, is advanced by the cost of every step (for
+	// wall-clock experiments on an hpo.ManualClock; leave it nil with
+	// hpo.Experiment.Cost).
 	Clock Advancer
 	// Sleep, if set, is real time slept per step (for tests that kill a
 	// process mid-run).
@@ -96,6 +99,22 @@ func Tau(cfg hpo.Config) float64 {
 // scratch.
 func Curve(cfg hpo.Config, step int) float64 {
 	return 0.1 + (Asymptote(cfg)-0.1)*(1-math.Exp(-float64(step)/Tau(cfg)))
+}
+
+// stepCost is the simulated cost of one step of cfg.
+func (p *Problem) stepCost(cfg hpo.Config) time.Duration {
+	return time.Duration(float64(p.StepCost) * (0.5 + float64(cfg.Int("layers"))/8))
+}
+
+// Cost is the simulated compute time of training cfg from step from to
+// step until: until − from steps of StepCost·(0.5 + layers/8) each, exactly
+// what Train advances Clock by. It is an hpo.CostModel: set
+// hpo.Experiment.Cost to p.Cost to run on compute time.
+func (p *Problem) Cost(cfg hpo.Config, from, until int) time.Duration {
+	if until <= from {
+		return 0
+	}
+	return time.Duration(until-from) * p.stepCost(cfg)
 }
 
 // Factory returns an hpo.Factory of this problem's trainables.
@@ -156,7 +175,7 @@ func (t *Trainable) Train(ctx context.Context, until int) (hpo.Result, error) {
 	if t.p.FailRate > 0 && hpo.Unit(t.p.Seed, t.key, 1) < t.p.FailRate {
 		return hpo.Result{}, ErrInjected
 	}
-	cost := time.Duration(float64(t.p.StepCost) * (0.5 + float64(t.cfg.Int("layers"))/8))
+	cost := t.p.stepCost(t.cfg)
 	for t.Step < until {
 		if err := ctx.Err(); err != nil {
 			return hpo.Result{}, err

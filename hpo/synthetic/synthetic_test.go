@@ -90,6 +90,19 @@ func TestCostAndFailures(t *testing.T) {
 	if got := clock.Now().Sub(time.Unix(0, 0)); got != 5*time.Second {
 		t.Fatalf("clock advanced %v, want 5s", got)
 	}
+	// Cost is what Train advances the clock by.
+	wide := synthetic.Optimum()
+	wide["layers"] = 7
+	w, _ := p.New(wide)
+	before := clock.Now()
+	train(t, w, 3)
+	train(t, w, 8)
+	if got, want := clock.Now().Sub(before), p.Cost(wide, 0, 3)+p.Cost(wide, 3, 8); got != want || want != 8*1375*time.Millisecond {
+		t.Fatalf("clock advanced %v, Cost says %v, want 11s", got, want)
+	}
+	if c := p.Cost(wide, 8, 8); c != 0 {
+		t.Fatalf("Cost of no step %v", c)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := tr.Train(ctx, 10); !errors.Is(err, context.Canceled) {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -42,6 +43,14 @@ type Options struct {
 	UniqueResults bool
 	// Trials, when > 0, is the number of trials that must have reported.
 	Trials int
+	// Deterministic: the run is deterministic with any number of slots (an
+	// experiment on compute time, hpo.Experiment.Cost), so the journal
+	// after the kills, apart from wall-clock times, sequence numbers and
+	// resume notes, must equal the uninterrupted run's.
+	Deterministic bool
+	// Child is the name of the test that calls Child; "" means
+	// TestKillChild.
+	Child string
 }
 
 // Child is the body of the package's TestKillChild: it runs the experiment
@@ -124,7 +133,11 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 	var seen map[resKey]float64
 	var before []hpo.Event // the journal as the last kill left it
 	for attempt := 0; ; attempt++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+		child := o.Child
+		if child == "" {
+			child = "TestKillChild"
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1")
 		cmd.Env = append(os.Environ(), envDir+"="+dir, envSlots+"="+strconv.Itoa(slots))
 		out, err := os.CreateTemp(t.TempDir(), "out")
 		if err != nil {
@@ -205,7 +218,18 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 			t.Fatalf("%d trials reported, want %d", len(trials), o.Trials)
 		}
 	}
-	if slots > 1 {
+	if o.Deterministic {
+		a, b := comparable(wantEvents), comparable(events)
+		if len(a) != len(b) {
+			t.Fatalf("%d journal events after kills, %d uninterrupted", len(b), len(a))
+		}
+		for i := range a {
+			if !reflect.DeepEqual(a[i], b[i]) {
+				t.Fatalf("journal event %d after kills %+v, uninterrupted %+v", i, b[i], a[i])
+			}
+		}
+	}
+	if slots > 1 && !o.Deterministic {
 		return // timing-dependent beyond the invariants above
 	}
 	if len(got) != len(want) {
@@ -216,6 +240,20 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 			t.Fatalf("result %+v: got %v (present %v), want %v", k, g, ok, v)
 		}
 	}
+}
+
+// comparable returns the events without resume notes, wall-clock times and
+// sequence numbers.
+func comparable(events []hpo.Event) []hpo.Event {
+	var out []hpo.Event
+	for _, e := range events {
+		if e.Kind == hpo.EvResume {
+			continue
+		}
+		e.Time, e.Seq = time.Time{}, 0
+		out = append(out, e)
+	}
+	return out
 }
 
 // waitOrKill waits for the child to end, or kills it (SIGKILL) as soon as
