@@ -190,7 +190,28 @@ type Preset struct {
 	// "log" ("" means it: log-uniform, about 46% of draws below 1e-3) or
 	// "uniform" (about 0.5% below 1e-3).
 	LRPrior string `json:"lr_prior,omitempty"`
+	// Clock is what Budget measures: "wall" ("" means it: the paper's
+	// wall-clock seconds, which shrink on a busy machine) or "compute"
+	// (every training step and evaluation is charged a fixed cost from the
+	// network's FLOPs, calibrated on the reference machine — see cost.go —
+	// and the runs' slots are simulated on that time, so the same command
+	// gives the same results whatever the machine does).
+	Clock string `json:"clock,omitempty"`
+	// Workers, with the compute clock, is how many of a run's Slots train
+	// at once for real (0: Slots); it changes the wall time, never the
+	// results. One per core uses a CPU, where a trial runs mostly on one
+	// core.
+	Workers int `json:"workers,omitempty"`
 }
+
+// Clocks (Preset.Clock).
+const (
+	ClockWall    = "wall"
+	ClockCompute = "compute"
+)
+
+// compute reports whether the preset's budgets are compute time.
+func (p Preset) compute() bool { return p.Clock == ClockCompute }
 
 // LR priors (Preset.LRPrior).
 const (
@@ -236,7 +257,7 @@ func Presets() map[string]Preset {
 			MaxEpochs: 27, Eta: 3, Population: 8, PerturbEvery: 3,
 		},
 		"cpu-quick": {
-			Name: "cpu-quick", Dataset: "cifar10", Budget: Duration(15 * time.Second), Seeds: 2, Slots: 2,
+			Name: "cpu-quick", Dataset: "cifar10", Budget: Duration(15 * time.Second), Seeds: 2, Slots: 2, Clock: ClockCompute,
 			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
 			TrainImages: 2000, EvalLimit: 0, MaxEpochs: 9, Eta: 3, Population: 4, PerturbEvery: 1,
 			MaxConv: 16, MaxFC1: 256, MaxFC2: 64, MinBatch: 16, MaxBatch: 64,
@@ -286,6 +307,12 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("%w: negative width or batch cap", ErrConfig)
 	case p.ASHAMode != "" && p.ASHAMode != "stopping" && p.ASHAMode != "promotion":
 		return fmt.Errorf("%w: asha mode %q (want stopping or promotion)", ErrConfig, p.ASHAMode)
+	case p.Clock != "" && p.Clock != ClockWall && p.Clock != ClockCompute:
+		return fmt.Errorf("%w: clock %q (want wall or compute)", ErrConfig, p.Clock)
+	case p.Workers < 0 || p.Workers > p.Slots:
+		return fmt.Errorf("%w: workers %d not in [0, slots %d]", ErrConfig, p.Workers, p.Slots)
+	case p.Workers > 0 && p.Clock != ClockCompute:
+		return fmt.Errorf("%w: workers %d need the compute clock (with the wall clock every slot trains at once)", ErrConfig, p.Workers)
 	case p.LRPrior != "" && p.LRPrior != LRPriorLog && p.LRPrior != LRPriorUniform:
 		return fmt.Errorf("%w: learning-rate prior %q (want log or uniform)", ErrConfig, p.LRPrior)
 	}

@@ -466,11 +466,19 @@ func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus) err
 	if o.Observer != nil {
 		o.Observer.RunStarted(st)
 	}
-	rep, err := hpo.Run(ctx, hpo.Experiment{
+	e := hpo.Experiment{
 		Space: space, Metric: Objective(), Factory: factory(o, data, arm, seed, stats),
 		Scheduler: sched, Searcher: search, Slots: p.Slots,
 		TimeBudget: time.Duration(p.Budget), Dir: dir, Seed: seed, Clock: o.runClock,
-	})
+	}
+	if p.compute() {
+		evalImages := data.Val.Len()
+		if p.EvalLimit > 0 {
+			evalImages = min(evalImages, p.EvalLimit)
+		}
+		e.Cost, e.Workers = trialCost(p, arm, data.Train.Len(), evalImages), p.Workers
+	}
+	rep, err := hpo.Run(ctx, e)
 	if o.Observer != nil {
 		o.Observer.RunEnded(st, rep, err)
 	}

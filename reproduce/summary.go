@@ -125,6 +125,15 @@ func scalings(p Preset) string {
 	out = append(out, fmt.Sprintf("at most %d epochs per trial, η = %d", p.MaxEpochs, p.Eta))
 	out = append(out, fmt.Sprintf("populations of %d, perturbation interval %d epochs", p.Population, p.PerturbEvery))
 	out = append(out, fmt.Sprintf("ASHA and Async Hyperband in %s form", p.ashaMode()))
+	if p.compute() {
+		w := p.Workers
+		if w == 0 {
+			w = p.Slots
+		}
+		out = append(out, fmt.Sprintf("T is compute time: steps and evaluations charged from the network's FLOPs (reproduce/cost.go), %d slots simulated on %d workers", p.Slots, w))
+	} else {
+		out = append(out, "T is wall-clock time")
+	}
 	if p.lrPrior() == LRPriorUniform {
 		out = append(out, "SGD learning rate uniform on [1e-5, 0.2] (Table 2 gives no prior)")
 	} else {

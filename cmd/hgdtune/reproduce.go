@@ -36,6 +36,8 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	maxEpochs := fs.Int("max-epochs", 0, fmt.Sprintf("override the largest budget of a trial, in epochs (1 to %d)", reproduce.EpochsLimit))
 	pbtReset := fs.Bool("pbt-reset", false, "PBT/PB2 exploits reset HGD's α and γ instead of copying the donor's")
 	ashaMode := fs.String("asha-mode", "stopping", "form of ASHA and Async Hyperband: stopping (Ray Tune's schedulers) or promotion (Li et al.'s ASHA)")
+	clock := fs.String("clock", "", "what -time measures: compute (steps charged a fixed cost: the same results on any machine; the CPU presets' default) or wall (the paper's wall clock; paper's default)")
+	workers := fs.Int("workers", 0, "with -clock compute: trials that train at once for real (0: -slots); changes the wall time, never the results")
 	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
@@ -110,6 +112,19 @@ flags:`)
 				badf("-asha-mode %q: want stopping or promotion", *ashaMode)
 			}
 			p.ASHAMode = *ashaMode
+		case "clock":
+			if *clock != reproduce.ClockWall && *clock != reproduce.ClockCompute {
+				badf("-clock %q: want compute or wall", *clock)
+			}
+			p.Clock = *clock
+			if p.Clock == reproduce.ClockWall {
+				p.Clock, p.Workers = "", 0
+			}
+		case "workers":
+			if *workers < 0 || *workers > reproduce.SlotsLimit {
+				badf("-workers %d: want 0 (all slots) to %d", *workers, reproduce.SlotsLimit)
+			}
+			p.Workers = *workers
 		case "lr-prior":
 			if *lrPrior != reproduce.LRPriorLog && *lrPrior != reproduce.LRPriorUniform {
 				badf("-lr-prior %q: want log or uniform", *lrPrior)

@@ -51,6 +51,9 @@ func TestReproduceRejectsBadFlags(t *testing.T) {
 		{"arms", "sgd,adam"},
 		{"dataset", "mnist"},
 		{"lr-prior", "normal"},
+		{"clock", "sideways"},
+		{"workers", "-1"},
+		{"workers", "1025"},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
