@@ -256,6 +256,13 @@ func Presets() map[string]Preset {
 			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
 			MaxEpochs: 27, Eta: 3, Population: 8, PerturbEvery: 3,
 		},
+		"cpu-study": {
+			Name: "cpu-study", Dataset: "cifar10", Budget: Duration(16 * time.Second), Seeds: 10, Slots: 2,
+			Clock: ClockCompute, Workers: 2,
+			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
+			TrainImages: 5000, EvalLimit: 500, MaxEpochs: 9, Eta: 3, Population: 4, PerturbEvery: 1,
+			MaxConv: 16, MaxFC1: 256, MaxFC2: 64, MinBatch: 16, MaxBatch: 64,
+		},
 		"cpu-quick": {
 			Name: "cpu-quick", Dataset: "cifar10", Budget: Duration(15 * time.Second), Seeds: 2, Slots: 2, Clock: ClockCompute,
 			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
