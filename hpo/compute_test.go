@@ -54,23 +54,15 @@ func computeExp(s hpo.Scheduler, slots, workers int, jitter time.Duration, dir s
 	}
 }
 
-// journal reads the journal of dir without its wall-clock times (and, when
-// resumes is false, fails on resume notes).
+// journal reads the journal of dir without its wall-clock times, sequence
+// numbers and resume notes (killtest.Comparable).
 func journal(t *testing.T, dir string) []hpo.Event {
 	t.Helper()
 	events, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []hpo.Event
-	for _, e := range events {
-		if e.Kind == hpo.EvResume {
-			continue
-		}
-		e.Time, e.Seq = time.Time{}, 0
-		out = append(out, e)
-	}
-	return out
+	return killtest.Comparable(events)
 }
 
 func sameJournal(t *testing.T, what string, got, want []hpo.Event) {

@@ -145,11 +145,8 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 	select {
 	case o := <-r.done:
 		r.running--
-		if o.fatal != nil {
-			if o.t != nil {
-				o.t.Close()
-			}
-			return input{}, o.fatal
+		if err := fatal(o); err != nil {
+			return input{}, err
 		}
 		r.now = max(r.experimentTime(), r.now)
 		return r.take(o)
@@ -248,15 +245,24 @@ func (r *runner) nextVirtual(ctx context.Context) (input, error) {
 		select {
 		case o := <-r.done:
 			r.running--
-			if o.fatal != nil {
-				if o.t != nil {
-					o.t.Close()
-				}
-				return input{}, o.fatal
+			if err := fatal(o); err != nil {
+				return input{}, err
 			}
 			r.early[o.job.id] = o
 		case <-ctx.Done():
 			return input{}, ctx.Err()
 		}
 	}
+}
+
+// fatal returns the storage error of an outcome, closing its trainable, or
+// nil for an ordinary outcome (a result or a trial's failure).
+func fatal(o outcome) error {
+	if o.fatal == nil {
+		return nil
+	}
+	if o.t != nil {
+		o.t.Close()
+	}
+	return o.fatal
 }

@@ -219,7 +219,7 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 		}
 	}
 	if o.Deterministic {
-		a, b := comparable(wantEvents), comparable(events)
+		a, b := Comparable(wantEvents), Comparable(events)
 		if len(a) != len(b) {
 			t.Fatalf("%d journal events after kills, %d uninterrupted", len(b), len(a))
 		}
@@ -242,9 +242,9 @@ func KillAndResume(t *testing.T, slots int, exp Experiment, o Options) {
 	}
 }
 
-// comparable returns the events without resume notes, wall-clock times and
-// sequence numbers.
-func comparable(events []hpo.Event) []hpo.Event {
+// Comparable returns the events without resume notes, wall-clock times and
+// sequence numbers: what two runs of a deterministic experiment share.
+func Comparable(events []hpo.Event) []hpo.Event {
 	var out []hpo.Event
 	for _, e := range events {
 		if e.Kind == hpo.EvResume {
