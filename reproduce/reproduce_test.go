@@ -262,3 +262,31 @@ func TestAlgorithmKeys(t *testing.T) {
 		t.Errorf("displayName(random) = %q", displayName(Random))
 	}
 }
+
+// Summarize writes an old results folder's summary again from its journals
+// (here a copy of the committed cpu-quick run, made before the paired
+// statistics existed): the new table has the paired columns, nothing is
+// trained, and the folder's journals are untouched.
+func TestSummarizeOldFolder(t *testing.T) {
+	src := "../docs/results/cpu-quick-cifar10"
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("no committed results folder")
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "runs", "asha-sgd-s0", "journal.jsonl"))
+	s, err := Summarize(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if !strings.Contains(string(md), "paired gain @") || s.Runs != 24 {
+		t.Errorf("summary.md lacks the paired columns (runs %d):\n%s", s.Runs, md)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "runs", "asha-sgd-s0", "journal.jsonl"))
+	if string(before) != string(after) {
+		t.Error("Summarize changed a journal")
+	}
+}

@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"fmt"
+	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,6 +30,19 @@ func datasetName(d string) string {
 		return "CIFAR-100"
 	}
 	return "CIFAR-10"
+}
+
+// Summarize writes again the summary.md, table.tex and figures of a
+// results folder from its journals, training nothing: after an update of
+// hgdtune's tables or statistics, an old folder gets them. It holds the
+// folder's lock meanwhile.
+func Summarize(dir string) (*Summary, error) {
+	l, err := dirlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reproduce: %w", err)
+	}
+	defer l.Unlock()
+	return writeSummary(dir)
 }
 
 // writeSummary reads the results folder back (Load: the journals are the

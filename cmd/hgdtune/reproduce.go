@@ -34,6 +34,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	arms := fs.String("arms", "", "override the arms (sgd,hgd)")
 	trainImages := fs.Int("train-images", 0, fmt.Sprintf("override the number of training images used (0: all, else 100 to %d)", reproduce.ImagesLimit))
 	maxEpochs := fs.Int("max-epochs", 0, fmt.Sprintf("override the largest budget of a trial, in epochs (1 to %d)", reproduce.EpochsLimit))
+	summaryOnly := fs.Bool("summary-only", false, "write again the summary, table and figures of -out from its journals (after an update of hgdtune's tables), training nothing")
 	pbtReset := fs.Bool("pbt-reset", false, "PBT/PB2 exploits reset HGD's α and γ instead of copying the donor's")
 	ashaMode := fs.String("asha-mode", "stopping", "form of ASHA and Async Hyperband: stopping (Ray Tune's schedulers) or promotion (Li et al.'s ASHA)")
 	clock := fs.String("clock", "", "what -time measures: compute (steps charged a fixed cost: the same results on any machine; the CPU presets' default) or wall (the paper's wall clock; paper's default)")
@@ -143,6 +144,14 @@ flags:`)
 	}
 	if *out == "" {
 		*out = filepath.Join("results", p.Name+"-"+p.Dataset)
+	}
+	if *summaryOnly {
+		s, err := reproduce.Summarize(*out)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\nwrote %s in %s\n", s.Table.Markdown(), strings.Join(s.Files, ", "), *out)
+		return err
 	}
 	if err := p.Validate(); err != nil {
 		return err
