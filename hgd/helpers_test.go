@@ -2,6 +2,7 @@ package hgd_test
 
 import (
 	"fmt"
+	"github.com/hgdtune/hgdtune/hgd/internal/reftest"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -219,22 +220,8 @@ func runRef(t testing.TB, pr problem, cfg ref.Config, steps int) ([][][]float64,
 	return ps, sts
 }
 
-// def is the tests' shorthand for a configuration: c with every zero
-// hyperparameter replaced by its ref.Defaults(c.Kind) value (so a literal
-// names only what differs from the defaults).
-func def(c ref.Config) ref.Config {
-	d := ref.Defaults(c.Kind)
-	for _, f := range []struct{ dst, def *float64 }{
-		{&c.Alpha0, &d.Alpha0}, {&c.Gamma0, &d.Gamma0}, {&c.Beta, &d.Beta}, {&c.Eta, &d.Eta},
-		{&c.AlphaMin, &d.AlphaMin}, {&c.AlphaMax, &d.AlphaMax}, {&c.GammaMax, &d.GammaMax},
-		{&c.AdamBeta1, &d.AdamBeta1}, {&c.AdamBeta2, &d.AdamBeta2}, {&c.AdamEps, &d.AdamEps},
-	} {
-		if *f.dst == 0 {
-			*f.dst = *f.def
-		}
-	}
-	return c
-}
+// def: see reftest.Def.
+var def = reftest.Def
 
 // gomlxRun holds a train.Trainer over a problem.
 type gomlxRun struct {
