@@ -6,7 +6,6 @@ import (
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
-	"github.com/hgdtune/hgdtune/nn"
 )
 
 // ExploitPolicy is what Restore does with the α and γ the optimizer adapted
@@ -46,18 +45,12 @@ func (t *Trainer) Reconfigure(c Config) error {
 	if t.closed {
 		return ErrClosed
 	}
-	if err := c.Validate(); err != nil {
+	c, err := c.resolve(t.backend, t.data)
+	if err != nil {
 		return err
-	}
-	c = c.withDefaults()
-	if c.Net.Impl == nn.Auto { // as New resolves it
-		c.Net.Impl = ImplFor(t.backend)
 	}
 	if err := t.cfg.reconfigurable(c); err != nil {
 		return err
-	}
-	if c.BatchSize > t.data.Train.Len() {
-		return fmt.Errorf("%w: batch size %d > %d training images", ErrConfig, c.BatchSize, t.data.Train.Len())
 	}
 	batcher, steps := t.batcher, t.steps
 	if c.BatchSize != t.cfg.BatchSize {

@@ -120,18 +120,9 @@ type Trainer struct {
 // is shared, not owned: Close does not finalize it. A cfg.Net.Impl left
 // nn.Auto becomes ImplFor(be) (Config returns the resolved one).
 func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.resolve(be, data)
+	if err != nil {
 		return nil, err
-	}
-	cfg = cfg.withDefaults()
-	if cfg.Net.Impl == nn.Auto {
-		cfg.Net.Impl = ImplFor(be)
-	}
-	if err := data.validate(cfg.Net.Case.Classes()); err != nil {
-		return nil, err
-	}
-	if cfg.BatchSize > data.Train.Len() {
-		return nil, fmt.Errorf("%w: batch size %d > %d training images", ErrConfig, cfg.BatchSize, data.Train.Len())
 	}
 	b, err := cifar.NewBatcher(data.Train, data.Norm, cifar.BatcherConfig{
 		BatchSize: cfg.BatchSize, Augment: cfg.Augment, Seed: cfg.Seed,
@@ -167,6 +158,26 @@ func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 		return nil, fmt.Errorf("trainer: building the evaluation: %w", err)
 	}
 	return t, nil
+}
+
+// resolve validates c for a trainer on be and data and returns it as the
+// trainer holds it: defaults filled in, an nn.Auto layer implementation
+// resolved for be (New and Reconfigure both use it).
+func (c Config) resolve(be compute.Backend, data Data) (Config, error) {
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	c = c.withDefaults()
+	if c.Net.Impl == nn.Auto {
+		c.Net.Impl = ImplFor(be)
+	}
+	if err := data.validate(c.Net.Case.Classes()); err != nil {
+		return Config{}, err
+	}
+	if c.BatchSize > data.Train.Len() {
+		return Config{}, fmt.Errorf("%w: batch size %d > %d training images", ErrConfig, c.BatchSize, data.Train.Len())
+	}
+	return c, nil
 }
 
 // ImplFor is the layer implementation New picks for a backend: nn.ForBackend
