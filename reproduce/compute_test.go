@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/hgdtune/hgdtune/backend"
 )
 
 // With the compute clock, the same reproduction gives the same tables,
@@ -22,11 +20,7 @@ func TestComputeClockDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for several seconds")
 	}
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := goBackend(t)
 	p := Presets()["cpu-quick"]
 	if p.Clock != ClockCompute {
 		t.Fatalf("cpu-quick runs on the %q clock, want compute", p.Clock)

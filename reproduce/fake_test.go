@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gomlx/compute"
 	"math"
 	"os"
 	"path/filepath"
@@ -90,11 +91,7 @@ func (t *fakeTrainer) Close() error { return nil }
 // (one slot, T = 20 s of fake time) in a new folder.
 func fakeOptions(t *testing.T, f *fakeTrials, algorithms ...string) Options {
 	t.Helper()
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(be.Finalize)
+	be := goBackend(t)
 	f.clock = hpo.NewManualClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	p := Presets()["cpu-quick"]
 	p.Algorithms = algorithms
@@ -130,4 +127,15 @@ func (r *recorder) RunEnded(s RunStatus, rep *hpo.Report, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ended = append(r.ended, ended{s, s.Counts(), rep, err})
+}
+
+// goBackend is the pure-Go backend, finalized when the test ends.
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(be.Finalize)
+	return be
 }
