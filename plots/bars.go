@@ -1,9 +1,12 @@
 package plots
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -28,7 +31,7 @@ func Checkpoints(budget float64, n int) []float64 {
 // gives the defaults documented on each field.
 type BarsConfig struct {
 	// Title of the figure. Default: "<Experiment.Name>: best validation
-	// accuracy at checkpoints (mean ± 95% CI over seeds)".
+	// accuracy at checkpoints (mean ± 95% CI over seeds; * paired t p < 0.05)".
 	Title string
 	// Times are the checkpoints in seconds. Default Checkpoints(Budget, 6):
 	// 1/6, 2/6, …, 5/6 of the budget (an error when the budget is zero).
@@ -44,6 +47,14 @@ type BarsConfig struct {
 	XLabel, YLabel string
 	// Size defaults to 10 × 6.5 inches at DefaultDPI (960 × 624 pixels).
 	Size Size
+	// Baseline and Treatment are the arms whose seeds are paired at each
+	// checkpoint (ComparePaired); a group where the paired test's p is below
+	// 1 − Level gets a star above its bars ("**" below (1 − Level)/5).
+	// Defaults SGD and HGD; no stars when a panel lacks either arm.
+	Baseline, Treatment Arm
+	// Test is the paired test behind the stars: TestT (the default, "") or
+	// TestWilcoxon, as in TableConfig.
+	Test string
 }
 
 // BarPanel is one algorithm's panel: Stats[a][j] summarises arm Arms[a] at
@@ -52,6 +63,28 @@ type BarPanel struct {
 	Algorithm string
 	Arms      []Arm
 	Stats     [][]Stat
+	// Paired[j] compares BarsFigure.Baseline and Treatment seed by seed at
+	// Times[j]; nil when the panel lacks either arm.
+	Paired []PairedGain
+}
+
+// Marks returns the significance mark of checkpoint j: "**" when the shown
+// test's p is below (1 − level)/5, "*" below 1 − level, else "".
+func (p BarPanel) Marks(j int, test string, level float64) string {
+	if j >= len(p.Paired) {
+		return ""
+	}
+	r := p.Paired[j].T
+	if test == TestWilcoxon {
+		r = p.Paired[j].Wilcoxon
+	}
+	switch alpha := 1 - level; {
+	case r.P < alpha/5:
+		return "**"
+	case r.P < alpha:
+		return "*"
+	}
+	return "" // also for NaN
 }
 
 // BarsFigure is the figure of grouped bars, one panel per algorithm, one group
@@ -62,10 +95,14 @@ type BarsFigure struct {
 	Times  []float64
 	Panels []BarPanel
 	// YMax is the top of the shared y axis (the bottom is 0).
-	YMax           float64
-	Level          float64
-	xLabel, yLabel string
-	cols           int
+	YMax  float64
+	Level float64
+	// Baseline, Treatment and Test say which paired test the stars show
+	// (BarsConfig).
+	Baseline, Treatment Arm
+	Test                string
+	xLabel, yLabel      string
+	cols                int
 }
 
 // groupWidth is the fraction of the unit spacing of groups that bars fill.
@@ -101,9 +138,14 @@ func Bars(e *Experiment, cfg BarsConfig) (*BarsFigure, error) {
 		}
 		times = Checkpoints(e.Budget, 6)
 	}
-	f := &BarsFigure{Title: cfg.Title, Times: times, Level: level, xLabel: cfg.XLabel, yLabel: cfg.YLabel, cols: cfg.Columns}
+	f := &BarsFigure{Title: cfg.Title, Times: times, Level: level, xLabel: cfg.XLabel, yLabel: cfg.YLabel, cols: cfg.Columns,
+		Baseline: cmp.Or(cfg.Baseline, SGD), Treatment: cmp.Or(cfg.Treatment, HGD), Test: cmp.Or(cfg.Test, TestT)}
+	if f.Test != TestT && f.Test != TestWilcoxon {
+		return nil, fmt.Errorf("%w: bars test %q (want %q or %q)", ErrBadConfig, f.Test, TestT, TestWilcoxon)
+	}
 	f.Title, f.xLabel, f.yLabel = e.labels(f.Title, f.xLabel, f.yLabel,
-		fmt.Sprintf("best validation accuracy at checkpoints (mean ± %s CI over seeds)", levelPercent(level)))
+		fmt.Sprintf("best validation accuracy at checkpoints (mean ± %s CI over seeds; * paired %s p < %s)",
+			levelPercent(level), f.testName(), formatAlpha(1-level)))
 	top := 0.0
 	for _, alg := range e.Algorithms() {
 		panel := BarPanel{Algorithm: alg}
@@ -125,11 +167,21 @@ func Bars(e *Experiment, cfg BarsConfig) (*BarsFigure, error) {
 			panel.Arms = append(panel.Arms, arm)
 			panel.Stats = append(panel.Stats, row)
 		}
+		if slices.Contains(panel.Arms, f.Baseline) && slices.Contains(panel.Arms, f.Treatment) {
+			for _, t := range times {
+				b, tr := e.Pairs(alg, f.Baseline, f.Treatment, t)
+				g, err := ComparePaired(b, tr, level)
+				if err != nil {
+					return nil, err
+				}
+				panel.Paired = append(panel.Paired, g)
+			}
+		}
 		f.Panels = append(f.Panels, panel)
 	}
 	f.YMax = cfg.YMax
 	if f.YMax == 0 {
-		f.YMax = 1.05 * top
+		f.YMax = 1.12 * top // room for the stars above the error bars
 		if f.YMax == 0 {
 			f.YMax = 1
 		}
@@ -229,6 +281,7 @@ func (f *BarsFigure) panelPlots() ([]*plot.Plot, []legendItem) {
 			}
 			p.Add(bs)
 		}
+		p.Add(&starSet{panel: panel, fig: f})
 		if len(names) > 0 {
 			p.NominalX(names...)
 		}
@@ -253,4 +306,43 @@ func (f *BarsFigure) render(dc draw.Canvas) ([]*plot.Plot, []draw.Canvas) {
 	ps, items := f.panelPlots()
 	rest := drawHeader(dc, f.Title, items)
 	return ps, drawPanels(rest, ps, f.cols)
+}
+
+// testName names the paired test behind the stars.
+func (f *BarsFigure) testName() string {
+	if f.Test == TestWilcoxon {
+		return "Wilcoxon"
+	}
+	return "t"
+}
+
+// formatAlpha writes a significance level without trailing zeros (0.05).
+func formatAlpha(a float64) string { return strconv.FormatFloat(a, 'g', 3, 64) }
+
+// starSet draws the significance marks of one panel above each checkpoint
+// group, just over its highest bar or error bar.
+type starSet struct {
+	panel BarPanel
+	fig   *BarsFigure
+}
+
+func (s *starSet) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	ts := textStyle(12, draw.XCenter, draw.YBottom)
+	for j := range s.fig.Times {
+		mark := s.panel.Marks(j, s.fig.Test, s.fig.Level)
+		if mark == "" {
+			continue
+		}
+		top := 0.0
+		for _, row := range s.panel.Stats {
+			for _, v := range []float64{row[j].Mean, row[j].Hi()} {
+				if !math.IsNaN(v) {
+					top = math.Max(top, v)
+				}
+			}
+		}
+		top = math.Min(top, s.fig.YMax)
+		c.FillText(ts, vg.Point{X: trX(float64(j)), Y: trY(top) + vg.Points(1)}, mark)
+	}
 }

@@ -15,7 +15,8 @@ import (
 // gives the defaults documented on each field.
 type CurvesConfig struct {
 	// Title of the figure. Default: "<Experiment.Name>: best validation
-	// accuracy vs time (mean, 95% CI over seeds)".
+	// accuracy vs time (mean, 95% CI over seeds; gain at end, paired t)";
+	// each panel's title gives that gain and p (CurvePanel.Heading).
 	Title string
 	// End is the end of the time axis in seconds. Default: Experiment.Budget,
 	// or the latest point of any curve when the budget is zero.
@@ -53,6 +54,24 @@ type Series struct {
 type CurvePanel struct {
 	Algorithm string
 	Series    []Series
+	// Final compares SGD and HGD seed by seed at the end of the time axis
+	// (ComparePaired); nil when the panel lacks either arm. The panel's
+	// title shows its mean gain and paired-t p-value (Heading).
+	Final *PairedGain
+}
+
+// Heading is the panel's title: the algorithm, and with Final the paired
+// gain of HGD over SGD at the end of the axis and its paired-t p-value,
+// starred below 0.05 ("PB2: HGD +23.8%, p 0.0096*").
+func (p CurvePanel) Heading() string {
+	if p.Final == nil || math.IsNaN(p.Final.Gain.Mean) {
+		return p.Algorithm
+	}
+	mark := ""
+	if p.Final.T.P < 0.05 {
+		mark = "*"
+	}
+	return fmt.Sprintf("%s: HGD %+.1f%%, p %.2g%s", p.Algorithm, 100*p.Final.Gain.Mean, p.Final.T.P, mark)
 }
 
 // CurvesFigure is the figure of best-so-far curves, one panel per algorithm,
@@ -98,7 +117,7 @@ func Curves(e *Experiment, cfg CurvesConfig) (*CurvesFigure, error) {
 		xLabel: cfg.XLabel, yLabel: cfg.YLabel, cols: cfg.Columns,
 	}
 	f.Title, f.xLabel, f.yLabel = e.labels(f.Title, f.xLabel, f.yLabel,
-		fmt.Sprintf("best validation accuracy vs time (mean, %s CI over seeds)", levelPercent(level)))
+		fmt.Sprintf("best validation accuracy vs time (mean, %s CI over seeds; gain at end, paired t)", levelPercent(level)))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, alg := range e.Algorithms() {
 		panel := CurvePanel{Algorithm: alg}
@@ -129,6 +148,14 @@ func Curves(e *Experiment, cfg CurvesConfig) (*CurvesFigure, error) {
 				}
 			}
 			panel.Series = append(panel.Series, Series{Arm: arm, Band: b})
+		}
+		if len(e.Curves(alg, SGD)) > 0 && len(e.Curves(alg, HGD)) > 0 {
+			b, tr := e.Pairs(alg, SGD, HGD, end)
+			g, err := ComparePaired(b, tr, level)
+			if err != nil {
+				return nil, err
+			}
+			panel.Final = &g
 		}
 		f.Panels = append(f.Panels, panel)
 	}
@@ -267,7 +294,7 @@ func (f *CurvesFigure) panelPlots() ([]*plot.Plot, []legendItem) {
 	ps := make([]*plot.Plot, len(f.Panels))
 	for i, panel := range f.Panels {
 		p := plot.New()
-		p.Title.Text = panel.Algorithm
+		p.Title.Text = panel.Heading()
 		p.Add(plotter.NewGrid())
 		for _, s := range panel.Series {
 			sty := styles[s.Arm]

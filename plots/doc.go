@@ -50,10 +50,14 @@
 //     confidence band. By default the mean is computed at every breakpoint
 //     of the curves, so the drawn staircase is the exact mean of the step
 //     functions, not an interpolation.
+//     Each panel's title gives HGD's paired gain over SGD at the end of the
+//     axis and its paired-t p-value (CurvePanel.Heading; * p < 0.05).
 //   - Bars: the paper's Figures 4 and 5. One panel per algorithm; at each
 //     checkpoint (default 1/6, …, 5/6 of the budget: the paper's 500, …,
 //     2500 s of 3000 s) a group of bars, HGD beside SGD, with the confidence
-//     interval as error bars. Bars start at zero.
+//     interval as error bars. Bars start at zero. A star above a group marks a
+//     paired test (seed k of both arms is a pair; t-test by default,
+//     BarsConfig.Test) with p < 0.05, two stars p < 0.01 (BarPanel.Marks).
 //   - Trajectories: α (learning rate) and γ (momentum) of several HGD trials
 //     over steps or time, two panels.
 //

@@ -202,7 +202,7 @@ func TestCurvesPlotted(t *testing.T) {
 		}
 	}
 	strs := drawnStrings(rec)
-	for _, s := range []string{f.Title, "ASHA", "PBT", "time (s)", "best validation accuracy", "HGD (mean, 95% CI)", "SGD (mean, 95% CI)"} {
+	for _, s := range []string{f.Title, f.Panels[0].Heading(), f.Panels[len(f.Panels)-1].Heading(), "time (s)", "best validation accuracy", "HGD (mean, 95% CI)", "SGD (mean, 95% CI)"} {
 		if !strs[s] {
 			t.Errorf("text %q not drawn", s)
 		}

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -237,5 +238,85 @@ func TestTablePairedColumns(t *testing.T) {
 	}
 	if _, err := NewTable(e, TableConfig{Test: "sign"}); err == nil {
 		t.Error("test \"sign\" accepted")
+	}
+}
+
+// Figures 4/5 mark the checkpoints where the paired test rejects "no
+// difference": the marks agree with ComparePaired and are drawn.
+func TestBarsSignificanceMarks(t *testing.T) {
+	// Eight seeds: with five, the exact Wilcoxon test's smallest two-sided p
+	// is 2/32 > 0.05, so it could mark nothing.
+	e := synthetic(8)
+	times := []float64{10, 500, 1500}
+	for _, test := range []string{TestT, TestWilcoxon} {
+		f, err := Bars(e, BarsConfig{Times: times, Test: test})
+		if err != nil {
+			t.Fatal(err)
+		}
+		starred := 0
+		for _, p := range f.Panels {
+			if len(p.Paired) != len(times) {
+				t.Fatalf("%s: %d paired cells, want %d", p.Algorithm, len(p.Paired), len(times))
+			}
+			for j, at := range times {
+				b, tr := e.Pairs(p.Algorithm, SGD, HGD, at)
+				want, _ := ComparePaired(b, tr, 0)
+				r := want.T
+				if test == TestWilcoxon {
+					r = want.Wilcoxon
+				}
+				mark := p.Marks(j, test, f.Level)
+				switch {
+				case r.P < 0.01 && mark != "**", r.P >= 0.01 && r.P < 0.05 && mark != "*", !(r.P < 0.05) && mark != "":
+					t.Errorf("%s %s at %v s: p %v, mark %q", test, p.Algorithm, at, r.P, mark)
+				}
+				if mark != "" {
+					starred++
+				}
+			}
+		}
+		// Before any seed started (10 s) nothing is marked; at 500 s HGD's
+		// faster rise is significant somewhere.
+		if starred == 0 {
+			t.Errorf("%s: no checkpoint marked", test)
+		}
+		rec, _, _ := record(f, f.Size)
+		if s := drawnStrings(rec); starred > 0 && !s["*"] && !s["**"] {
+			t.Errorf("%s: marks not drawn", test)
+		}
+	}
+	one := &Experiment{Name: "one arm", Budget: 3000}
+	for _, r := range e.Runs {
+		if r.Arm == HGD {
+			one.Runs = append(one.Runs, r)
+		}
+	}
+	f, err := Bars(one, BarsConfig{})
+	if err != nil || f.Panels[0].Paired != nil || f.Panels[0].Marks(0, TestT, f.Level) != "" {
+		t.Errorf("one arm: %v, %+v", err, f.Panels[0].Paired)
+	}
+	if _, err := Bars(e, BarsConfig{Test: "sign"}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("test \"sign\": %v", err)
+	}
+}
+
+// Figures 2/3 title each panel with the paired gain at the end and its p.
+func TestCurvesHeadingPaired(t *testing.T) {
+	f, err := Curves(fixture(), CurvesConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ASHA at 100 s: SGD .40 .35 .50, HGD .60 .70 .35: gains +50%, +100%, −30%.
+	p := f.Panels[0]
+	b, tr := fixture().Pairs("ASHA", SGD, HGD, 100)
+	want, _ := ComparePaired(b, tr, 0)
+	if p.Final == nil || !near(p.Final.Gain.Mean, 0.4, 1e-12) || p.Final.T != want.T {
+		t.Fatalf("ASHA final %+v, want %+v", p.Final, want)
+	}
+	if h := p.Heading(); !strings.HasPrefix(h, "ASHA: HGD +40.0%, p 0.") || strings.HasSuffix(h, "*)") {
+		t.Errorf("heading %q", h)
+	}
+	if h := (CurvePanel{Algorithm: "PB2"}).Heading(); h != "PB2" {
+		t.Errorf("heading without pairs %q", h)
 	}
 }
