@@ -172,24 +172,26 @@ func project(c Config, x *Node, lo, hi float64) *Node {
 // normalized rule (gg = |g|², dirSq = |d_{t−2}|²), projected into
 // [AlphaMin, AlphaMax].
 func nextAlpha(c Config, alpha, beta, hA, gg, dirSq *Node) *Node {
-	var a *Node
-	if c.Normalized {
-		a = Mul(alpha, Add(ScalarOne(alpha.Graph(), alpha.DType()), Mul(beta, cosine(hA, gg, dirSq))))
-	} else {
-		a = Add(alpha, Mul(beta, hA))
-	}
-	return project(c, a, c.AlphaMin, c.AlphaMax)
+	return hyperStep(c, alpha, beta, hA, gg, dirSq, c.AlphaMin, c.AlphaMax)
 }
 
 // nextGamma is HGD's hypergradient update of γ with its projection
 // (ref.NextGamma): γ − η·h_γ, or γ·(1 − η·cos(g, Δ_{t−2})) with the
-// normalized rule, projected into [0, GammaMax].
+// normalized rule, projected into [0, GammaMax]. It is hyperStep of −h_γ,
+// bit for bit: negation is exact, and x + (−y) = x − y in IEEE arithmetic.
 func nextGamma(c Config, gamma, eta, hG, gg, d2Sq *Node) *Node {
-	var x *Node
+	return hyperStep(c, gamma, eta, Neg(hG), gg, d2Sq, 0, c.GammaMax)
+}
+
+// hyperStep moves x up its hypergradient h at rate: x + rate·h, or with the
+// normalized rule x·(1 + rate·h/√(gg·sq)) (the cosine; 0 when gg·sq is 0),
+// projected into [lo, hi].
+func hyperStep(c Config, x, rate, h, gg, sq *Node, lo, hi float64) *Node {
+	var y *Node
 	if c.Normalized {
-		x = Mul(gamma, Sub(ScalarOne(gamma.Graph(), gamma.DType()), Mul(eta, cosine(hG, gg, d2Sq))))
+		y = Mul(x, Add(ScalarOne(x.Graph(), x.DType()), Mul(rate, cosine(h, gg, sq))))
 	} else {
-		x = Sub(gamma, Mul(eta, hG))
+		y = Add(x, Mul(rate, h))
 	}
-	return project(c, x, 0, c.GammaMax)
+	return project(c, y, lo, hi)
 }

@@ -126,13 +126,11 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 		return r.nextVirtual(ctx)
 	}
 	if r.replaying() {
-		e := &r.replay[r.cur]
-		if !e.isInput() {
-			return input{}, fmt.Errorf("%w: journal line seq %d is %s, replay expected a result", ErrReplay, e.Seq, describe(e))
+		e, err := r.replayedInput()
+		if err != nil {
+			return input{}, err
 		}
-		r.cur++
-		r.now = time.Duration(e.Elapsed)
-		return input{kind: e.Kind, id: e.Trial, res: Result{Budget: e.Budget, Metrics: e.Metrics}, ckpt: e.Checkpoint, err: e.Error}, nil
+		return r.consume(e), nil
 	}
 	if !r.isLive {
 		if err := r.goLive(); err != nil {
@@ -193,6 +191,24 @@ func (r *runner) nextJob() *job {
 	return next
 }
 
+// replayedInput returns the journal line the replay is at, which must be a
+// trial's outcome (or the time budget's end).
+func (r *runner) replayedInput() (*Event, error) {
+	e := &r.replay[r.cur]
+	if !e.isInput() {
+		return nil, fmt.Errorf("%w: journal line seq %d is %s, replay expected a result", ErrReplay, e.Seq, describe(e))
+	}
+	return e, nil
+}
+
+// consume moves the replay past e, an input it checked, and sets the
+// runner's time to e's.
+func (r *runner) consume(e *Event) input {
+	r.cur++
+	r.now = time.Duration(e.Elapsed)
+	return input{kind: e.Kind, id: e.Trial, res: Result{Budget: e.Budget, Metrics: e.Metrics}, ckpt: e.Checkpoint, err: e.Error}
+}
+
 // nextVirtual is nextInput on compute time: the next input is the end of
 // the job that ends first in virtual time, or the end of the time budget
 // if that job would end after it. Live, it waits for exactly that job's
@@ -206,9 +222,9 @@ func (r *runner) nextVirtual(ctx context.Context) (input, error) {
 	}
 	timeout := r.e.TimeBudget > 0 && next.end > r.e.TimeBudget
 	if r.replaying() {
-		e := &r.replay[r.cur]
-		if !e.isInput() {
-			return input{}, fmt.Errorf("%w: journal line seq %d is %s, replay expected a result", ErrReplay, e.Seq, describe(e))
+		e, err := r.replayedInput()
+		if err != nil {
+			return input{}, err
 		}
 		switch {
 		case timeout && (e.Kind != EvTimeout || time.Duration(e.Elapsed) != r.e.TimeBudget):
@@ -218,9 +234,7 @@ func (r *runner) nextVirtual(ctx context.Context) (input, error) {
 			return input{}, fmt.Errorf("%w: journal line seq %d is %s at %v, compute time expected trial %d's job to end at %v (another cost model or time budget?)",
 				ErrReplay, e.Seq, describe(e), time.Duration(e.Elapsed), next.id, next.end)
 		}
-		r.cur++
-		r.now = time.Duration(e.Elapsed)
-		return input{kind: e.Kind, id: e.Trial, res: Result{Budget: e.Budget, Metrics: e.Metrics}, ckpt: e.Checkpoint, err: e.Error}, nil
+		return r.consume(e), nil
 	}
 	if !r.isLive {
 		if err := r.goLive(); err != nil {

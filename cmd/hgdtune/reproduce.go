@@ -64,11 +64,19 @@ flags:`)
 	var bad []string
 	badf := func(format string, a ...any) { bad = append(bad, fmt.Sprintf(format, a...)) }
 	fs.Visit(func(f *flag.Flag) {
+		oneOf := func(v string, want ...string) {
+			if !slices.Contains(want, v) {
+				badf("-%s %q: want %s", f.Name, v, strings.Join(want, " or "))
+			}
+		}
+		inRange := func(v, lo, hi int) {
+			if v < lo || v > hi {
+				badf("-%s %d: want %d to %d", f.Name, v, lo, hi)
+			}
+		}
 		switch f.Name {
 		case "dataset":
-			if df.dataset != "cifar10" && df.dataset != "cifar100" {
-				badf("-dataset %q: want cifar10 or cifar100", df.dataset)
-			}
+			oneOf(df.dataset, "cifar10", "cifar100")
 			p.Dataset = df.dataset
 		case "time":
 			if *budget <= 0 || *budget > reproduce.BudgetLimit {
@@ -76,14 +84,10 @@ flags:`)
 			}
 			p.Budget = reproduce.Duration(*budget)
 		case "seeds":
-			if *seeds < 1 || *seeds > reproduce.SeedsLimit {
-				badf("-seeds %d: want 1 to %d", *seeds, reproduce.SeedsLimit)
-			}
+			inRange(*seeds, 1, reproduce.SeedsLimit)
 			p.Seeds = *seeds
 		case "slots":
-			if *slots < 1 || *slots > reproduce.SlotsLimit {
-				badf("-slots %d: want 1 to %d", *slots, reproduce.SlotsLimit)
-			}
+			inRange(*slots, 1, reproduce.SlotsLimit)
 			p.Slots = *slots
 		case "algorithms":
 			if err := checkList(*algs, knownAlgorithms()); err != nil {
@@ -101,22 +105,16 @@ flags:`)
 			}
 			p.TrainImages = *trainImages
 		case "max-epochs":
-			if *maxEpochs < 1 || *maxEpochs > reproduce.EpochsLimit {
-				badf("-max-epochs %d: want 1 to %d", *maxEpochs, reproduce.EpochsLimit)
-			}
+			inRange(*maxEpochs, 1, reproduce.EpochsLimit)
 			p.MaxEpochs = *maxEpochs
 			p.PerturbEvery = min(p.PerturbEvery, p.MaxEpochs)
 		case "pbt-reset":
 			p.PBTResetAdapted = *pbtReset
 		case "asha-mode":
-			if *ashaMode != "stopping" && *ashaMode != "promotion" {
-				badf("-asha-mode %q: want stopping or promotion", *ashaMode)
-			}
+			oneOf(*ashaMode, "stopping", "promotion")
 			p.ASHAMode = *ashaMode
 		case "clock":
-			if *clock != reproduce.ClockWall && *clock != reproduce.ClockCompute {
-				badf("-clock %q: want compute or wall", *clock)
-			}
+			oneOf(*clock, reproduce.ClockCompute, reproduce.ClockWall)
 			p.Clock = *clock
 			if p.Clock == reproduce.ClockWall {
 				p.Clock, p.Workers = "", 0
@@ -127,9 +125,7 @@ flags:`)
 			}
 			p.Workers = *workers
 		case "lr-prior":
-			if *lrPrior != reproduce.LRPriorLog && *lrPrior != reproduce.LRPriorUniform {
-				badf("-lr-prior %q: want log or uniform", *lrPrior)
-			}
+			oneOf(*lrPrior, reproduce.LRPriorLog, reproduce.LRPriorUniform)
 			p.LRPrior = *lrPrior
 			if p.LRPrior == reproduce.LRPriorLog {
 				p.LRPrior = "" // the default, as folders made before the flag record it
