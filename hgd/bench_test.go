@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/hgd"
 )
 
@@ -26,7 +27,7 @@ const benchBatch = 128
 // held in the graph as constants (so both arms do the same host work).
 func newBenchTrainer(tb testing.TB, kind hgd.Kind) *train.Trainer {
 	tb.Helper()
-	b := newBackend(tb)
+	b := backendtest.Go(tb)
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, benchBatch*benchDims[0])
 	for i := range x {

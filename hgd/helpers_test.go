@@ -2,11 +2,12 @@ package hgd_test
 
 import (
 	"fmt"
-	"github.com/hgdtune/hgdtune/hgd/internal/reftest"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/hgd/internal/reftest"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -15,19 +16,9 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
-	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hgd/ref"
 )
-
-func newBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	b, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // problem is a deterministic loss with a float64 reference gradient and a
 // GoMLX graph of the same loss. Parameters live in variables "/model/p<i>".

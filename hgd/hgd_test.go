@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 	"github.com/gomlx/gomlx/ml/train"
 
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hgd/ref"
 )
@@ -24,7 +25,7 @@ func equalParams(a, b [][]float64) bool {
 // TestReductionsGoMLX: in the GoMLX optimizer too, β = η = 0 is exactly
 // SGD+momentum and γ0 = 0, η = 0 is exactly SGD-HD (bit for bit, float32).
 func TestReductionsGoMLX(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	pr := softmaxRegression()
 	for _, tc := range []struct {
 		name      string
@@ -54,7 +55,7 @@ func TestReductionsGoMLX(t *testing.T) {
 
 // TestFirstStepsGoMLX: α first changes at step 2, γ at step 3.
 func TestFirstStepsGoMLX(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	r := newGoMLXRun(t, b, softmaxRegression(), def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}), dtypes.Float64)
 	var alphas, gammas []float64
 	for range 3 {
@@ -73,7 +74,7 @@ func TestFirstStepsGoMLX(t *testing.T) {
 // TestSafeguardsGoMLX: β, η a million times too large keep α, γ in bounds
 // and θ finite; NaN and Inf gradients are skipped and counted.
 func TestSafeguardsGoMLX(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	pr := softmaxRegression()
 	for _, normalized := range []bool{false, true} {
 		cfg := def(ref.Config{Beta: 1e6 * ref.DefaultBeta, Eta: 1e6 * ref.DefaultEta, Normalized: normalized})
@@ -158,7 +159,7 @@ func TestSafeguardsGoMLX(t *testing.T) {
 // TestStateVariables: all optimizer state lives in non-trainable variables
 // under the optimizer's scope.
 func TestStateVariables(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	for _, tc := range []struct {
 		kind Kind
 		want []string
@@ -195,7 +196,7 @@ type Kind = hgd.Kind
 // TestCheckpoint: the state survives a checkpoint save/restore, and training
 // continues identically.
 func TestCheckpoint(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	pr := softmaxRegression()
 	cfg := def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1})
 	dir := t.TempDir()
@@ -244,7 +245,7 @@ func TestCheckpoint(t *testing.T) {
 // TestSet: α, γ, β, η set at run time (as PBT does) are used by the next
 // step of the already compiled graph, exactly like the same change in ref.
 func TestSet(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	pr := softmaxRegression()
 	cfg := def(ref.Config{Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1})
 	r := newGoMLXRun(t, b, pr, cfg, dtypes.Float64)
@@ -307,7 +308,7 @@ func TestConfig(t *testing.T) {
 
 	bad := hgd.Defaults(hgd.HGD)
 	bad.GammaMax = 1
-	r := newGoMLXRun(t, newBackend(t), quadratic(), bad, dtypes.Float64)
+	r := newGoMLXRun(t, backendtest.Go(t), quadratic(), bad, dtypes.Float64)
 	x := tensors.FromScalar(1.0)
 	if _, err := r.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}}); err == nil || !strings.Contains(err.Error(), "GammaMax") {
 		t.Errorf("an invalid configuration built a graph: %v", err)

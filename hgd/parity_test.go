@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hgd/ref"
 )
@@ -47,7 +48,7 @@ func parityCases() []parityCase {
 // TestParity runs the GoMLX optimizer (through train.Trainer) and ref.Update
 // side by side and compares parameters, α and γ after every step.
 func TestParity(t *testing.T) {
-	b := newBackend(t)
+	b := backendtest.Go(t)
 	for _, tc := range parityCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			ps, sts := runRef(t, tc.pr, tc.cfg, tc.steps)

@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX's graph DSL
 
-	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/hgd/ref"
 )
 
@@ -18,10 +18,7 @@ import (
 // addWeightDecay against g + wd·θ. TestDirectionStepParity does the same
 // for the direction steps.
 func TestStepParity(t *testing.T) {
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := backendtest.Go(t)
 	f64 := dtypes.Float64
 	type in struct{ x, h, gg, sq float64 }
 	inputs := []in{{0.01, 3, 4, 2}, {0.1, -50, 1, 1}, {0.05, 2, 0, 5}, {0.5, 1e3, 9, 16}, {0.02, -0.3, 2, 0}}
@@ -62,10 +59,7 @@ func TestStepParity(t *testing.T) {
 // holds them exactly and only the steps' own rounding is measured: 1e-6
 // relative (absolute below 1) in float32, 1e-12 in float64.
 func TestDirectionStepParity(t *testing.T) {
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := backendtest.Go(t)
 	theta := [][]float64{{1, -2, 3}, {0.5, 0.25}}
 	grad := [][]float64{{0.3125, -0.6875, 1.125}, {-0.1875, 0.875}}
 	buf := [][]float64{{0.0625, 0.125, -0.1875}, {0.375, -0.03125}} // Δ, v, m1

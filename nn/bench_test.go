@@ -8,18 +8,15 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/hgdtune/hgdtune/backend"
+
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 )
 
 // BenchmarkConv2D times forward + both gradients of one 3×3 convolution of
 // the case-1 CNN's second layer (batch 32, 16×16, 32→64 channels) on the
 // pure-Go backend. Run with GOEXPERIMENT=simd.
 func BenchmarkConv2D(b *testing.B) {
-	be, err := backend.New("go")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer be.Finalize()
+	be := backendtest.Go(b)
 	for _, impl := range []Impl{Im2Col, Standard} {
 		b.Run(fmt.Sprint(impl), func(b *testing.B) {
 			exec := MustNewExec(be, func(x, k *Node) []*Node {

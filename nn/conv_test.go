@@ -7,7 +7,8 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/hgdtune/hgdtune/backend"
+
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 )
 
 // refConv2D is the textbook definition: out[b,y,x,o] = Σ_{dy,dx,c}
@@ -80,11 +81,7 @@ func to64(s []float32) []float64 {
 // TestConv2DParity checks the im2col path against the direct definition
 // (forward) and against GoMLX's own Convolve (forward and both gradients).
 func TestConv2DParity(t *testing.T) {
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := backendtest.Go(t)
 	for _, tc := range []struct{ b, h, w, c, k, cout int }{
 		{2, 6, 6, 3, 3, 4},
 		{1, 8, 4, 5, 3, 2},
@@ -121,11 +118,7 @@ func TestConv2DParity(t *testing.T) {
 // TestMaxPool2 checks forward and gradient against the definition: the
 // gradient flows to the arg-max of each 2×2 window.
 func TestMaxPool2(t *testing.T) {
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := backendtest.Go(t)
 	const b, h, w, c = 2, 4, 6, 3
 	r := rand.New(rand.NewPCG(7, 7))
 	xs := randSlice(r, b*h*w*c) // continuous values: no ties
@@ -180,11 +173,7 @@ func TestForBackend(t *testing.T) {
 // plain composition conv + bias + activation + pooling (forward and all
 // three gradients) and against GoMLX's standard ops (forward).
 func TestConvBlockParity(t *testing.T) {
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := backendtest.Go(t)
 	for _, tc := range []struct {
 		b, h, w, c, k, cout int
 		pool                bool
@@ -247,11 +236,7 @@ func TestConvBlockParity(t *testing.T) {
 // (GoMLX's own ReLU/LeakyReLU forms differ only in the slope constant and
 // in the gradient at exactly 0).
 func TestActivations(t *testing.T) {
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := backendtest.Go(t)
 	xs := []float32{-3, -0.5, 0, 0.25, 2}
 	for _, tc := range []struct {
 		act        Activation

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 )
 
 // With the compute clock, the same reproduction gives the same tables,
@@ -20,7 +22,7 @@ func TestComputeClockDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for several seconds")
 	}
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	p := Presets()["cpu-quick"]
 	if p.Clock != ClockCompute {
 		t.Fatalf("cpu-quick runs on the %q clock, want compute", p.Clock)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gomlx/compute"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hpo"
 )
@@ -91,7 +90,7 @@ func (t *fakeTrainer) Close() error { return nil }
 // (one slot, T = 20 s of fake time) in a new folder.
 func fakeOptions(t *testing.T, f *fakeTrials, algorithms ...string) Options {
 	t.Helper()
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	f.clock = hpo.NewManualClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	p := Presets()["cpu-quick"]
 	p.Algorithms = algorithms
@@ -127,15 +126,4 @@ func (r *recorder) RunEnded(s RunStatus, rep *hpo.Report, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ended = append(r.ended, ended{s, s.Counts(), rep, err})
-}
-
-// goBackend is the pure-Go backend, finalized when the test ends.
-func goBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(be.Finalize)
-	return be
 }

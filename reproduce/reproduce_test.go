@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hpo"
@@ -126,7 +127,7 @@ func TestRunSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for several seconds")
 	}
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	p := Presets()["cpu-quick"]
 	p.Algorithms = PaperAlgorithms()
 	p.Budget = Duration(1200 * time.Millisecond)
@@ -200,7 +201,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Preset: p}); !errors.Is(err, ErrConfig) {
 		t.Errorf("missing data/backend/dir: %v", err)
 	}
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	p.Dataset = "cifar100" // 100 classes, the toy set has 10
 	_, err := Run(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: toyDataset(200), Backend: be, BackendSpec: "go"})
 	if !errors.Is(err, ErrConfig) {

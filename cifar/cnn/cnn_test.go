@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/nn"
@@ -29,10 +29,7 @@ func randomImages(r *rand.Rand, n int) *tensors.Tensor {
 // total number of elements of the trainable variables it created.
 func logits(t *testing.T, cfg Config, x *tensors.Tensor, seed int64) ([]float32, []int, int) {
 	t.Helper()
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := backendtest.Go(t)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, seed)
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, x *Node) *Node {

@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 )
 
 // savedCheckpoint trains a tiny network 3 steps and saves it; it returns the
 // folder and the configuration that restores it.
 func savedCheckpoint(t *testing.T) (string, Config, Data) {
 	t.Helper()
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 100, 10, 1)
 	cfg := Config{Net: small1, BatchSize: 8, Seed: 2}
 	tr := newTrainer(t, be, data, cfg)
@@ -43,7 +45,7 @@ func copyCheckpoint(t *testing.T, src string) string {
 // with an error naming the file; the untouched checkpoint restores.
 func TestCheckpointChecksum(t *testing.T) {
 	dir, cfg, data := savedCheckpoint(t)
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	names, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +113,7 @@ func TestCheckpointVersion1(t *testing.T) {
 	if err := os.Remove(filepath.Join(ck, sumsFile)); err != nil {
 		t.Fatal(err)
 	}
-	tr := newTrainer(t, goBackend(t), data, cfg)
+	tr := newTrainer(t, backendtest.Go(t), data, cfg)
 	if err := tr.Restore(ck); err != nil {
 		t.Fatalf("version-1 checkpoint: %v", err)
 	}
@@ -124,7 +126,7 @@ func TestCheckpointVersion1(t *testing.T) {
 	if err := os.Remove(filepath.Join(ck2, sumsFile)); err != nil {
 		t.Fatal(err)
 	}
-	err = newTrainer(t, goBackend(t), data, cfg).Restore(ck2)
+	err = newTrainer(t, backendtest.Go(t), data, cfg).Restore(ck2)
 	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), sumsFile) {
 		t.Errorf("version 2 without %s: %v", sumsFile, err)
 	}
@@ -153,7 +155,7 @@ func TestCheckpointIndexChecked(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = newTrainer(t, goBackend(t), data, cfg).Restore(ck)
+	err = newTrainer(t, backendtest.Go(t), data, cfg).Restore(ck)
 	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "dimension -3") {
 		t.Errorf("negative dimension: %v", err)
 	}

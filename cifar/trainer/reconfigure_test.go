@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
 )
@@ -15,7 +16,7 @@ import (
 // this trainer's Alpha0 and Gamma0; restoring its own checkpoint never
 // resets them (a resume).
 func TestExploitPolicy(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 200, 10, 1)
 	donor := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = 0.05, 0.5 })})
 	if _, err := donor.Train(context.Background(), 30); err != nil {
@@ -67,7 +68,7 @@ func TestExploitPolicy(t *testing.T) {
 // the new configuration and restored from the same checkpoint (an exploit
 // that rebuilds): for SGD+momentum with a new α, γ and batch size.
 func TestReconfigureEqualsRebuild(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 200, 10, 2)
 	sgd := func(a, g float64, batch int) Config {
 		return Config{Net: small1, BatchSize: batch, Seed: 4, Optimizer: opt(hgd.Momentum, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = a, g })}
@@ -127,7 +128,7 @@ func TestReconfigureEqualsRebuild(t *testing.T) {
 // What cannot change in place is refused with hpo.ErrRebuild, and nothing
 // changes.
 func TestReconfigureNeedsRebuild(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	base := Config{Net: small1, BatchSize: 8, Seed: 1, Optimizer: hgd.Defaults(hgd.HGD)}
 	tr := newTrainer(t, be, toyData(t, 200, 10, 1), base)
 	wider := small1

@@ -4,11 +4,13 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 )
 
 // The zero RunConfig trains one epoch; an injected clock drives -time.
 func TestRunBudgets(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 100, 10, 1)
 	run, err := OpenRun(RunConfig{})
 	if err != nil {

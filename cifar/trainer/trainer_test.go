@@ -15,7 +15,7 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hgd"
@@ -31,16 +31,6 @@ func toyData(t testing.TB, n, classes int, seed uint64) Data {
 		t.Fatal(err)
 	}
 	return d
-}
-
-func goBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(be.Finalize)
-	return be
 }
 
 var small1 = cnn.Config{Case: cnn.Case1, Conv: [3]int{4, 8, 8}, FC: [2]int{16, 8}}
@@ -72,7 +62,7 @@ func snapshot(t testing.TB, tr *Trainer) map[string][]byte {
 // Training N+N steps equals training N, saving, restoring into a fresh
 // trainer and training N more: bit-identical variables, same losses.
 func TestResumeIsExact(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 200, 10, 1)
 	small2 := cnn.Config{Case: cnn.Case2, Conv: [3]int{4, 4, 8}, FC: [2]int{8, 8}, Dropout: 0.3}
 	data100 := toyData(t, 200, 100, 2)
@@ -137,7 +127,7 @@ func TestLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few seconds")
 	}
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 600, 10, 7)
 	net := cnn.Config{Case: cnn.Case1, Conv: [3]int{8, 16, 16}, FC: [2]int{32, 16}}
 	for _, cfg := range []Config{
@@ -183,7 +173,7 @@ func TestLearns(t *testing.T) {
 // A run whose loss becomes non-finite fails with ErrDiverged and leaves the
 // process (and other trainers) alone.
 func TestDivergence(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 100, 10, 9)
 	data.Norm = cifar.Normalization{Std: [3]float32{1e-30, 1e-30, 1e-30}} // inputs ~1e30: overflow
 	tr := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8})
@@ -202,7 +192,7 @@ func TestDivergence(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	tr := newTrainer(t, be, toyData(t, 100, 10, 1), Config{Net: small1, BatchSize: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -212,7 +202,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 100, 10, 1)
 	for _, cfg := range []Config{
 		{},
@@ -236,7 +226,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestRestoreMismatch(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 100, 10, 1)
 	a := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8})
 	if _, err := a.Train(context.Background(), 1); err != nil {
@@ -258,7 +248,7 @@ func TestRestoreMismatch(t *testing.T) {
 }
 
 func TestLog(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	var buf bytes.Buffer
 	tr := newTrainer(t, be, toyData(t, 100, 10, 1), Config{Net: small1, BatchSize: 8, Log: &buf})
 	if _, err := tr.Train(context.Background(), 3); err != nil {
@@ -286,7 +276,7 @@ func TestLog(t *testing.T) {
 // PBT may explore the batch size: a checkpoint restores into a trainer with
 // another batch size at the same place in the data, with steps converted.
 func TestRestoreOtherBatchSize(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 200, 10, 1) // 140 training images
 	a := newTrainer(t, be, data, Config{Net: small1, BatchSize: 10, Unit: Epochs, Seed: 2})
 	if _, err := a.Train(context.Background(), 2); err != nil { // 2 epochs of 14 steps
@@ -321,7 +311,7 @@ func TestRestoreOtherBatchSize(t *testing.T) {
 // An exploit that does not copy the donor's adapted α and γ resets them to
 // the trainer's initial values and keeps the weights.
 func TestResetAdaptedHyperparameters(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 200, 10, 1)
 	donor := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8, Seed: 1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Alpha0, c.Gamma0 = 0.05, 0.5 })})
 	if _, err := donor.Train(context.Background(), 30); err != nil {
@@ -361,7 +351,7 @@ func TestResetAdaptedHyperparameters(t *testing.T) {
 // Config.Normalized reaches the optimizer: the multiplicative rule moves α
 // by at most a factor (1 ± β) per step.
 func TestNormalizedRule(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Normalized, c.Beta, c.Alpha0 = true, 0.01, 0.01 })})
 	prev := tr.Alpha()
 	moved := false
@@ -383,7 +373,7 @@ func TestNormalizedRule(t *testing.T) {
 
 // Zero Beta and Eta are zeros, not defaults: HGD then keeps α and γ.
 func TestExplicitZeroStepSizes(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	tr := newTrainer(t, be, toyData(t, 200, 10, 1), Config{Net: small1, BatchSize: 8, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Beta, c.Eta, c.Alpha0, c.Gamma0 = 0, 0, 0.02, 0.8 })})
 	if _, err := tr.Train(context.Background(), 20); err != nil {
 		t.Fatal(err)
@@ -397,7 +387,7 @@ func TestExplicitZeroStepSizes(t *testing.T) {
 // was: another optimizer, a checkpoint without this trainer's variables
 // (saved before the first step), a corrupt variable index.
 func TestRestoreRefusals(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 200, 10, 1)
 	ctx := context.Background()
 	hgdTrained := newTrainer(t, be, data, Config{Net: small1, BatchSize: 8})
@@ -456,7 +446,7 @@ func opt(kind hgd.Kind, set func(*hgd.Config)) hgd.Config {
 // TestImplFromBackend checks that New picks the layer implementation from
 // its backend when the network leaves it nn.Auto, and keeps an explicit one.
 func TestImplFromBackend(t *testing.T) {
-	be := goBackend(t)
+	be := backendtest.Go(t)
 	data := toyData(t, 100, 10, 1)
 	if got := ImplFor(be); got != nn.Im2Col {
 		t.Errorf("ImplFor(go backend %q) = %v, want im2col", be.Name(), got)
