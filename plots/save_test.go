@@ -41,13 +41,7 @@ func TestSavePermissionsAndErrors(t *testing.T) {
 		if err := f.Save(path); err != nil {
 			t.Fatal(err)
 		}
-		st, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
-			t.Errorf("%s: mode %v, want %v", name, got, want)
-		}
+		testkit.CheckMode(t, path, 0o644)
 	}
 	missing := filepath.Join(dir, "missing", "c.png")
 	if err := f.Save(missing); err == nil || !strings.Contains(err.Error(), missing) {

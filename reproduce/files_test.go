@@ -16,13 +16,7 @@ func TestWriteFilePermissions(t *testing.T) {
 	if err := writeFileAtomic(path, []byte("a,b\n")); err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
-		t.Errorf("mode %v, want %v", got, want)
-	}
+	testkit.CheckMode(t, path, 0o644)
 }
 
 // A failing write is an error naming the file, whatever the cause.

@@ -70,26 +70,11 @@ func TestRunOutputPermissions(t *testing.T) {
 			t.Errorf("Summary.Files lacks %s: %v", name, s.Files)
 		}
 	}
-	mask := testkit.Umask(t)
 	for _, name := range want {
-		st, err := os.Stat(filepath.Join(o.Dir, name))
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		if got := st.Mode().Perm(); got != 0o644&^mask {
-			t.Errorf("%s: mode %v, want %v", name, got, 0o644&^mask)
-		}
+		testkit.CheckMode(t, filepath.Join(o.Dir, name), 0o644)
 	}
 	for _, name := range []string{".", "runs", "runs/asha-sgd-s0"} {
-		st, err := os.Stat(filepath.Join(o.Dir, name))
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		if got := st.Mode().Perm(); got != 0o755&^mask {
-			t.Errorf("%s/: mode %v, want %v", name, got, 0o755&^mask)
-		}
+		testkit.CheckMode(t, filepath.Join(o.Dir, name), 0o755)
 	}
 }
 

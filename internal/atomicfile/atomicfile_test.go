@@ -22,13 +22,7 @@ func TestWriteFile(t *testing.T) {
 			t.Fatalf("read back %q, %v; want %q", b, err, content)
 		}
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := st.Mode().Perm(), 0o644&^testkit.Umask(t); got != want {
-		t.Errorf("mode %v, want %v", got, want)
-	}
+	testkit.CheckMode(t, path, 0o644)
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("folder holds %v", ents)
 	}

@@ -89,3 +89,18 @@ func FlipByteKeepingModTime(t testing.TB, path string, off int64) {
 		t.Fatal(err)
 	}
 }
+
+// CheckMode reports an error on t unless path exists with the permission
+// bits perm less the process's umask (what os.WriteFile(path, b, perm) or
+// os.MkdirAll(path, perm) would give).
+func CheckMode(t testing.TB, path string, perm os.FileMode) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if got, want := st.Mode().Perm(), perm&^Umask(t); got != want {
+		t.Errorf("%s: mode %v, want %v", path, got, want)
+	}
+}
