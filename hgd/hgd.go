@@ -66,6 +66,8 @@ const (
 	VarDirSq    = "dir_sq"    // |d_{t−2}|² (normalized rule)
 	VarDelta1Sq = "delta1_sq" // |Δ_{t−1}|² (normalized rule)
 	VarDelta2Sq = "delta2_sq" // |Δ_{t−2}|² (normalized rule)
+	VarMAlpha   = "m_alpha"   // average of h_alpha (Config.HyperEMA)
+	VarMGamma   = "m_gamma"   // average of h_gamma (Config.HyperEMA)
 )
 
 // ErrNoVariable is returned by Read and Set when the optimizer's variable

@@ -151,6 +151,34 @@ func (s *stepState) checkFinite(grad []*Node, st *optState) *guarded {
 	return gd
 }
 
+// smoothed is the HyperEMA transform (ref.SmoothHypergradient) of the
+// hypergradient h whose average lives in the variable name: it returns the
+// bias-corrected average the step uses and keeps the new average (the old
+// one on a skipped step). Without HyperEMA it returns h.
+func (s *stepState) smoothed(name string, h *Node, gd *guarded) *Node {
+	rho := s.c.HyperEMA
+	if rho == 0 {
+		return h
+	}
+	m, setM := scalarVar(s.oscope, s.g, name, s.dtype, 0)
+	mNew := Add(Mul(s.scalar(rho), m), Mul(s.scalar(1-rho), h))
+	setM(gd.sel(mNew, m))
+	n := ConvertDType(gd.step, s.dtype)
+	return Div(mNew, Sub(s.scalar(1), Pow(s.scalar(rho), n)))
+}
+
+// decayed is the HyperDecay schedule (ref.DecayedRate) of the step size
+// rate at this step: rate·τ/(τ + n − 1), n the applied steps including this
+// one. Without HyperDecay it returns rate.
+func (s *stepState) decayed(rate *Node, gd *guarded) *Node {
+	tau := s.c.HyperDecay
+	if tau == 0 {
+		return rate
+	}
+	n := ConvertDType(gd.step, s.dtype)
+	return Div(Mul(rate, s.scalar(tau)), Add(s.scalar(tau), Sub(n, s.scalar(1))))
+}
+
 // cosine is h/√(aa·bb), 0 where the denominator is 0 (ref's cosine).
 func cosine(h, aa, bb *Node) *Node {
 	zero, one := ScalarZero(h.Graph(), h.DType()), ScalarOne(h.Graph(), h.DType())

@@ -16,7 +16,7 @@ import (
 // spirit of optax's transforms:
 //
 //	addWeightDecay → checkFinite (the skip-on-non-finite guard) →
-//	nextAlpha → nextGamma → the kind's direction and update
+//	[smoothed, decayed] → nextAlpha → nextGamma → the kind's direction and update
 //	(sgdUpdate, momentumUpdate, nesterovUpdate, adamUpdate) → apply
 //
 // nextAlpha, nextGamma and the direction steps the updates wrap (sgdStep,
@@ -53,7 +53,7 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	alphaNew := st.alpha
 	if k.HasAlphaHypergradient() {
 		beta, _ := scalarVar(s.oscope, g, VarBeta, s.dtype, o.Initial(VarBeta))
-		alphaNew = nextAlpha(c, st.alpha, beta, gd.hA, gd.gg, st.dirSq)
+		alphaNew = nextAlpha(c, st.alpha, s.decayed(beta, gd), s.smoothed(VarMAlpha, gd.hA, gd), gd.gg, st.dirSq)
 		hAOld, setHA := scalarVar(s.oscope, g, VarHAlpha, s.dtype, 0)
 		setHA(gd.sel(gd.hA, hAOld))
 	}
@@ -61,7 +61,7 @@ func (o *Optimizer) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 	gammaNew := st.gamma
 	if k == HGD {
 		eta, _ := scalarVar(s.oscope, g, VarEta, s.dtype, o.Initial(VarEta))
-		gammaNew = nextGamma(c, st.gamma, eta, gd.hG, gd.gg, st.d2Sq)
+		gammaNew = nextGamma(c, st.gamma, s.decayed(eta, gd), s.smoothed(VarMGamma, gd.hG, gd), gd.gg, st.d2Sq)
 		hGOld, setHG := scalarVar(s.oscope, g, VarHGamma, s.dtype, 0)
 		setHG(gd.sel(gd.hG, hGOld))
 	}

@@ -120,6 +120,16 @@ type Config struct {
 	// Normalized selects the multiplicative (cosine) hypergradient rule
 	// (default false).
 	Normalized bool
+	// HyperEMA, ρ in [0, 1), averages the hypergradients before they move α
+	// and γ: m ← ρ·m + (1−ρ)·h, and the step uses m/(1 − ρⁿ) (bias-corrected,
+	// n the applied steps including this one; see SmoothHypergradient)
+	// instead of h. With the normalized rule the averaged h is divided by
+	// the current norms. 0 (the default) is the paper's one-step rule.
+	HyperEMA float64
+	// HyperDecay, τ ≥ 0 in steps, decays the hypergradient step sizes:
+	// step n (counting applied steps from 1) uses β·τ/(τ + n − 1) and
+	// η·τ/(τ + n − 1) (DecayedRate). 0 (the default) keeps them constant.
+	HyperDecay float64
 
 	// WeightDecay is an L2 coefficient added to the gradient: g += wd·θ
 	// (default 0).
@@ -166,7 +176,8 @@ func (c Config) Validate() error {
 		v    float64
 	}{{"Alpha0", c.Alpha0}, {"Gamma0", c.Gamma0}, {"Beta", c.Beta}, {"Eta", c.Eta},
 		{"AlphaMin", c.AlphaMin}, {"AlphaMax", c.AlphaMax}, {"GammaMax", c.GammaMax},
-		{"WeightDecay", c.WeightDecay}, {"AdamBeta1", c.AdamBeta1}, {"AdamBeta2", c.AdamBeta2}, {"AdamEps", c.AdamEps}} {
+		{"WeightDecay", c.WeightDecay}, {"AdamBeta1", c.AdamBeta1}, {"AdamBeta2", c.AdamBeta2}, {"AdamEps", c.AdamEps},
+		{"HyperEMA", c.HyperEMA}, {"HyperDecay", c.HyperDecay}} {
 		switch {
 		case math.IsNaN(f.v) || math.IsInf(f.v, 0):
 			errs = append(errs, fmt.Errorf("ref: %s = %v is not finite", f.name, f.v))
@@ -182,6 +193,9 @@ func (c Config) Validate() error {
 	}
 	if !c.Unbounded && c.Kind.HasGamma() && c.Gamma0 > c.GammaMax {
 		errs = append(errs, fmt.Errorf("ref: Gamma0 = %v > GammaMax = %v", c.Gamma0, c.GammaMax))
+	}
+	if c.HyperEMA >= 1 {
+		errs = append(errs, fmt.Errorf("ref: HyperEMA = %v must be < 1", c.HyperEMA))
 	}
 	if c.AdamBeta1 >= 1 || c.AdamBeta2 >= 1 {
 		errs = append(errs, fmt.Errorf("ref: Adam betas (%v, %v) must be < 1", c.AdamBeta1, c.AdamBeta2))

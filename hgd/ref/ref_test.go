@@ -1,10 +1,11 @@
 package ref_test
 
 import (
-	"github.com/hgdtune/hgdtune/hgd/internal/reftest"
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/hgdtune/hgdtune/hgd/internal/reftest"
 
 	"github.com/hgdtune/hgdtune/hgd/ref"
 )
@@ -364,3 +365,62 @@ func TestConfig(t *testing.T) {
 
 // def: see reftest.Def.
 var def = reftest.Def
+
+func TestSmoothHypergradientAndDecayedRate(t *testing.T) {
+	// ρ = 0.9 on h = 2, −1, 3: m = 0.2, 0.08, 0.372; used m/(1 − 0.9ⁿ).
+	m := 0.0
+	for n, c := range []struct{ h, m, used float64 }{{2, 0.2, 2}, {-1, 0.08, 0.08 / 0.19}, {3, 0.372, 0.372 / 0.271}} {
+		var used float64
+		m, used = ref.SmoothHypergradient(0.9, m, c.h, n+1)
+		if math.Abs(m-c.m) > 1e-15 || math.Abs(used-c.used) > 1e-14 {
+			t.Errorf("step %d: m %v used %v, want %v %v", n+1, m, used, c.m, c.used)
+		}
+	}
+	if _, used := ref.SmoothHypergradient(0, 5, 2, 7); used != 2 {
+		t.Errorf("ρ = 0 uses %v, want h", used)
+	}
+	for _, c := range []struct {
+		n    int
+		want float64
+	}{{1, 1e-4}, {101, 0.5e-4}, {301, 0.25e-4}} {
+		if got := ref.DecayedRate(1e-4, 100, c.n); math.Abs(got-c.want) > 1e-19 {
+			t.Errorf("DecayedRate at step %d = %v, want %v", c.n, got, c.want)
+		}
+	}
+}
+
+// With HyperEMA and HyperDecay, each step moves α and γ by the decayed
+// rate times the bias-corrected average of the raw hypergradients the
+// state records (Unbounded, so no projection hides a difference); with
+// neither, Update is the paper's rule.
+func TestHyperEMAAndDecay(t *testing.T) {
+	for _, normalized := range []bool{false, true} {
+		cfg := ref.Defaults(ref.HGD)
+		cfg.Unbounded, cfg.Normalized, cfg.HyperEMA, cfg.HyperDecay = true, normalized, 0.8, 50
+		if normalized {
+			cfg.Beta, cfg.Eta = 0.01, 0.01
+		}
+		_, sts := run(t, quadratic(), cfg, 40)
+		mA, mG := 0.0, 0.0
+		moved := false
+		for n := 1; n < len(sts); n++ {
+			prev, st := sts[n-1], sts[n]
+			var uA, uG float64
+			mA, uA = ref.SmoothHypergradient(0.8, mA, st.HAlpha, n)
+			mG, uG = ref.SmoothHypergradient(0.8, mG, st.HGamma, n)
+			c := cfg
+			c.Beta, c.Eta = ref.DecayedRate(cfg.Beta, 50, n), ref.DecayedRate(cfg.Eta, 50, n)
+			// The norms the step read: |g|² is the next state's DirSq.
+			wantA := ref.NextAlpha(c, prev.Alpha, uA, st.DirSq, prev.DirSq)
+			wantG := ref.NextGamma(c, prev.Gamma, uG, st.DirSq, prev.Delta2Sq)
+			if st.Alpha != wantA || st.Gamma != wantG || st.MAlpha != mA || st.MGamma != mG {
+				t.Fatalf("normalized %v step %d: α %v γ %v m %v %v, want %v %v %v %v",
+					normalized, n, st.Alpha, st.Gamma, st.MAlpha, st.MGamma, wantA, wantG, mA, mG)
+			}
+			moved = moved || st.Alpha != cfg.Alpha0
+		}
+		if !moved {
+			t.Errorf("normalized %v: α never moved", normalized)
+		}
+	}
+}

@@ -45,6 +45,21 @@ func NextGamma(c Config, gamma, hG, gg, delta2Sq float64) float64 {
 	return x
 }
 
+// SmoothHypergradient is the HyperEMA transform of a hypergradient h at
+// applied step n ≥ 1: the new average m' = ρ·m + (1−ρ)·h and the value the
+// step uses, m'/(1 − ρⁿ) (the bias correction makes the first step use h
+// itself, as Adam's does for its moments).
+func SmoothHypergradient(rho, m, h float64, n int) (newM, used float64) {
+	newM = rho*m + (1-rho)*h
+	return newM, newM / (1 - math.Pow(rho, float64(n)))
+}
+
+// DecayedRate is the HyperDecay schedule of a hypergradient step size at
+// applied step n ≥ 1: rate·τ/(τ + n − 1), so step 1 uses rate itself.
+func DecayedRate(rate, tau float64, n int) float64 {
+	return rate * tau / (tau + float64(n-1))
+}
+
 // The direction steps. Each is the step of one family of kinds on an
 // applied (finite) step: it takes α, the kind's other scalars, the
 // parameters θ, the gradient g (weight decay already added) and the

@@ -30,6 +30,9 @@ type State struct {
 	// DirSq = |d_{t−2}|², Delta1Sq = |Δ_{t−1}|² and Delta2Sq = |Δ_{t−2}|²,
 	// used by the normalized rule.
 	DirSq, Delta1Sq, Delta2Sq float64
+	// MAlpha and MGamma are the averages of HAlpha and HGamma kept by
+	// Config.HyperEMA (not bias-corrected; 0 without it).
+	MAlpha, MGamma float64
 }
 
 func zerosLike(p [][]float64) [][]float64 {
@@ -162,7 +165,17 @@ func Update(cfg Config, st State, params, grads [][]float64) ([][]float64, State
 	ns.Step++
 	ns.HAlpha, ns.HGamma = hA, hG
 
-	// α and γ.
+	// α and γ, from the hypergradients averaged by HyperEMA and at the step
+	// sizes decayed by HyperDecay when those are set.
+	if c.HyperEMA > 0 {
+		ns.MAlpha, hA = SmoothHypergradient(c.HyperEMA, st.MAlpha, hA, ns.Step)
+		if k == HGD {
+			ns.MGamma, hG = SmoothHypergradient(c.HyperEMA, st.MGamma, hG, ns.Step)
+		}
+	}
+	if c.HyperDecay > 0 {
+		c.Beta, c.Eta = DecayedRate(c.Beta, c.HyperDecay, ns.Step), DecayedRate(c.Eta, c.HyperDecay, ns.Step)
+	}
 	if k.HasAlphaHypergradient() {
 		ns.Alpha = NextAlpha(c, st.Alpha, hA, gg, st.DirSq)
 	}
