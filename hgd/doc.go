@@ -131,6 +131,24 @@
 //
 // Adam-HD keeps Baydin et al.'s α0 = 1e-3, β = 1e-7.
 //
+// # Longer horizons
+//
+// The one-step hypergradient is greedy: near a minimum of the noisy loss
+// consecutive mini-batch gradients turn anti-correlated and α is pushed
+// down for good (the short-horizon bias of Wu et al. 2018, "Understanding
+// short-horizon bias in stochastic meta-optimization"). Three options act
+// on it, each in ref and here, compiled into the graph and covered by
+// TestParity: Config.HyperEMA averages the hypergradients (bias-corrected
+// exponential moving average, ref.SmoothHypergradient) before they move α
+// and γ, so that one step's anti-correlation weighs less; Config.HyperDecay
+// decays β and η as τ/(τ + n − 1) (ref.DecayedRate), so that the
+// adaptation settles; and Config.AlphaMin, set to a fraction of Alpha0,
+// floors α. scripts/horizon compares them, the paper's plain rule, smaller
+// β and η, the normalized rule and Baydin et al.'s SGD-HD, SGDN-HD and
+// Adam-HD with SGD+momentum over 20 epochs of the case-1 CNN, from the
+// default start and from bad ones (docs/results/hgd-horizon.md when run).
+// The defaults stay the paper's plain rule until that study says otherwise.
+//
 // # Tolerances of the tests
 //
 // Parity tests run GoMLX in float64 against ref (float64): parameters, α and
