@@ -132,6 +132,9 @@ func (l *lease) heartbeat() {
 	defer close(l.done)
 	s := l.s
 	every := s.ttl / 3
+	if s.renew > 0 {
+		every = s.renew
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	renewed := time.Now()

@@ -126,6 +126,9 @@ type Store struct {
 	addr string // host:port, for messages
 	db   string
 	ttl  time.Duration
+	// renew is how often the heartbeat renews the lease (ttl/3 when 0;
+	// tests set it shorter, so that no test waits on the TTL).
+	renew time.Duration
 
 	mu    sync.Mutex
 	lease *lease // held by this Store, or nil

@@ -253,7 +253,9 @@ func TestSettingsMismatch(t *testing.T) {
 // can no longer write.
 func TestLeaseLifecycle(t *testing.T) {
 	url := testDB(t)
-	a := open(t, url, "exp", `{}`, pgstore.LeaseTTL(time.Second))
+	// A long TTL renewed often: the test never depends on how fast this
+	// machine runs (a renewal would have to stall for 30 s to lose it).
+	a := open(t, url, "exp", `{}`, pgstore.LeaseTTL(30*time.Second), pgstore.RenewEvery(20*time.Millisecond))
 	b := open(t, url, "exp", `{}`)
 	releaseA, err := a.Lock(ctx)
 	if err != nil {
@@ -266,25 +268,34 @@ func TestLeaseLifecycle(t *testing.T) {
 	if err := w.Append(&hpo.Event{Kind: hpo.EvExperiment, Trial: -1}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond) // 2.5 TTLs: renewed meanwhile
+	// The heartbeat renews the lease: its expiry moves forward.
+	first, err := pgstore.LeaseExpires(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		now, err := pgstore.LeaseExpires(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.After(first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lease not renewed in a minute (expires %v)", now)
+		}
+	}
 	_, err = b.Lock(ctx)
 	if !errors.Is(err, hpo.ErrLocked) || !strings.Contains(err.Error(), "pid ") {
 		t.Fatalf("lock of a renewed lease: %v, want ErrLocked naming the holder", err)
 	}
-	// a dies: its lease expires by itself after a TTL.
-	if err := pgstore.Abandon(ctx, a, false); err != nil {
+	// a dies and its TTL passes (set in the database: no waiting).
+	if err := pgstore.Abandon(ctx, a, true); err != nil {
 		t.Fatal(err)
 	}
-	var releaseB func() error
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		releaseB, err = b.Lock(ctx)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, hpo.ErrLocked) || time.Now().After(deadline) {
-			t.Fatalf("takeover of an expired lease: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	releaseB, err := b.Lock(ctx)
+	if err != nil {
+		t.Fatalf("takeover of an expired lease: %v", err)
 	}
 	defer releaseB()
 	// a comes back: its writes are refused.
