@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 )
 
@@ -290,10 +289,9 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 func (r *runner) copyFromDonor(t, donor *Trial, budget int) (trialErr, err error) {
 	rel := filepath.Join(trialDir(t.ID), fmt.Sprintf("b%06d-from%d", budget, donor.ID))
 	if !r.replaying() {
-		if err := copyDir(filepath.Join(r.ckRoot, donor.Checkpoint), filepath.Join(r.ckRoot, rel)); err != nil {
-			var se *storageError
-			if errors.As(err, &se) {
-				return nil, fmt.Errorf("%w: copying trial %d's checkpoint for trial %d: %w", ErrStorage, donor.ID, t.ID, err)
+		if err := r.st.CopyCheckpoint(r.sctx, donor.Checkpoint, rel); err != nil {
+			if errors.Is(err, ErrStorage) {
+				return nil, storageFailure(err, fmt.Sprintf("copying trial %d's checkpoint for trial %d", donor.ID, t.ID))
 			}
 			trialErr = fmt.Errorf("%w: copy trial %d's checkpoint %s: %w", ErrTrial, donor.ID, donor.Checkpoint, err)
 		}
@@ -313,6 +311,6 @@ func (r *runner) replaceCheckpoint(t *Trial, rel string, budget int) {
 	old := t.Checkpoint
 	t.Checkpoint, t.CheckpointBudget = rel, budget
 	if old != "" && old != rel && !r.e.KeepCheckpoints && r.isLive {
-		os.RemoveAll(filepath.Join(r.ckRoot, old))
+		r.st.RemoveCheckpoint(r.sctx, old)
 	}
 }

@@ -54,9 +54,10 @@
 //
 // # Checkpoints
 //
-// After every successful Train the worker saves a checkpoint into
-// Dir/checkpoints/t<trial>/b<budget> (written into a ".tmp" directory, then
-// renamed) before the result is reported, so a journaled result always has
+// After every successful Train the worker saves a checkpoint, named
+// t<trial>/b<budget> in the experiment's storage (in a folder,
+// Dir/checkpoints/t<trial>/b<budget>, written into a ".tmp" directory, then
+// renamed), before the result is reported, so a journaled result always has
 // its checkpoint. A paused trial's trainable is closed (freeing device
 // memory) and rebuilt with Factory + Restore when it resumes; a trial told
 // to Continue keeps its trainable in memory. Only each trial's latest
@@ -91,20 +92,55 @@
 // stops with an error wrapping ErrStorage (a full disk: "no space left on
 // device"), journals nothing for the work in progress, and running the
 // experiment again once the cause is fixed resumes it (the interrupted
-// intervals are trained again from their last checkpoints). Run holds an
-// exclusive lock on Dir (package internal/dirlock), so that a second
-// process cannot interleave its journal lines; the journal is opened in
-// append mode.
+// intervals are trained again from their last checkpoints). A checkpoint
+// that the storage cannot hand over (a lost database connection) stops the
+// run the same way; a checkpoint that Restore cannot read fails its trial.
+// Run holds the storage's lock (for a folder, an flock through package
+// internal/dirlock), so that a second runner cannot interleave its journal
+// events; the journal file is opened in append mode.
+//
+// # Storage
+//
+// An experiment lives in a Storage: its journal, its checkpoints, and the
+// lock that makes one runner at a time its owner. Experiment.Dir means
+// DirStorage(Dir), a local folder (journal.jsonl, checkpoints/, .lock);
+// Experiment.Storage sets another one: package hpo/pgstore keeps
+// experiments in a PostgreSQL database, where they outlive the machine
+// that runs them and can be read from another one while they run
+// (LoadReportFrom). Run reaches an experiment through the interface alone:
+// Lock, OpenJournal (the events so far, and a JournalWriter that numbers
+// and appends new ones), SaveCheckpoint and LoadCheckpoint (a folder that
+// Trainable.Save fills, all or nothing, or that Restore reads),
+// CopyCheckpoint (exploits) and RemoveCheckpoint. Checkpoint names are the
+// relative paths the journal records (t000003/b000009), so a journal is the
+// same in any storage. Package hpo/internal/storagetest is the conformance
+// test that every implementation passes.
+//
+// Beyond the shape first sketched for it, the interface has ReadJournal, a
+// read-only read for LoadReportFrom (OpenJournal truncates a torn last
+// line, which a reader must not do while the holder writes), and a
+// contract on errors that lets Run tell whose fault a failure is: an error
+// wrapping ErrStorage is the storage's own (Run stops, resumable), any
+// other error comes from the callback (Save's, which stops the run too;
+// Restore's, which fails the trial) or, from CopyCheckpoint, from reading
+// the source (the exploiting trial fails). Another holder of the lock is
+// ErrLocked, naming it. The runner goroutine's calls (journal, copies,
+// removals) get a context that the run's cancellation does not interrupt;
+// the workers' saves and loads are cancelled with the run, which leaves
+// nothing half written since each is all or nothing. One runner owns an
+// experiment at a time; runners on several machines sharing one
+// experiment (trials handed out to workers) are not provided yet.
 //
 // # Journal, resume and determinism
 //
-// With Experiment.Dir set, every event is appended to Dir/journal.jsonl, one
-// JSON object (Event) per line, written with a single write: the header
-// ("experiment": seed, slots, metric, parameter names), then "trial"
-// (created, with its config), "decision", "status", "checkpoint", "result"
-// (with its checkpoint), "fail", "timeout", "end", and "resume" notes. Each
-// line carries a sequence number, the wall-clock time and the experiment
-// time (elapsed_ns).
+// With a storage (Experiment.Dir or Storage), every event is appended to
+// the experiment's journal (in a folder, Dir/journal.jsonl, one JSON object
+// (Event) per line, written with a single write; in a database, a row per
+// event): the header ("experiment": seed, slots, metric, parameter names),
+// then "trial" (created, with its config), "decision", "status",
+// "checkpoint", "result" (with its checkpoint), "fail", "timeout", "end",
+// and "resume" notes. Each event carries a sequence number, the wall-clock
+// time and the experiment time (elapsed_ns).
 //
 // Resuming is replay. Results, failures and timeouts are the inputs of the
 // runner — the only things that depend on timing; everything else is a
@@ -194,7 +230,8 @@
 // parameters) for spreadsheets and pandas. LoadReport rebuilds the same
 // Report from an experiment folder's journal alone (read-only, no
 // scheduler: the journal holds every input and output), while or after it
-// runs; ReadJournal reads the raw events.
+// runs, and LoadReportFrom from any Storage's; ReadJournal reads the raw
+// events of a journal file.
 //
 // # Changes from the design sketch
 //

@@ -27,10 +27,16 @@ type Experiment struct {
 	// their last checkpoint) and the experiment ends.
 	TimeBudget time.Duration
 	// Dir holds the journal (journal.jsonl) and the checkpoints
-	// (checkpoints/t<trial>/b<budget>). Running again with the same Dir
-	// resumes the experiment. "" means no journal and checkpoints in a
+	// (checkpoints/t<trial>/b<budget>): it means Storage DirStorage(Dir).
+	// Running again with the same Dir resumes the experiment. With neither
+	// Dir nor Storage there is no journal, and checkpoints live in a
 	// temporary directory removed at the end.
 	Dir string
+	// Storage keeps the journal and the checkpoints elsewhere than in a
+	// local folder (package hpo/pgstore: a PostgreSQL database); running
+	// again on the same storage resumes the experiment. At most one of Dir
+	// and Storage may be set.
+	Storage Storage
 	// Seed seeds the default searcher; it is recorded in the journal.
 	Seed uint64
 	// Clock is the time source; nil means SystemClock. It is not read
@@ -79,6 +85,10 @@ func (e *Experiment) Validate() error {
 		return fmt.Errorf("%w: Workers %d ≠ Slots %d needs a Cost (compute time)", ErrInvalid, e.Workers, e.Slots)
 	case e.TimeBudget < 0:
 		return fmt.Errorf("%w: TimeBudget %v < 0", ErrInvalid, e.TimeBudget)
+	case e.Dir != "" && e.Storage != nil:
+		return fmt.Errorf("%w: both Dir and Storage are set (Dir means Storage DirStorage(Dir))", ErrInvalid)
+	case e.Storage == DirStorage(""):
+		return fmt.Errorf("%w: Storage is DirStorage(\"\"), a folder without a name", ErrInvalid)
 	}
 	if v, ok := e.Scheduler.(Validator); ok {
 		if err := v.Validate(); err != nil {

@@ -106,8 +106,8 @@ func readJournal(r io.Reader) ([]Event, int64, error) {
 	}
 }
 
-// journal appends events, one write per line so that a killed process
-// leaves at most one torn line.
+// journal is DirStorage's JournalWriter: it appends events, one write per
+// line so that a killed process leaves at most one torn line.
 type journal struct {
 	f   *os.File
 	seq int64
@@ -137,10 +137,8 @@ func openJournal(path string) (*journal, []Event, error) {
 	return j, events, nil
 }
 
-func (j *journal) append(e *Event) error {
-	if j == nil {
-		return nil
-	}
+// Append implements JournalWriter.
+func (j *journal) Append(e *Event) error {
 	e.Seq = j.seq
 	j.seq++
 	j.buf.Reset()
@@ -160,9 +158,7 @@ func (j *journal) append(e *Event) error {
 	return nil
 }
 
-func (j *journal) close() error {
-	if j == nil {
-		return nil
-	}
+// Close implements JournalWriter.
+func (j *journal) Close() error {
 	return j.f.Close()
 }

@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -33,6 +34,34 @@ func LoadReportSpace(dir string, space Space) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadReport(events, path, space)
+}
+
+// LoadReportFrom is LoadReport for an experiment kept in any Storage (a
+// DirStorage, a database): it reads the journal with Storage.ReadJournal,
+// takes no lock and writes nothing, so it may read an experiment while a
+// Run on another machine appends to it.
+func LoadReportFrom(ctx context.Context, st Storage) (*Report, error) {
+	return LoadReportSpaceFrom(ctx, st, nil)
+}
+
+// LoadReportSpaceFrom is LoadReportFrom with the experiment's space, as
+// LoadReportSpace.
+func LoadReportSpaceFrom(ctx context.Context, st Storage, space Space) (*Report, error) {
+	events, err := st.ReadJournal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("%T", st)
+	if s, ok := st.(fmt.Stringer); ok {
+		name = s.String()
+	}
+	return loadReport(events, name, space)
+}
+
+// loadReport rebuilds the Report of a journal's events; path names the
+// journal in errors.
+func loadReport(events []Event, path string, space Space) (*Report, error) {
 	if len(events) == 0 {
 		// Created, but killed before its header was written.
 		return &Report{Space: space}, nil

@@ -54,7 +54,7 @@ func (r *runner) emit(e *Event) error {
 	}
 	e.Time = time.Now()
 	e.Elapsed = int64(r.now)
-	return r.j.append(e)
+	return r.log(e)
 }
 
 func sameOutput(a, b *Event) bool {
@@ -85,8 +85,8 @@ func (r *runner) goLive() error {
 	r.isLive = true
 	r.offset = r.now
 	r.start = r.clock.Now()
-	if len(r.replay) > 0 && r.j != nil {
-		if err := r.j.append(&Event{Kind: EvResume, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+	if len(r.replay) > 0 {
+		if err := r.log(&Event{Kind: EvResume, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
 			return err
 		}
 	}
@@ -150,7 +150,7 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 		return r.take(o)
 	case <-r.timer:
 		r.now = max(r.experimentTime(), r.now)
-		if err := r.j.append(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+		if err := r.log(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
 			return input{}, err
 		}
 		return input{kind: EvTimeout, id: -1}, nil
@@ -170,7 +170,7 @@ func (r *runner) take(o outcome) (input, error) {
 		in.kind, in.res, in.ckpt = EvResult, o.res, o.ckpt
 		e.Kind, e.Budget, e.Metrics, e.Checkpoint = EvResult, o.res.Budget, o.res.Metrics, o.ckpt
 	}
-	if err := r.j.append(e); err != nil {
+	if err := r.log(e); err != nil {
 		if o.t != nil {
 			o.t.Close()
 		}
@@ -245,7 +245,7 @@ func (r *runner) nextVirtual(ctx context.Context) (input, error) {
 		// The jobs in flight would all end after the budget: they are
 		// interrupted (shutdown cancels them) and report nothing.
 		r.now = r.e.TimeBudget
-		if err := r.j.append(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+		if err := r.log(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
 			return input{}, err
 		}
 		return input{kind: EvTimeout, id: -1}, nil

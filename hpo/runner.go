@@ -2,48 +2,57 @@ package hpo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/hgdtune/hgdtune/internal/dirlock"
 )
 
-// Run runs (or resumes, if e.Dir holds a journal) the experiment until the
-// scheduler finishes, a budget runs out, or ctx is done. It holds an
-// exclusive lock on e.Dir meanwhile (another Run on the same folder, in this
-// process or another, fails at once with an error wrapping
-// dirlock.ErrLocked that names the holder). On ctx
-// cancellation it stops the workers, returns the partial report and
-// ctx.Err(); running it again resumes.
+// Run runs (or resumes, if the experiment's storage holds a journal) the
+// experiment until the scheduler finishes, a budget runs out, or ctx is
+// done. It holds the storage's lock meanwhile (another Run on the same
+// folder or experiment, in this process or another, fails at once with an
+// error wrapping ErrLocked that names the holder; for a folder it also
+// wraps dirlock.ErrLocked). On ctx cancellation it stops the workers,
+// returns the partial report and ctx.Err(); running it again resumes.
 func Run(ctx context.Context, e Experiment) (*Report, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	st, tmp := e.Storage, ""
 	if e.Dir != "" {
-		// One process (and one Run) at a time per folder: two would
-		// interleave their journal lines.
-		lock, err := dirlock.Acquire(e.Dir)
+		st = DirStorage(e.Dir)
+	}
+	if st == nil {
+		// No journal: checkpoints in a temporary folder, removed at the end.
+		d, err := os.MkdirTemp("", "hpo-checkpoints-")
+		if err != nil {
+			return nil, err
+		}
+		st, tmp = DirStorage(d), d
+		defer os.RemoveAll(d)
+	} else {
+		// One runner at a time per experiment: two would interleave their
+		// journals.
+		release, err := st.Lock(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("hpo: %w", err)
 		}
-		defer lock.Unlock()
+		defer release()
 	}
-	r, err := newRunner(e)
+	r, err := newRunner(ctx, e, st, tmp == "")
 	if err != nil {
 		return nil, err
 	}
 	err = r.loop(ctx)
 	r.shutdown()
 	rep := r.report()
-	if cerr := r.j.close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if r.tmpRoot {
-		os.RemoveAll(r.ckRoot)
+	if r.j != nil {
+		if cerr := r.j.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 	}
 	return rep, err
 }
@@ -52,10 +61,13 @@ type runner struct {
 	e        Experiment
 	searcher Searcher
 	clock    Clock
-	ckRoot   string
-	tmpRoot  bool
+	// st keeps the journal and the checkpoints; sctx is the context of
+	// the runner goroutine's calls to it, which the run's cancellation
+	// does not interrupt.
+	st   Storage
+	sctx context.Context
 
-	j      *journal
+	j      JournalWriter // nil: no journal
 	replay []Event
 	cur    int
 
@@ -89,11 +101,13 @@ type runner struct {
 // virtual reports whether the experiment runs on compute time.
 func (r *runner) virtual() bool { return r.e.Cost != nil }
 
-func newRunner(e Experiment) (*runner, error) {
+func newRunner(ctx context.Context, e Experiment, st Storage, journaled bool) (*runner, error) {
 	r := &runner{
 		e:        e,
 		searcher: e.Searcher,
 		clock:    e.Clock,
+		st:       st,
+		sctx:     context.WithoutCancel(ctx),
 		inflight: map[TrialID]*job{},
 	}
 	if r.searcher == nil {
@@ -102,23 +116,10 @@ func newRunner(e Experiment) (*runner, error) {
 	if r.clock == nil {
 		r.clock = SystemClock{}
 	}
-	if e.Dir == "" {
-		d, err := os.MkdirTemp("", "hpo-checkpoints-")
-		if err != nil {
-			return nil, err
-		}
-		r.ckRoot, r.tmpRoot = d, true
+	if !journaled {
 		return r, nil
 	}
-	if err := os.MkdirAll(e.Dir, 0o755); err != nil {
-		return nil, err
-	}
-	r.ckRoot = filepath.Join(e.Dir, "checkpoints")
-	if err := os.MkdirAll(r.ckRoot, 0o755); err != nil {
-		return nil, err
-	}
-	removeStaleTemps(r.ckRoot)
-	j, events, err := openJournal(filepath.Join(e.Dir, "journal.jsonl"))
+	events, j, err := st.OpenJournal(r.sctx)
 	if err != nil {
 		return nil, err
 	}
@@ -126,14 +127,14 @@ func newRunner(e Experiment) (*runner, error) {
 	hdr := r.header()
 	if len(events) == 0 {
 		hdr.Time = time.Now()
-		if err := j.append(&hdr); err != nil {
-			j.close()
+		if err := r.log(&hdr); err != nil {
+			j.Close()
 			return nil, err
 		}
 		return r, nil
 	}
 	if err := checkHeader(&events[0], &hdr); err != nil {
-		j.close()
+		j.Close()
 		return nil, err
 	}
 	for _, ev := range events[1:] {
@@ -142,6 +143,19 @@ func newRunner(e Experiment) (*runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// log appends e to the journal, if there is one. A failure is a storage
+// error (or, for an event that cannot be encoded, ErrJournal).
+func (r *runner) log(e *Event) error {
+	if r.j == nil {
+		return nil
+	}
+	err := r.j.Append(e)
+	if err == nil || wraps(err, ErrStorage) || errors.Is(err, ErrJournal) {
+		return err
+	}
+	return storageFailure(err, "appending to the journal")
 }
 
 func (r *runner) header() Event {
@@ -174,13 +188,6 @@ func checkHeader(got, want *Event) error {
 			want.Seed, want.Slots, want.Metric, want.Goal, want.Params, clockName(want.Clock))
 	}
 	return nil
-}
-
-func removeStaleTemps(root string) {
-	matches, _ := filepath.Glob(filepath.Join(root, "*", "*.tmp"))
-	for _, m := range matches {
-		os.RemoveAll(m)
-	}
 }
 
 // ---- the view ----

@@ -3,9 +3,7 @@ package hpo
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -74,7 +72,11 @@ func (r *runner) runJob(j *job) (o outcome) {
 		}
 	}
 	if j.restore != "" {
-		if err := t.Restore(filepath.Join(r.ckRoot, j.restore)); err != nil {
+		if err := r.st.LoadCheckpoint(r.wctx, j.restore, t.Restore); errors.Is(err, ErrStorage) {
+			// The storage could not hand the checkpoint over (a lost
+			// connection): the experiment's problem, as for a save.
+			return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("loading trial %d's checkpoint %s", j.id, j.restore))}
+		} else if err != nil {
 			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
 		}
 	}
@@ -94,87 +96,13 @@ func (r *runner) runJob(j *job) (o outcome) {
 		}
 	}
 	rel := filepath.Join(trialDir(j.id), fmt.Sprintf("b%06d", res.Budget))
-	if err := saveCheckpoint(t, filepath.Join(r.ckRoot, rel)); err != nil {
+	if err := r.st.SaveCheckpoint(r.wctx, rel, t.Save); err != nil {
 		// A checkpoint that cannot be written (a full disk, an I/O error)
 		// is the experiment's problem, not the trial's: stop, journal
 		// nothing, and let the rerun train the interval again.
-		return outcome{job: j, t: t, fatal: fmt.Errorf("%w: saving trial %d's checkpoint at budget %d: %w", ErrStorage, j.id, res.Budget, err)}
+		return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("saving trial %d's checkpoint at budget %d", j.id, res.Budget))}
 	}
 	return outcome{job: j, t: t, res: res, ckpt: rel}
-}
-
-// saveCheckpoint saves into dir+".tmp" and renames it to dir.
-func saveCheckpoint(t Trainable, dir string) error {
-	tmp := dir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := t.Save(tmp); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dir)
-}
-
-// storageError marks an error writing the experiment's own files (a copy's
-// destination), as opposed to reading a checkpoint.
-type storageError struct{ err error }
-
-func (e *storageError) Error() string { return e.err.Error() }
-func (e *storageError) Unwrap() error { return e.err }
-
-func storage(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &storageError{err}
-}
-
-// copyDir copies the regular files and directories of src into dst via a
-// temporary directory renamed at the end. Errors writing dst are
-// *storageError; errors reading src are returned as they are.
-func copyDir(src, dst string) error {
-	tmp := dst + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return storage(err)
-	}
-	if fi, err := os.Stat(src); err != nil {
-		return err
-	} else if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", src)
-	}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(tmp, rel)
-		if d.IsDir() {
-			return storage(os.MkdirAll(target, 0o755))
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return storage(os.WriteFile(target, data, 0o644))
-	})
-	if err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	if err := os.RemoveAll(dst); err != nil {
-		return storage(err)
-	}
-	return storage(os.Rename(tmp, dst))
 }
 
 func (r *runner) shutdown() {
@@ -203,7 +131,7 @@ func (r *runner) discard(o outcome) {
 	}
 	if r.virtual() && o.ckpt != "" && !r.e.KeepCheckpoints && o.fatal == nil && o.err == nil {
 		if t := r.trials[o.job.id]; t.Checkpoint != o.ckpt {
-			os.RemoveAll(filepath.Join(r.ckRoot, o.ckpt))
+			r.st.RemoveCheckpoint(r.sctx, o.ckpt)
 		}
 	}
 }

@@ -1,0 +1,307 @@
+// Package pgstore keeps hpo experiments in a PostgreSQL database: an
+// hpo.Storage whose journal, checkpoints and lock are rows, so that the
+// experiment outlives the machine that runs it and can be read from any
+// other one (hpo.LoadReportFrom) while it runs.
+//
+//	st, err := pgstore.Open(ctx, "postgres://user:pw@db:5432/hpo", "asha-sgd-s1", settingsJSON)
+//	defer st.Close()
+//	rep, err := hpo.Run(ctx, hpo.Experiment{..., Storage: st})
+//
+// # Schema
+//
+// The program creates and migrates its tables itself when it opens a
+// database: each migration runs in one transaction that holds
+// pg_advisory_xact_lock (two programs opening an empty database at once
+// migrate it once), and hgdtune_schema_version records each applied
+// version. A database migrated by a newer program (a version this one does
+// not know) is refused with ErrSchemaTooNew, and nothing is written. The
+// tables are unqualified names, created in the first schema of the
+// connection's search_path (a URL may set it: ?search_path=hpo).
+//
+//	hgdtune_experiments  id, name (unique), settings (jsonb), created
+//	hgdtune_events       experiment, seq, kind, body (json, the event as hpo encodes it);
+//	                     primary key (experiment, seq)
+//	hgdtune_checkpoints  experiment, key, data (a tar of the checkpoint's folder), size,
+//	                     written; primary key (experiment, key)
+//	hgdtune_leases       experiment (primary key), owner, holder, acquired, expires
+//
+// An experiment is a name and its settings (any JSON: what the caller
+// needs to be the same to resume, say the preset and the algorithm). Open
+// creates it, or opens it if the settings are equal as JSON values; other
+// settings are refused with ErrSettingsMismatch, naming the fields that
+// differ, before anything is written.
+//
+// # Journal
+//
+// Each journal event is one row, inserted by one statement: there is never
+// a torn event. The writer numbers events as the file journal does, and the
+// primary key refuses a number that another writer took first: two runners
+// can never interleave one experiment's journal, even without the lock.
+// The body is kept as the exact JSON text hpo wrote (type json, not
+// jsonb), because replay compares configurations byte for byte.
+//
+// # Checkpoints
+//
+// A checkpoint is the folder Trainable.Save fills, written in a local
+// temporary folder and stored as a tar in one row, by one statement: all or
+// nothing. LoadCheckpoint unpacks it into a temporary folder for
+// Trainable.Restore and deletes it afterwards; CopyCheckpoint copies the row
+// inside the database.
+//
+// # Lock
+//
+// Lock inserts the experiment's lease row (a random owner id, a line
+// describing the holder, an expiry LeaseTTL ahead in the database's clock)
+// and a goroutine renews it every third of LeaseTTL; release deletes it. A
+// live lease of another holder makes Lock fail with an error wrapping
+// hpo.ErrLocked that names it; an expired one (its holder died or lost the
+// database for longer than LeaseTTL) is taken over. While a Store holds the
+// lease, its writes are fenced by it: each statement writes only if the
+// lease is still its own and unexpired, so a holder that lost its lease
+// (taken over after a network partition) stops with an error wrapping
+// hpo.ErrStorage and hpo.ErrLocked instead of writing over its successor.
+//
+// Runners on several machines sharing one experiment (trials handed out to
+// workers) are not part of this package yet: one runner owns an
+// experiment at a time, as with a folder.
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hgdtune/hgdtune/hpo"
+)
+
+// Errors of Open. Errors of the Storage methods wrap hpo.ErrStorage (the
+// database failed) or hpo.ErrLocked (the lease).
+var (
+	// ErrUnreachable reports that no session could be opened: the server
+	// cannot be reached, refused the credentials, or has no such database.
+	// The message names host:port, never the password.
+	ErrUnreachable = errors.New("pgstore: cannot connect to PostgreSQL")
+	// ErrSchemaTooNew reports a database migrated by a newer program.
+	ErrSchemaTooNew = errors.New("pgstore: the database's schema is newer than this program")
+	// ErrSettingsMismatch reports an experiment name that exists with
+	// other settings.
+	ErrSettingsMismatch = errors.New("pgstore: the experiment exists with other settings")
+)
+
+// DefaultLeaseTTL is how long a lease lives without being renewed.
+const DefaultLeaseTTL = 30 * time.Second
+
+// journalTimeout bounds a journal append, which has no context of its own.
+const journalTimeout = time.Minute
+
+// Option changes a Store's defaults.
+type Option func(*Store)
+
+// LeaseTTL sets how long the lock's lease lives without renewal (default
+// DefaultLeaseTTL, at least a second): a crashed holder blocks the
+// experiment that long, and a holder cut off from the database for that
+// long loses it.
+func LeaseTTL(d time.Duration) Option {
+	return func(s *Store) { s.ttl = max(d, time.Second) }
+}
+
+// Store is one experiment in a PostgreSQL database: an hpo.Storage. Its
+// methods may be called from several goroutines.
+type Store struct {
+	pool *pgxpool.Pool
+	name string
+	id   int64
+	addr string // host:port, for messages
+	db   string
+	ttl  time.Duration
+	// renew is how often the heartbeat renews the lease (ttl/3 when 0;
+	// tests set it shorter, so that no test waits on the TTL).
+	renew time.Duration
+
+	mu    sync.Mutex
+	lease *lease // held by this Store, or nil
+}
+
+var _ hpo.Storage = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string, as libpq takes), creates or migrates its tables, and
+// opens the experiment called name with settings (JSON; nil means null),
+// creating it if it does not exist. It fails with ErrUnreachable when it
+// cannot connect, ErrSchemaTooNew for a newer database and
+// ErrSettingsMismatch for an experiment with other settings. Close the
+// Store when done.
+func Open(ctx context.Context, url, name string, settings []byte, opts ...Option) (*Store, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: pgstore: empty experiment name", hpo.ErrInvalid)
+	}
+	if settings == nil {
+		settings = []byte("null")
+	}
+	if !json.Valid(settings) {
+		return nil, fmt.Errorf("%w: pgstore: the settings of experiment %q are not JSON", hpo.ErrInvalid, name)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx redacts passwords from the string it quotes only on a best
+		// effort basis: quote nothing.
+		return nil, fmt.Errorf("%w: the connection URL cannot be parsed (want postgres://user:password@host:port/database)", ErrUnreachable)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 15 * time.Second
+	}
+	s := &Store{name: name, ttl: DefaultLeaseTTL, db: cfg.ConnConfig.Database,
+		addr: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))}
+	for _, o := range opts {
+		o(s)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, s.connectError(err, cfg.ConnConfig.Password)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, s.connectError(err, cfg.ConnConfig.Password)
+	}
+	s.pool = pool
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.openExperiment(ctx, settings); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connectError explains a failure to open a session, naming the server and
+// never the password.
+func (s *Store) connectError(err error, password string) error {
+	var why string
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
+		why = "the server refused the credentials: " + pgErr.Message
+	case errors.As(err, &pgErr) && pgErr.Code == "3D000":
+		why = "no such database: " + pgErr.Message
+	case errors.As(err, &pgErr):
+		why = pgErr.Message + " (SQLSTATE " + pgErr.Code + ")"
+	default:
+		why = cause(err).Error()
+	}
+	if password != "" {
+		why = strings.ReplaceAll(why, password, "xxxxx")
+	}
+	return fmt.Errorf("%w at %s: %s", ErrUnreachable, s.addr, why)
+}
+
+// cause drops pgx's wrappers (which quote the user and database) down to
+// the network error.
+func cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errors.New("timed out")
+	}
+	return err
+}
+
+// String names the experiment and the server, never the password.
+func (s *Store) String() string {
+	return fmt.Sprintf("experiment %q in PostgreSQL at %s/%s", s.name, s.addr, s.db)
+}
+
+// Name is the experiment's name.
+func (s *Store) Name() string { return s.name }
+
+// Close releases the lease if this Store holds it and closes the
+// connections.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	l := s.lease
+	s.mu.Unlock()
+	var err error
+	if l != nil {
+		err = l.release()
+	}
+	s.pool.Close()
+	return err
+}
+
+// storageErr wraps a database failure while doing what.
+func (s *Store) storageErr(err error, what string) error {
+	return fmt.Errorf("%w: pgstore: %s of %s: %w", hpo.ErrStorage, what, s, err)
+}
+
+func (s *Store) openExperiment(ctx context.Context, settings []byte) error {
+	for range 3 {
+		var id int64
+		var stored string
+		var same bool
+		err := s.pool.QueryRow(ctx, `SELECT id, settings::text, settings = $2::jsonb FROM hgdtune_experiments WHERE name = $1`,
+			s.name, string(settings)).Scan(&id, &stored, &same)
+		switch {
+		case err == nil && same:
+			s.id = id
+			return nil
+		case err == nil:
+			return fmt.Errorf("%w: %s was created with settings %s; the settings given differ%s", ErrSettingsMismatch, s, stored, differing([]byte(stored), settings))
+		case !errors.Is(err, pgx.ErrNoRows):
+			return s.storageErr(err, "reading the experiment")
+		}
+		err = s.pool.QueryRow(ctx, `INSERT INTO hgdtune_experiments (name, settings) VALUES ($1, $2::jsonb)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, s.name, string(settings)).Scan(&id)
+		if err == nil {
+			s.id = id
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return s.storageErr(err, "creating the experiment")
+		}
+		// Created by another program meanwhile: compare with its settings.
+	}
+	return fmt.Errorf("%w: pgstore: %s: could not create or read the experiment", hpo.ErrStorage, s)
+}
+
+// differing names the top-level fields in which two JSON objects differ.
+func differing(a, b []byte) string {
+	var ma, mb map[string]any
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return ""
+	}
+	var keys []string
+	for k, v := range ma {
+		if w, ok := mb[k]; !ok || !reflect.DeepEqual(v, w) {
+			keys = append(keys, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	sort.Strings(keys)
+	return " in " + strings.Join(keys, ", ")
+}
