@@ -65,18 +65,6 @@ func journal(t *testing.T, dir string) []hpo.Event {
 	return killtest.Comparable(events)
 }
 
-func sameJournal(t *testing.T, what string, got, want []hpo.Event) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d journal events, reference %d", what, len(got), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Fatalf("%s: journal event %d is %+v, reference %+v", what, i, got[i], want[i])
-		}
-	}
-}
-
 // TestComputeTimeIgnoresRealTiming runs ASHA (cut by a time budget) and PBT
 // (more members than slots, with exploits) on 4 virtual slots, trained by
 // 4, 2 and 1 real workers with random real delays, and requires journals
@@ -124,7 +112,7 @@ func TestComputeTimeIgnoresRealTiming(t *testing.T) {
 				jitter  time.Duration
 			}{{4, 2 * time.Millisecond}, {2, 2 * time.Millisecond}, {1, time.Millisecond}, {4, 2 * time.Millisecond}} {
 				got, rep := run(v.workers, v.jitter)
-				sameJournal(t, fmt.Sprintf("workers %d", v.workers), got, want)
+				killtest.SameJournal(t, fmt.Sprintf("workers %d", v.workers), got, want)
 				if !reflect.DeepEqual(rep, wantRep) {
 					t.Fatalf("workers %d: report differs", v.workers)
 				}
@@ -278,7 +266,7 @@ func TestComputeTimeResume(t *testing.T) {
 	if _, err := hpo.Run(context.Background(), exp(dir, 2)); err != nil {
 		t.Fatal(err)
 	}
-	sameJournal(t, "resumed", journal(t, dir), want)
+	killtest.SameJournal(t, "resumed", journal(t, dir), want)
 	events, _, _ := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
 	resumes := 0
 	for _, e := range events {

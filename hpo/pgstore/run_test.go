@@ -112,19 +112,6 @@ func checkpointKeys(t *testing.T, url, name string) map[string]bool {
 	return out
 }
 
-func sameJournal(t *testing.T, what string, got, want []hpo.Event) {
-	t.Helper()
-	got, want = killtest.Comparable(got), killtest.Comparable(want)
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d events, want %d", what, len(got), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Fatalf("%s: event %d is %+v\nwant %+v", what, i, got[i], want[i])
-		}
-	}
-}
-
 // Run on a database gives what it gives on a folder, journal included;
 // LoadReportFrom reads it back; a run cancelled midway resumes, from
 // another connection, to the same end.
@@ -160,7 +147,7 @@ func TestRunOnPostgres(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameJournal(t, "PostgreSQL's journal against the folder's", events, refJournal)
+			killtest.SameJournal(t, "PostgreSQL's journal against the folder's", events, refJournal)
 			copies := 0
 			for _, ev := range events {
 				if ev.Kind == hpo.EvCheckpoint {
@@ -212,7 +199,7 @@ func TestRunOnPostgres(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameJournal(t, "resumed journal", events, refJournal)
+			killtest.SameJournal(t, "resumed journal", events, refJournal)
 		})
 	}
 }

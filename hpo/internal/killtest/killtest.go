@@ -256,6 +256,21 @@ func Comparable(events []hpo.Event) []hpo.Event {
 	return out
 }
 
+// SameJournal fails t unless got and want hold the same events once made
+// Comparable (what says which journals are compared).
+func SameJournal(t testing.TB, what string, got, want []hpo.Event) {
+	t.Helper()
+	got, want = Comparable(got), Comparable(want)
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d journal events, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("%s: journal event %d is %+v\nwant %+v", what, i, got[i], want[i])
+		}
+	}
+}
+
 // waitOrKill waits for the child to end, or kills it (SIGKILL) as soon as
 // its journal holds at least target complete lines. It reports the child's
 // exit error and whether it finished by itself.
