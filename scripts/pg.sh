@@ -55,7 +55,7 @@ install_pg() {
 # as_owner runs a command as the cluster's owner: postgres when we are root.
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
