@@ -109,16 +109,33 @@ type column struct {
 	P         float64
 }
 
+// bestUpTo is the run's best accuracy over epochs 1 … e (what an HPO
+// algorithm keeps: the best validation accuracy so far); NaN before epoch
+// e, unless the run diverged.
+func bestUpTo(r Run, e int) float64 {
+	if math.IsNaN(accAt(r, e)) {
+		return math.NaN()
+	}
+	best := math.Inf(-1)
+	for k := 1; k <= e; k++ {
+		best = math.Max(best, accAt(r, k))
+	}
+	return best
+}
+
 // compare computes a column at epoch e: the seeds of c, and their paired
 // differences to base (seed by seed; seeds missing from either are left
 // out of the difference).
-func compare(c, base cell, e int) (column, error) {
+func compare(c, base cell, e int) (column, error) { return compareBy(c, base, e, accAt) }
+
+// compareBy is compare with another measure of a run at epoch e.
+func compareBy(c, base cell, e int, at func(Run, int) float64) (column, error) {
 	var accs, diffs []float64
 	for _, seed := range seedsOf(c) {
-		a := accAt(c[seed], e)
+		a := at(c[seed], e)
 		accs = append(accs, a)
-		if b, ok := base[seed]; ok && !math.IsNaN(a) && !math.IsNaN(accAt(b, e)) {
-			diffs = append(diffs, a-accAt(b, e))
+		if b, ok := base[seed]; ok && !math.IsNaN(a) && !math.IsNaN(at(b, e)) {
+			diffs = append(diffs, a-at(b, e))
 		}
 	}
 	var col column
@@ -195,19 +212,24 @@ func tables(runs []Run, epochs int) (string, error) {
 		for _, e := range cps {
 			fmt.Fprintf(&b, " acc @%d ep (%%) | Δ vs sgd @%d ep (points) | p |", e, e)
 		}
-		b.WriteString(" α at end | γ at end |\n|---|---:|")
+		fmt.Fprintf(&b, " best ≤ %d ep (%%) | Δ vs sgd (points) | p | α at end | γ at end |\n|---|---:|", epochs)
 		for range cps {
 			b.WriteString("---:|---:|---:|")
 		}
-		b.WriteString("---:|---:|\n")
+		b.WriteString("---:|---:|---:|---:|---:|\n")
 		for _, set := range settings() {
 			c := byset[set.Name]
 			if c == nil {
 				continue
 			}
 			fmt.Fprintf(&b, "| %s | %d |", set.Name, len(c))
+			cols := make([]func() (column, error), 0, len(cps)+1)
 			for _, e := range cps {
-				col, err := compare(c, byset["sgd"], e)
+				cols = append(cols, func() (column, error) { return compare(c, byset["sgd"], e) })
+			}
+			cols = append(cols, func() (column, error) { return compareBy(c, byset["sgd"], epochs, bestUpTo) })
+			for _, get := range cols {
+				col, err := get()
 				if err != nil {
 					return "", err
 				}
@@ -254,6 +276,7 @@ func writeSummary(out string, p protocol, runs []Run) error {
 		p.trainImages, p.epochs, p.batch, p.evalLimit, p.traceEvery, p.conv[0], p.conv[1], p.conv[2], p.fc[0], p.fc[1], len(runs))
 	b.WriteString("Accuracy: validation accuracy in percent, mean ± 95% Student-t half-width over seeds. ")
 	b.WriteString("Δ vs sgd: the paired difference to SGD+momentum from the same start and seed (same weights and batches), in points, mean ± 95% interval; p: two-sided paired t-test, * p < 0.05. ")
+	b.WriteString("best ≤ E ep: the best accuracy over the evaluations after epochs 1 … E (what an HPO algorithm keeps), same statistics. ")
 	b.WriteString("A diverged run counts as chance (10%) after it diverged. α, γ at end: mean over seeds.\n\nSettings:\n\n")
 	for _, s := range settings() {
 		fmt.Fprintf(&b, "- **%s**: %s\n", s.Name, s.Doc)

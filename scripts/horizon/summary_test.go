@@ -38,6 +38,16 @@ func TestCompare(t *testing.T) {
 	if col.Acc.N != 2 || col.Diff.N != 2 || math.Abs(col.Diff.Mean-0.1) > 1e-12 {
 		t.Errorf("partial: %+v %+v", col.Acc, col.Diff)
 	}
+	// The best so far at epoch 2: HGD seeds reach 0.4, 0.5 and 0.4 (the
+	// diverged one before it diverged); SGD 0.3, 0.4, 0.5.
+	c[2] = div
+	best, err := compareBy(c, base, 2, bestUpTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(best.Acc.Mean-(0.4+0.5+0.4)/3) > 1e-12 || math.Abs(best.Diff.Mean-(0.1+0.1-0.1)/3) > 1e-12 {
+		t.Errorf("best so far %+v, difference %+v", best.Acc, best.Diff)
+	}
 	if got := checkpoints(20); len(got) != 3 || got[2] != 20 {
 		t.Errorf("checkpoints(20) = %v", got)
 	}
@@ -76,7 +86,7 @@ func TestSummaryAndProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"### Start default", "| hgd | 2 | 30.0 ± 0.0 | +10.0 ± 0.0 |", "acc @2 ep"} {
+	for _, want := range []string{"### Start default", "| hgd | 2 | 30.0 ± 0.0 | +10.0 ± 0.0 |", "acc @2 ep", "best ≤ 2 ep"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
 		}
