@@ -77,22 +77,6 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.checkpointEvery, "checkpoint-every", DefaultCheckpointEvery, "with -checkpoint: also save after this much training time since the last save (0: only at the end and on interrupt)")
 }
 
-func parseWidths(s string, n int, name string) ([]int, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != n {
-		return nil, fmt.Errorf("-%s %q: want %d comma-separated widths", name, s, n)
-	}
-	out := make([]int, n)
-	for i, p := range parts {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("-%s %q: %q is not a positive integer", name, s, p)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
 // fmtFlag is "-name value" as an error message starts.
 func fmtFlag(name string, v any) string {
 	if x, ok := v.(float64); ok {
@@ -131,16 +115,16 @@ func (f *trainFlags) config(set map[string]bool) (trainer.Config, error) {
 	}
 	net := cnn.Default(c)
 	if f.conv != "" {
-		w, err := parseWidths(f.conv, 3, "conv")
+		w, err := cnn.ParseWidths(f.conv, 3)
 		if err != nil {
-			return trainer.Config{}, err
+			return trainer.Config{}, fmt.Errorf("-conv %w", err)
 		}
 		copy(net.Conv[:], w)
 	}
 	if f.fc != "" {
-		w, err := parseWidths(f.fc, 2, "fc")
+		w, err := cnn.ParseWidths(f.fc, 2)
 		if err != nil {
-			return trainer.Config{}, err
+			return trainer.Config{}, fmt.Errorf("-fc %w", err)
 		}
 		copy(net.FC[:], w)
 	}

@@ -36,7 +36,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -168,12 +167,15 @@ func main() {
 		os.Exit(1)
 	}
 	var err error
-	if p.conv, err = widths3(*conv); err != nil {
-		fail(err)
+	w, err := cnn.ParseWidths(*conv, 3)
+	if err != nil {
+		fail(fmt.Errorf("-conv %w", err))
 	}
-	if p.fc, err = widths2(*fc); err != nil {
-		fail(err)
+	copy(p.conv[:], w)
+	if w, err = cnn.ParseWidths(*fc, 2); err != nil {
+		fail(fmt.Errorf("-fc %w", err))
 	}
+	copy(p.fc[:], w)
 	if p.trainImages < 100 || p.epochs < 1 || p.batch < 1 || p.evalLimit < 1 || p.traceEvery < 1 || p.seeds < 1 || *workers < 1 {
 		fail(errors.New("-train-images ≥ 100, and -epochs, -batch, -eval-limit, -trace-every, -seeds, -workers ≥ 1"))
 	}
@@ -204,31 +206,6 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("wrote %s (%d runs)\n", filepath.Join(*out, "summary.md"), len(runs))
-}
-
-func widths3(s string) ([3]int, error) {
-	var w [3]int
-	return w, parseWidths(s, w[:])
-}
-
-func widths2(s string) ([2]int, error) {
-	var w [2]int
-	return w, parseWidths(s, w[:])
-}
-
-func parseWidths(s string, w []int) error {
-	parts := strings.Split(s, ",")
-	if len(parts) != len(w) {
-		return fmt.Errorf("widths %q: want %d comma-separated numbers", s, len(w))
-	}
-	for i, x := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(x))
-		if err != nil || n < 1 {
-			return fmt.Errorf("widths %q: %q is not a positive integer", s, x)
-		}
-		w[i] = n
-	}
-	return nil
 }
 
 // plan lists the jobs: every setting × start (γ starts only where the
