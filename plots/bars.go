@@ -74,10 +74,7 @@ func (p BarPanel) Marks(j int, test string, level float64) string {
 	if j >= len(p.Paired) {
 		return ""
 	}
-	r := p.Paired[j].T
-	if test == TestWilcoxon {
-		r = p.Paired[j].Wilcoxon
-	}
+	r := p.Paired[j].Of(test)
 	switch alpha := 1 - level; {
 	case r.P < alpha/5:
 		return "**"

@@ -257,6 +257,14 @@ type PairedGain struct {
 	T, Wilcoxon TestResult
 }
 
+// Of returns the result of the named test: TestWilcoxon, else the t-test.
+func (g PairedGain) Of(test string) TestResult {
+	if test == TestWilcoxon {
+		return g.Wilcoxon
+	}
+	return g.T
+}
+
 // ComparePaired computes the PairedGain of two arms' per-seed values (same
 // length, index = seed).
 func ComparePaired(baseline, treatment []float64, level float64) (PairedGain, error) {

@@ -261,9 +261,9 @@ func TestBarsSignificanceMarks(t *testing.T) {
 			for j, at := range times {
 				b, tr := e.Pairs(p.Algorithm, SGD, HGD, at)
 				want, _ := ComparePaired(b, tr, 0)
-				r := want.T
-				if test == TestWilcoxon {
-					r = want.Wilcoxon
+				r := want.Of(test)
+				if (test == TestWilcoxon) != (r.Name == want.Wilcoxon.Name) {
+					t.Fatalf("Of(%q) = %+v", test, r)
 				}
 				mark := p.Marks(j, test, f.Level)
 				switch {

@@ -176,12 +176,7 @@ func NewTable(e *Experiment, cfg TableConfig) (*Table, error) {
 }
 
 // shown returns the test of g that the table shows.
-func (t *Table) shown(g PairedGain) TestResult {
-	if t.Test == TestWilcoxon {
-		return g.Wilcoxon
-	}
-	return g.T
-}
+func (t *Table) shown(g PairedGain) TestResult { return g.Of(t.Test) }
 
 // testName names the test shown, for headers and notes.
 func (t *Table) testName() string {
