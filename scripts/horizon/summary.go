@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -163,20 +164,11 @@ func seedsOf(c cell) []int {
 func checkpoints(epochs int) []int {
 	var out []int
 	for _, e := range []int{1, 5, epochs} {
-		if e <= epochs && !contains(out, e) {
+		if e <= epochs && !slices.Contains(out, e) {
 			out = append(out, e)
 		}
 	}
 	return out
-}
-
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func pm(s plots.Stat, scale float64, signed bool) string {
