@@ -37,6 +37,12 @@ type Experiment struct {
 	// again on the same storage resumes the experiment. At most one of Dir
 	// and Storage may be set.
 	Storage Storage
+	// Remote, when set, trains the trials elsewhere (package hpo/pgstore:
+	// worker processes on any machine): Slots jobs at once, each a Task
+	// (see Remote). The workers build trainables with their own factory,
+	// so Factory may be nil; the experiment needs a Storage that the
+	// workers share (a database, or a folder they all see).
+	Remote Remote
 	// Seed seeds the default searcher; it is recorded in the journal.
 	Seed uint64
 	// Clock is the time source; nil means SystemClock. It is not read
@@ -71,7 +77,7 @@ func (e *Experiment) Validate() error {
 		return err
 	}
 	switch {
-	case e.Factory == nil:
+	case e.Factory == nil && e.Remote == nil:
 		return fmt.Errorf("%w: no factory", ErrInvalid)
 	case e.Scheduler == nil:
 		return fmt.Errorf("%w: no scheduler", ErrInvalid)
@@ -87,6 +93,8 @@ func (e *Experiment) Validate() error {
 		return fmt.Errorf("%w: TimeBudget %v < 0", ErrInvalid, e.TimeBudget)
 	case e.Dir != "" && e.Storage != nil:
 		return fmt.Errorf("%w: both Dir and Storage are set (Dir means Storage DirStorage(Dir))", ErrInvalid)
+	case e.Remote != nil && e.Dir == "" && e.Storage == nil:
+		return fmt.Errorf("%w: a Remote needs a Storage (or Dir) that its workers share", ErrInvalid)
 	case e.Storage == DirStorage(""):
 		return fmt.Errorf("%w: Storage is DirStorage(\"\"), a folder without a name", ErrInvalid)
 	}

@@ -3,8 +3,6 @@ package hpo
 import (
 	"errors"
 	"fmt"
-	"math"
-	"path/filepath"
 	"time"
 )
 
@@ -34,6 +32,10 @@ type outcome struct {
 func (r *runner) worker() {
 	defer r.wg.Done()
 	for j := range r.jobs {
+		if r.e.Remote != nil {
+			r.done <- r.runRemote(j)
+			continue
+		}
 		r.done <- r.runJob(j)
 	}
 }
@@ -80,29 +82,8 @@ func (r *runner) runJob(j *job) (o outcome) {
 			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
 		}
 	}
-	res, err := t.Train(r.wctx, j.until)
-	if err != nil {
-		return outcome{job: j, t: t, err: fmt.Errorf("%w: train: %w", ErrTrial, err)}
-	}
-	if res.Budget == 0 {
-		res.Budget = j.until
-	}
-	if _, ok := res.Metrics[r.e.Metric.Name]; !ok {
-		return outcome{job: j, t: t, err: fmt.Errorf("%w: metric %q missing from result", ErrTrial, r.e.Metric.Name)}
-	}
-	for k, v := range res.Metrics {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return outcome{job: j, t: t, err: fmt.Errorf("%w: metric %q is %v", ErrTrial, k, v)}
-		}
-	}
-	rel := filepath.Join(trialDir(j.id), fmt.Sprintf("b%06d", res.Budget))
-	if err := r.st.SaveCheckpoint(r.wctx, rel, t.Save); err != nil {
-		// A checkpoint that cannot be written (a full disk, an I/O error)
-		// is the experiment's problem, not the trial's: stop, journal
-		// nothing, and let the rerun train the interval again.
-		return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("saving trial %d's checkpoint at budget %d", j.id, res.Budget))}
-	}
-	return outcome{job: j, t: t, res: res, ckpt: rel}
+	res, ckpt, trialErr, fatal := trainAndSave(r.wctx, r.st, r.e.Metric.Name, j.id, j.until, t)
+	return outcome{job: j, t: t, res: res, ckpt: ckpt, err: trialErr, fatal: fatal}
 }
 
 func (r *runner) shutdown() {

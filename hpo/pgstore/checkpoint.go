@@ -32,21 +32,9 @@ func (s *Store) SaveCheckpoint(ctx context.Context, key string, write func(dir s
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "pgstore-save-")
+	data, err := packCheckpoint(key, write)
 	if err != nil {
-		return fmt.Errorf("%w: pgstore: a local folder for checkpoint %s: %w", hpo.ErrStorage, key, err)
-	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "checkpoint")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return fmt.Errorf("%w: pgstore: a local folder for checkpoint %s: %w", hpo.ErrStorage, key, err)
-	}
-	if err := write(dir); err != nil {
 		return err
-	}
-	var buf bytes.Buffer
-	if err := packDir(dir, &buf); err != nil {
-		return fmt.Errorf("%w: pgstore: packing checkpoint %s: %w", hpo.ErrStorage, key, err)
 	}
 	owner, err := s.fence()
 	if err != nil {
@@ -55,7 +43,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, key string, write func(dir s
 	tag, err := s.pool.Exec(ctx, `INSERT INTO hgdtune_checkpoints (experiment, key, data, size)
 		SELECT $1::bigint, $2::text, $3::bytea, $4::bigint WHERE `+leaseHeld(5)+`
 		ON CONFLICT (experiment, key) DO UPDATE SET data = excluded.data, size = excluded.size, written = now()`,
-		s.id, key, buf.Bytes(), int64(buf.Len()), owner)
+		s.id, key, data, int64(len(data)), owner)
 	if err != nil {
 		return s.storageErr(err, "saving checkpoint "+key)
 	}
@@ -63,6 +51,29 @@ func (s *Store) SaveCheckpoint(ctx context.Context, key string, write func(dir s
 		return s.lostLease()
 	}
 	return nil
+}
+
+// packCheckpoint has write fill a local temporary folder and returns it
+// packed (packDir). An error of write is returned as it is; the others
+// wrap hpo.ErrStorage.
+func packCheckpoint(key string, write func(dir string) error) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "pgstore-save-")
+	if err != nil {
+		return nil, fmt.Errorf("%w: pgstore: a local folder for checkpoint %s: %w", hpo.ErrStorage, key, err)
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "checkpoint")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: pgstore: a local folder for checkpoint %s: %w", hpo.ErrStorage, key, err)
+	}
+	if err := write(dir); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := packDir(dir, &buf); err != nil {
+		return nil, fmt.Errorf("%w: pgstore: packing checkpoint %s: %w", hpo.ErrStorage, key, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // LoadCheckpoint implements hpo.Storage: the checkpoint is unpacked into a

@@ -37,3 +37,6 @@ func LeaseExpires(ctx context.Context, st *Store) (time.Time, error) {
 
 // KnownVersion is the schema version this program creates.
 var KnownVersion = knownVersion
+
+// SetRenew makes w renew its leases every d.
+func SetRenew(w *Worker, d time.Duration) { w.renew = d }

@@ -99,6 +99,10 @@ func (s *Store) Lock(ctx context.Context) (func() error, error) {
 				WHERE l.expires <= now()
 			RETURNING l.owner`, s.id, owner, holder, s.ttl.Seconds()).Scan(&got)
 		if err == nil {
+			if err := s.purgeTasks(ctx, owner); err != nil {
+				s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM hgdtune_leases WHERE experiment = $1 AND owner = $2`, s.id, owner)
+				return nil, err
+			}
 			l := &lease{s: s, owner: owner, stop: make(chan struct{}), done: make(chan struct{})}
 			s.mu.Lock()
 			s.lease = l

@@ -125,13 +125,18 @@ type Store struct {
 	id   int64
 	addr string // host:port, for messages
 	db   string
-	ttl  time.Duration
+	url  string // to open the listening connection of Remote
+	// shared: the pool belongs to a Worker, not to this Store.
+	shared bool
+	ttl    time.Duration
 	// renew is how often the heartbeat renews the lease (ttl/3 when 0;
 	// tests set it shorter, so that no test waits on the TTL).
 	renew time.Duration
+	poll  time.Duration // see Poll
 
-	mu    sync.Mutex
-	lease *lease // held by this Store, or nil
+	mu     sync.Mutex
+	lease  *lease  // held by this Store, or nil
+	waiter *waiter // Remote's listener, started by its first task
 }
 
 var _ hpo.Storage = (*Store)(nil)
@@ -153,6 +158,21 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 	if !json.Valid(settings) {
 		return nil, fmt.Errorf("%w: pgstore: the settings of experiment %q are not JSON", hpo.ErrInvalid, name)
 	}
+	s, err := dial(ctx, url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.name = name
+	if err := s.openExperiment(ctx, settings); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dial connects to the database at url and creates or migrates its
+// tables: a Store without an experiment yet.
+func dial(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx redacts passwords from the string it quotes only on a best
@@ -162,7 +182,7 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 15 * time.Second
 	}
-	s := &Store{name: name, ttl: DefaultLeaseTTL, db: cfg.ConnConfig.Database,
+	s := &Store{ttl: DefaultLeaseTTL, db: cfg.ConnConfig.Database, url: url,
 		addr: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))}
 	for _, o := range opts {
 		o(s)
@@ -177,10 +197,6 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 	}
 	s.pool = pool
 	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	if err := s.openExperiment(ctx, settings); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -243,7 +259,15 @@ func (s *Store) Close() error {
 	if l != nil {
 		err = l.release()
 	}
-	s.pool.Close()
+	s.mu.Lock()
+	if s.waiter != nil {
+		s.waiter.stop()
+		s.waiter = nil
+	}
+	s.mu.Unlock()
+	if !s.shared {
+		s.pool.Close()
+	}
 	return err
 }
 

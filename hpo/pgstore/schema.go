@@ -43,6 +43,30 @@ var migrations = []string{
 		acquired   timestamptz NOT NULL,
 		expires    timestamptz NOT NULL
 	);`,
+	// 2: trials handed out to workers (Store.Remote, Worker).
+	`CREATE TABLE hgdtune_tasks (
+		id         bigserial PRIMARY KEY,
+		experiment bigint NOT NULL REFERENCES hgdtune_experiments (id) ON DELETE CASCADE,
+		owner      text NOT NULL,
+		trial      integer NOT NULL,
+		body       json NOT NULL,
+		queued     timestamptz NOT NULL DEFAULT now(),
+		worker     text,
+		claimed    timestamptz,
+		expires    timestamptz,
+		attempts   integer NOT NULL DEFAULT 0,
+		done       timestamptz,
+		result     json,
+		error      text
+	);
+	CREATE INDEX hgdtune_tasks_open ON hgdtune_tasks (id) WHERE done IS NULL;
+	CREATE TABLE hgdtune_workers (
+		id      text PRIMARY KEY,
+		holder  text NOT NULL,
+		started timestamptz NOT NULL DEFAULT now(),
+		seen    timestamptz NOT NULL DEFAULT now(),
+		tasks   bigint NOT NULL DEFAULT 0
+	);`,
 }
 
 // knownVersion is the version of the schema this program creates.

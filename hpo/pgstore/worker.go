@@ -1,0 +1,481 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hgdtune/hgdtune/hpo"
+)
+
+// DefaultMaxAttempts is how many workers may take a task in turn before it
+// fails: a task whose workers keep dying (out of memory, say) fails its
+// trial instead of killing workers for ever.
+const DefaultMaxAttempts = 3
+
+// Worker trains the tasks that runners queue (Store.Remote) for any
+// experiment of a database, Slots at a time, and with Own it also runs
+// the scheduling of experiments that no live runner holds: a machine that
+// runs workers only needs the database's URL.
+//
+// A worker takes the oldest task that nobody holds, or whose worker let
+// its lease expire (SELECT … FOR UPDATE SKIP LOCKED: two workers never
+// take the same task), renews its lease every third of LeaseTTL while it
+// trains, and stores the checkpoint, the result and the task's end in one
+// transaction that first checks the task is still its own. A worker that
+// dies stops renewing: after LeaseTTL another worker takes the task and
+// trains it again from its checkpoint, and a late result of the dead one
+// (a worker that was only cut off) is dropped. A task taken MaxAttempts
+// times fails its trial.
+//
+// The zero value needs Lookup; the other fields have the defaults given.
+type Worker struct {
+	// Lookup returns the experiment called name, created with settings
+	// (as Open stored them): a worker trains its tasks with its Space,
+	// Factory and Metric, and owns its scheduling (with Own) with all of
+	// it (Storage and Remote are set by the worker). Required.
+	Lookup func(ctx context.Context, name string, settings []byte) (hpo.Experiment, error)
+	// Slots is the number of tasks trained at once (default 1).
+	Slots int
+	// Own makes the worker run the scheduling of every unfinished
+	// experiment that no live runner holds (a runner that died, or one
+	// never started), replaying its journal from the database.
+	Own bool
+	// LeaseTTL is how long a task's (and an owned experiment's) lease lives
+	// without renewal (default DefaultLeaseTTL): how long the task of a
+	// dead worker waits before another worker takes it.
+	LeaseTTL time.Duration
+	// Poll is how often an idle worker looks for tasks and experiments
+	// without a notification (default DefaultPoll).
+	Poll time.Duration
+	// MaxAttempts (default DefaultMaxAttempts) bounds the takes of a task.
+	MaxAttempts int
+	// Log receives a line per task taken and finished and per experiment
+	// owned (nil: none).
+	Log io.Writer
+
+	// renew is how often leases are renewed (LeaseTTL/3 when 0); tests
+	// set it.
+	renew time.Duration
+}
+
+// workerRun is one Worker.Run.
+type workerRun struct {
+	w      *Worker
+	base   *Store // the connection pool, without an experiment
+	id     string // this worker's id in hgdtune_workers and on tasks
+	wake   chan struct{}
+	logMu  sync.Mutex
+	mu     sync.Mutex
+	exps   map[int64]*workerExp
+	owning map[int64]bool
+	wg     sync.WaitGroup
+}
+
+// workerExp is what a worker knows of one experiment.
+type workerExp struct {
+	st  *Store
+	e   hpo.Experiment
+	err error // Lookup failed: its tasks fail
+}
+
+func (w *Worker) ttl() time.Duration {
+	if w.LeaseTTL > 0 {
+		return max(w.LeaseTTL, time.Second)
+	}
+	return DefaultLeaseTTL
+}
+
+func (w *Worker) renewEvery() time.Duration {
+	if w.renew > 0 {
+		return w.renew
+	}
+	return w.ttl() / 3
+}
+
+func (w *Worker) poll() time.Duration {
+	if w.Poll > 0 {
+		return w.Poll
+	}
+	return DefaultPoll
+}
+
+func (w *Worker) maxAttempts() int {
+	if w.MaxAttempts > 0 {
+		return w.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+// Run works with the database at url until ctx is done (it returns nil
+// then), or fails with ErrUnreachable, ErrSchemaTooNew or a storage error
+// before it starts. The tasks it holds when ctx ends are given back at
+// once; the experiments it owns stop and are left to other workers.
+func (w *Worker) Run(ctx context.Context, url string) error {
+	if w.Lookup == nil {
+		return fmt.Errorf("%w: pgstore: a Worker needs a Lookup", hpo.ErrInvalid)
+	}
+	base, err := dial(ctx, url, LeaseTTL(w.ttl()))
+	if err != nil {
+		return err
+	}
+	defer base.pool.Close()
+	r := &workerRun{w: w, base: base, id: randomID(), wake: make(chan struct{}, max(w.Slots, 1)),
+		exps: map[int64]*workerExp{}, owning: map[int64]bool{}}
+	if _, err := base.pool.Exec(ctx, `INSERT INTO hgdtune_workers (id, holder) VALUES ($1, $2)`, r.id, describeHolder(r.id)); err != nil {
+		return base.storageErr(err, "registering the worker")
+	}
+	defer base.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM hgdtune_workers WHERE id = $1`, r.id)
+	lctx, stopListen := context.WithCancel(ctx)
+	go listen(lctx, url, chanTasks, func(string) { r.signal() })
+	defer stopListen()
+	for range max(w.Slots, 1) {
+		r.wg.Add(1)
+		go r.slot(ctx)
+	}
+	r.wg.Add(1)
+	go r.housekeeping(ctx)
+	r.wg.Wait()
+	r.mu.Lock()
+	for _, x := range r.exps {
+		if x.st != nil {
+			x.st.Close()
+		}
+	}
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *workerRun) logf(format string, args ...any) {
+	if r.w.Log == nil {
+		return
+	}
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
+	fmt.Fprintf(r.w.Log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+}
+
+// signal wakes the slots (a task was queued or given back).
+func (r *workerRun) signal() {
+	for {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+			return
+		}
+	}
+}
+
+// slot takes and trains tasks until ctx is done.
+func (r *workerRun) slot(ctx context.Context) {
+	defer r.wg.Done()
+	tick := time.NewTicker(r.w.poll())
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		took, err := r.takeOne(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.logf("worker: %v", err)
+		}
+		if took {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-r.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// housekeeping renews the worker's row and, with Own, takes over the
+// experiments nobody runs.
+func (r *workerRun) housekeeping(ctx context.Context) {
+	defer r.wg.Done()
+	tick := time.NewTicker(min(r.w.poll(), r.w.renewEvery()))
+	defer tick.Stop()
+	for {
+		r.base.pool.Exec(ctx, `UPDATE hgdtune_workers SET seen = now() WHERE id = $1`, r.id)
+		if r.w.Own {
+			if err := r.own(ctx); err != nil && ctx.Err() == nil {
+				r.logf("worker: %v", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// own starts the scheduling of each unfinished experiment without a live
+// lease (that this worker does not run already).
+func (r *workerRun) own(ctx context.Context) error {
+	rows, err := r.base.pool.Query(ctx, `SELECT e.id FROM hgdtune_experiments e
+		LEFT JOIN hgdtune_leases l ON l.experiment = e.id
+		WHERE (l.experiment IS NULL OR l.expires <= now())
+		AND NOT EXISTS (SELECT 1 FROM hgdtune_events v WHERE v.experiment = e.id AND v.kind = 'end')
+		ORDER BY e.id`)
+	if err != nil {
+		return r.base.storageErr(err, "looking for experiments without a runner")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return r.base.storageErr(err, "looking for experiments without a runner")
+	}
+	for _, id := range ids {
+		r.mu.Lock()
+		busy := r.owning[id]
+		r.mu.Unlock()
+		if busy {
+			continue
+		}
+		x, err := r.experiment(ctx, id)
+		if err != nil {
+			return err
+		}
+		if x.err != nil {
+			continue // said when it was looked up
+		}
+		r.mu.Lock()
+		r.owning[id] = true
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go r.runExperiment(ctx, id, x)
+	}
+	return nil
+}
+
+// runExperiment runs experiment id's scheduling until it ends or ctx is
+// done.
+func (r *workerRun) runExperiment(ctx context.Context, id int64, x *workerExp) {
+	defer r.wg.Done()
+	defer func() {
+		r.mu.Lock()
+		delete(r.owning, id)
+		r.mu.Unlock()
+	}()
+	// A Store of its own: the lease belongs to this run.
+	st := &Store{pool: r.base.pool, shared: true, name: x.st.name, id: id, addr: r.base.addr, db: r.base.db,
+		url: r.base.url, ttl: r.w.ttl(), renew: r.w.renew, poll: r.w.poll()}
+	defer st.Close()
+	e := x.e
+	e.Dir, e.Storage, e.Remote = "", st, st.Remote()
+	r.logf("owning experiment %q", st.name)
+	rep, err := hpo.Run(ctx, e)
+	switch {
+	case errors.Is(err, hpo.ErrLocked) && rep == nil:
+		// Another process took it first.
+	case err != nil && ctx.Err() == nil:
+		r.logf("experiment %q stopped: %v", st.name, err)
+	case err == nil:
+		r.logf("experiment %q ended: %s", st.name, rep.Reason)
+	}
+}
+
+// experiment returns what the worker knows of experiment id, looking it
+// up the first time.
+func (r *workerRun) experiment(ctx context.Context, id int64) (*workerExp, error) {
+	r.mu.Lock()
+	x := r.exps[id]
+	r.mu.Unlock()
+	if x != nil {
+		return x, nil
+	}
+	var name string
+	var settings []byte
+	err := r.base.pool.QueryRow(ctx, `SELECT name, settings::text FROM hgdtune_experiments WHERE id = $1`, id).Scan(&name, &settings)
+	if err != nil {
+		return nil, r.base.storageErr(err, fmt.Sprintf("reading experiment %d", id))
+	}
+	st := &Store{pool: r.base.pool, shared: true, name: name, id: id, addr: r.base.addr, db: r.base.db, url: r.base.url, ttl: r.w.ttl()}
+	x = &workerExp{st: st}
+	x.e, x.err = r.w.Lookup(ctx, name, settings)
+	if x.err != nil {
+		r.logf("experiment %q: %v", name, x.err)
+	}
+	r.mu.Lock()
+	r.exps[id] = x
+	r.mu.Unlock()
+	return x, nil
+}
+
+// takeOne takes a task and trains it; took is false when there was none.
+func (r *workerRun) takeOne(ctx context.Context) (took bool, err error) {
+	var id, exp int64
+	var trial, attempts int
+	var body []byte
+	err = r.base.pool.QueryRow(ctx, `UPDATE hgdtune_tasks SET worker = $1, claimed = now(),
+			expires = now() + make_interval(secs => $2), attempts = attempts + 1
+		WHERE id = (SELECT id FROM hgdtune_tasks WHERE done IS NULL AND (worker IS NULL OR expires <= now())
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id, experiment, trial, attempts, body::text`, r.id, r.w.ttl().Seconds()).Scan(&id, &exp, &trial, &attempts, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, r.base.storageErr(err, "taking a task")
+	}
+	x, err := r.experiment(ctx, exp)
+	if err != nil {
+		r.giveBack(id)
+		return true, err
+	}
+	if attempts > r.w.maxAttempts() {
+		r.logf("experiment %q trial %d: task %d failed: taken %d times", x.st.name, trial, id, attempts-1)
+		return true, r.finish(ctx, x.st, id, nil, nil, fmt.Sprintf("its workers stopped %d times without finishing it (killed, or cut off from the database)", attempts-1))
+	}
+	if x.err != nil {
+		return true, r.finish(ctx, x.st, id, nil, nil, fmt.Sprintf("worker %s cannot build experiment %q: %v", r.id[:8], x.st.name, x.err))
+	}
+	var task hpo.Task
+	if err := json.Unmarshal(body, &task); err != nil {
+		return true, r.finish(ctx, x.st, id, nil, nil, fmt.Sprintf("task %d is not a task: %v", id, err))
+	}
+	r.logf("experiment %q trial %d: training to %d (task %d, take %d)", x.st.name, trial, task.Until, id, attempts)
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lost := make(chan struct{})
+	go r.heartbeat(tctx, id, cancel, lost)
+	ts := &taskStore{Store: x.st}
+	res, err := hpo.RunTask(tctx, ts, x.e.Space, x.e.Factory, x.e.Metric.Name, task)
+	cancel()
+	select {
+	case <-lost:
+		r.logf("experiment %q trial %d: task %d lost (its lease expired): result dropped", x.st.name, trial, id)
+		return true, nil
+	default:
+	}
+	switch {
+	case ctx.Err() != nil:
+		r.giveBack(id)
+		return true, nil
+	case errors.Is(err, hpo.ErrStorage):
+		// Not the trial's fault: give it back for another try.
+		r.giveBack(id)
+		return true, err
+	case err != nil:
+		r.logf("experiment %q trial %d: failed: %v", x.st.name, trial, err)
+		return true, r.finish(ctx, x.st, id, nil, nil, err.Error())
+	}
+	out, _ := json.Marshal(taskResult{Budget: res.Budget, Metrics: res.Metrics})
+	if err := r.finish(ctx, x.st, id, ts.pending, out, ""); err != nil {
+		return true, err
+	}
+	r.logf("experiment %q trial %d: done at %d", x.st.name, trial, res.Budget)
+	return true, nil
+}
+
+// heartbeat renews task id's lease until ctx is done; when the lease is
+// gone (another worker took the task, or its runner withdrew it) it closes
+// lost and cancels the training.
+func (r *workerRun) heartbeat(ctx context.Context, id int64, cancel func(), lost chan struct{}) {
+	tick := time.NewTicker(r.w.renewEvery())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tag, err := r.base.pool.Exec(ctx, `UPDATE hgdtune_tasks SET expires = now() + make_interval(secs => $3)
+			WHERE id = $1 AND worker = $2 AND done IS NULL`, id, r.id, r.w.ttl().Seconds())
+		if err == nil && tag.RowsAffected() == 0 {
+			close(lost)
+			cancel()
+			return
+		}
+	}
+}
+
+// giveBack returns task id to the queue at once (the worker stops).
+func (r *workerRun) giveBack(id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.base.pool.Exec(ctx, `WITH t AS (UPDATE hgdtune_tasks SET worker = NULL, expires = NULL
+		WHERE id = $1 AND worker = $2 AND done IS NULL RETURNING id)
+		SELECT pg_notify('`+chanTasks+`', '') FROM t`, id, r.id)
+}
+
+// finish ends task id in one transaction: if the task is still this
+// worker's, it stores the checkpoint (ck, if any), the result or the
+// failure, and notifies the runner. A task that is no longer its own is
+// left alone.
+func (r *workerRun) finish(ctx context.Context, st *Store, id int64, ck *checkpoint, result []byte, failure string) error {
+	ctx = context.WithoutCancel(ctx)
+	err := pgx.BeginFunc(ctx, r.base.pool, func(tx pgx.Tx) error {
+		var mine bool
+		if err := tx.QueryRow(ctx, `SELECT worker = $2 FROM hgdtune_tasks WHERE id = $1 AND done IS NULL FOR UPDATE`,
+			id, r.id).Scan(&mine); errors.Is(err, pgx.ErrNoRows) || (err == nil && !mine) {
+			return errNotMine
+		} else if err != nil {
+			return err
+		}
+		if ck != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO hgdtune_checkpoints (experiment, key, data, size) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (experiment, key) DO UPDATE SET data = excluded.data, size = excluded.size, written = now()`,
+				st.id, ck.key, ck.data, int64(len(ck.data))); err != nil {
+				return err
+			}
+		}
+		var res, fail any
+		if result != nil {
+			res = string(result)
+		}
+		if failure != "" {
+			fail = failure
+		}
+		if _, err := tx.Exec(ctx, `UPDATE hgdtune_tasks SET done = now(), result = $2::json, error = $3 WHERE id = $1`,
+			id, res, fail); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE hgdtune_workers SET tasks = tasks + 1 WHERE id = $1`, r.id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_notify('`+chanDone+`', $1::text)`, fmt.Sprint(id))
+		return err
+	})
+	if errors.Is(err, errNotMine) {
+		return nil
+	}
+	if err != nil {
+		return st.storageErr(err, fmt.Sprintf("finishing task %d", id))
+	}
+	return nil
+}
+
+var errNotMine = errors.New("the task is no longer this worker's")
+
+// checkpoint is a packed checkpoint waiting to be stored with its task's
+// end.
+type checkpoint struct {
+	key  string
+	data []byte
+}
+
+// taskStore is the experiment's Store as a worker's task sees it: it
+// reads checkpoints as the Store does, and keeps the checkpoint it saves
+// for the transaction that finishes the task (so that only the worker
+// that holds the task writes it).
+type taskStore struct {
+	*Store
+	pending *checkpoint
+}
+
+func (t *taskStore) SaveCheckpoint(ctx context.Context, key string, write func(dir string) error) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	data, err := packCheckpoint(key, write)
+	if err != nil {
+		return err
+	}
+	t.pending = &checkpoint{key: key, data: data}
+	return nil
+}
