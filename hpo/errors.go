@@ -32,10 +32,11 @@ var (
 	// new configuration needs a new trainable: the runner then builds one
 	// with the factory instead of failing the trial.
 	ErrRebuild = errors.New("hpo: reconfiguration needs a new trainable")
-	// ErrStorage reports that the experiment could not write its own files
-	// (a checkpoint, a copy of one, the journal): a full disk, an I/O error.
+	// ErrStorage reports that the experiment's storage failed (a
+	// checkpoint, a copy of one, the journal): a full disk, an I/O error,
+	// a lost database connection or lease.
 	// It stops the experiment — it is no trial's fault — with nothing
 	// journaled for the work in progress; once the cause is fixed, running
 	// the experiment again resumes it.
-	ErrStorage = errors.New("hpo: storage error (free space or fix the folder, then rerun to resume)")
+	ErrStorage = errors.New("hpo: storage error (fix the storage: free disk space, repair the folder or restore the database connection; then rerun to resume)")
 )

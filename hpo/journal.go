@@ -162,3 +162,16 @@ func (j *journal) Append(e *Event) error {
 func (j *journal) Close() error {
 	return j.f.Close()
 }
+
+// WriteJournal writes events as a journal file holds them, one JSON event a
+// line: ReadJournal and LoadReport read the copy as the original, say a
+// journal kept in a database copied into a results folder.
+func WriteJournal(w io.Writer, events []Event) error {
+	enc := json.NewEncoder(w)
+	for i := range events {
+		if err := enc.Encode(&events[i]); err != nil {
+			return fmt.Errorf("%w: encode: %v", ErrJournal, err)
+		}
+	}
+	return nil
+}

@@ -73,13 +73,14 @@ package reproduce
 import (
 	"errors"
 	"fmt"
-	"github.com/hgdtune/hgdtune/hpo/asha"
-	"github.com/hgdtune/hgdtune/plots"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hgdtune/hgdtune/hpo/asha"
+	"github.com/hgdtune/hgdtune/plots"
 )
 
 // ErrConfig wraps every configuration error of this package.

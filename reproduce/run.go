@@ -46,6 +46,26 @@ type Options struct {
 	// runs.
 	Lock *dirlock.Lock
 
+	// Shared, when set, keeps the runs' journals and checkpoints in a
+	// storage that several machines share (hgdtune reproduce -storage:
+	// PostgreSQL) instead of the results folder: run r is the experiment
+	// "<Name>/<r>" there, created with its RunSettings, and its journal is
+	// copied into runs/<r>/journal.jsonl when it ends, so that the folder
+	// reads as usual. Several processes (on several machines) running the
+	// same reproduction share its runs: each runs those nobody holds and
+	// waits for the others. Every run's experiment is opened before any
+	// training, so a name used with other settings is refused at once.
+	Shared Shared
+	// Name names the reproduction in Shared (default: the base name of
+	// Dir).
+	Name string
+	// Remote: with Shared, the trials are trained by the database's
+	// workers (hgdtune worker) instead of this process.
+	Remote bool
+	// Wait is how often to look again at runs that other processes hold
+	// (default 5 s).
+	Wait time.Duration
+
 	// Test seams, nil in real use: newTrainable replaces the CNN trainer,
 	// runClock the wall clock of the runs' budgets.
 	newTrainable hpo.Factory
@@ -153,23 +173,46 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Validate bounds the number of runs; they are enumerated as they go.
+	// Validate bounds the number of runs.
+	var runs []RunStatus
 	total := len(p.Algorithms) * len(p.Arms) * p.Seeds
-	index := 0
 	for _, alg := range p.Algorithms {
 		for _, arm := range p.Arms {
 			for s := range p.Seeds {
-				id := RunID{alg, arm, s}
-				st := RunStatus{Index: index, Total: total, ID: id, Budget: time.Duration(p.Budget), stats: &runStats{}}
-				if err := runOne(ctx, o, data, st); err != nil {
-					if cerr := ctx.Err(); cerr != nil {
-						return nil, &interruptedError{run: id.String(), cause: cerr}
-					}
-					return nil, fmt.Errorf("reproduce: run %s: %w", id, err)
-				}
-				index++
+				runs = append(runs, RunStatus{Index: len(runs), Total: total, ID: RunID{alg, arm, s},
+					Budget: time.Duration(p.Budget), stats: &runStats{}})
 			}
 		}
+	}
+	shared, err := openShared(ctx, o, runs)
+	if err != nil {
+		return nil, err
+	}
+	defer closeShared(shared)
+	for len(runs) > 0 {
+		var held []RunStatus
+		for _, st := range runs {
+			err := runOne(ctx, o, data, st, shared[st.ID])
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return nil, &interruptedError{run: st.ID.String(), cause: ctx.Err()}
+			case errors.Is(err, hpo.ErrLocked) && shared != nil:
+				held = append(held, st) // another process runs it: later
+			case err != nil:
+				return nil, fmt.Errorf("reproduce: run %s: %w", st.ID, err)
+			}
+		}
+		if len(held) > 0 {
+			if w, ok := o.Observer.(Waiter); ok {
+				w.Waiting(held)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, &interruptedError{cause: ctx.Err()}
+			case <-time.After(o.wait()):
+			}
+		}
+		runs = held
 	}
 	return writeSummary(o.Dir)
 }
@@ -446,30 +489,24 @@ func (c *counted) Reconfigure(cfg hpo.Config) (err error) {
 	return err
 }
 
-// runOne runs (or resumes) one run and writes its results.csv.
-func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus) error {
-	p, id, stats := o.Preset, st.ID, st.stats
+// experiment builds run id's experiment (its trainables counted in
+// stats), without its storage.
+func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Experiment, error) {
+	p := o.Preset
 	arm := parseArm(id.Arm)
 	space, err := p.Space(arm)
 	if err != nil {
-		return err
+		return hpo.Experiment{}, err
 	}
 	seed := uint64(id.Seed)
 	sched, search, err := scheduler(p, id.Algorithm, space, seed)
 	if err != nil {
-		return err
-	}
-	dir := filepath.Join(o.Dir, "runs", id.String())
-	if err := writeRunFile(dir, id, p.Dataset); err != nil {
-		return err
-	}
-	if o.Observer != nil {
-		o.Observer.RunStarted(st)
+		return hpo.Experiment{}, err
 	}
 	e := hpo.Experiment{
 		Space: space, Metric: Objective(), Factory: factory(o, data, arm, seed, stats),
 		Scheduler: sched, Searcher: search, Slots: p.Slots,
-		TimeBudget: time.Duration(p.Budget), Dir: dir, Seed: seed, Clock: o.runClock,
+		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.runClock,
 	}
 	if p.compute() {
 		evalImages := data.Val.Len()
@@ -478,12 +515,45 @@ func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus) err
 		}
 		e.Cost, e.Workers = trialCost(p, arm, data.Train.Len(), evalImages), p.Workers
 	}
+	return e, nil
+}
+
+// runOne runs (or resumes) one run and writes its results.csv. With a
+// shared storage (sr not nil) the run's journal and checkpoints are sr's,
+// and its journal is copied into the run's folder when it ends; a run
+// that another process holds fails with an error wrapping hpo.ErrLocked.
+func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus, sr SharedRun) error {
+	p, id, stats := o.Preset, st.ID, st.stats
+	e, err := experiment(o, data, id, stats)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(o.Dir, "runs", id.String())
+	if err := writeRunFile(dir, id, p.Dataset); err != nil {
+		return err
+	}
+	if sr == nil {
+		e.Dir = dir
+	} else {
+		e.Storage = sr
+		if o.Remote {
+			e.Remote = sr.Remote()
+		}
+	}
+	if o.Observer != nil {
+		o.Observer.RunStarted(st)
+	}
 	rep, err := hpo.Run(ctx, e)
 	if o.Observer != nil {
 		o.Observer.RunEnded(st, rep, err)
 	}
 	if err != nil {
 		return err
+	}
+	if sr != nil {
+		if err := copyJournal(ctx, sr, dir); err != nil {
+			return err
+		}
 	}
 	var csv bytes.Buffer
 	if err := rep.WriteCSV(&csv); err != nil {

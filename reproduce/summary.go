@@ -2,10 +2,11 @@ package reproduce
 
 import (
 	"fmt"
-	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/hgdtune/hgdtune/internal/dirlock"
 
 	"github.com/hgdtune/hgdtune/plots"
 )

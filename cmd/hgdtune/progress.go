@@ -137,6 +137,8 @@ func (p *runProgress) RunEnded(r reproduce.RunStatus, rep *hpo.Report, err error
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		what = fmt.Sprintf("interrupted: %d trials (%d failed) so far, best %.4f", c.Trials, c.Failed, c.Best)
+	case errors.Is(err, hpo.ErrLocked):
+		what = "held by another process: its results are read when it ends"
 	case err != nil:
 		what = fmt.Sprintf("stopped by an error after %d trials (%d failed)", c.Trials, c.Failed)
 	default:
@@ -147,3 +149,14 @@ func (p *runProgress) RunEnded(r reproduce.RunStatus, rep *hpo.Report, err error
 }
 
 func (p *runProgress) stop() { p.once.Do(func() { close(p.done) }) }
+
+// Waiting implements reproduce.Waiter: the runs that other processes hold.
+func (p *runProgress) Waiting(runs []reproduce.RunStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, r.ID.String())
+	}
+	fmt.Fprintf(p.w, "waiting for %d runs held by other processes: %s\n", len(runs), strings.Join(ids, ", "))
+}

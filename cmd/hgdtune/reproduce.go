@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/hpo/pgstore"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 	"github.com/hgdtune/hgdtune/reproduce"
 )
@@ -39,6 +40,9 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	ashaMode := fs.String("asha-mode", "stopping", "form of ASHA and Async Hyperband: stopping (Ray Tune's schedulers) or promotion (Li et al.'s ASHA)")
 	clock := fs.String("clock", "", "what -time measures: compute (steps charged a fixed cost: the same results on any machine; the CPU presets' default) or wall (the paper's wall clock; paper's default)")
 	workers := fs.Int("workers", 0, "with -clock compute: trials that train at once for real (0: -slots); changes the wall time, never the results")
+	storage := storageFlag(fs, "keep the runs in this database instead of -out (shared by every machine that runs the same reproduction)")
+	name := fs.String("name", "", "with -storage: the reproduction's name in the database (default: -out's base name)")
+	remote := fs.Bool("remote", false, "with -storage: the trials are trained by workers (hgdtune worker) instead of this process")
 	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
@@ -132,6 +136,12 @@ flags:`)
 			}
 		}
 	})
+	if err := checkStorage(*storage, false); err != nil {
+		badf("%v", err)
+	}
+	if *storage == "" && (*name != "" || *remote) {
+		badf("-name and -remote need -storage")
+	}
 	if len(bad) > 0 {
 		for _, b := range bad {
 			fmt.Fprintf(stderr, "invalid flag %s\n", b)
@@ -164,7 +174,14 @@ flags:`)
 		return err
 	}
 	defer lock.Unlock()
-	err = reproduceLocked(ctx, p, &df, *out, spec, lock, stdout, stderr)
+	if *storage != "" {
+		// The database is checked before the data are loaded.
+		if err := pgstore.Check(ctx, *storage); err != nil {
+			return err
+		}
+	}
+	sh := sharing{url: *storage, name: *name, remote: *remote}
+	err = reproduceLocked(ctx, p, &df, *out, spec, lock, sh, stdout, stderr)
 	if err != nil && ctx.Err() != nil {
 		return errInterrupted
 	}
@@ -174,7 +191,7 @@ flags:`)
 // reproduceLocked loads the data and runs the experiment in the locked
 // folder.
 func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out, spec string, lock *dirlock.Lock,
-	stdout, stderr io.Writer) error {
+	sh sharing, stdout, stderr io.Writer) error {
 	data, err := df.loadTrain(ctx, stderr)
 	if err != nil {
 		return err
@@ -188,8 +205,17 @@ func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out
 		len(p.Algorithms)*len(p.Arms)*p.Seeds, time.Duration(p.Budget))
 	start := time.Now()
 	prog := newRunProgress(stderr, 0, nil)
-	s, err := reproduce.Run(ctx, reproduce.Options{Preset: p, Dir: out, Data: data, Backend: b, BackendSpec: spec,
-		Observer: prog, Lock: lock})
+	o := reproduce.Options{Preset: p, Dir: out, Data: data, Backend: b, BackendSpec: spec,
+		Observer: prog, Lock: lock}
+	if sh.url != "" {
+		o.Shared, o.Name, o.Remote = sh.open, sh.name, sh.remote
+		where := "here"
+		if sh.remote {
+			where = "by workers (hgdtune worker)"
+		}
+		fmt.Fprintf(stderr, "runs kept in %s; trials trained %s\n", redact(sh.url), where)
+	}
+	s, err := reproduce.Run(ctx, o)
 	prog.stop()
 	if err != nil {
 		return err
@@ -199,6 +225,16 @@ func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out
 		return fmt.Errorf("writing the summary to standard output: %w", err)
 	}
 	return nil
+}
+
+// sharing is reproduce's -storage, -name and -remote.
+type sharing struct {
+	url, name string
+	remote    bool
+}
+
+func (sh sharing) open(ctx context.Context, name string, settings []byte) (reproduce.SharedRun, error) {
+	return pgstore.Open(ctx, sh.url, name, settings)
 }
 
 // knownAlgorithms lists the values of -algorithms.

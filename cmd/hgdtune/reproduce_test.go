@@ -54,6 +54,9 @@ func TestReproduceRejectsBadFlags(t *testing.T) {
 		{"clock", "sideways"},
 		{"workers", "-1"},
 		{"workers", "1025"},
+		{"storage", "/tmp/a-folder"},
+		{"name", "other"}, // without -storage
+		{"remote", "true"},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
@@ -159,5 +162,34 @@ func TestReproduceInterrupted(t *testing.T) {
 	}
 	if strings.Contains(e.String(), "context canceled") {
 		t.Errorf("stderr has the raw context error:\n%s", e.String())
+	}
+}
+
+// An unreachable database is refused, naming it without its password,
+// before any data are loaded.
+func TestReproduceUnreachableStorage(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCmd(t, reproduceArgs(t, out, "-storage", "postgres://me:secret-pw@127.0.0.1:1/hpo?connect_timeout=5")...)
+	if code != 1 || !strings.Contains(stderr, "cannot connect to PostgreSQL") || !strings.Contains(stderr, "127.0.0.1:1") {
+		t.Fatalf("code %d, want the unreachable database named:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "secret-pw") || strings.Contains(stderr, "not found") {
+		t.Fatalf("the password was shown, or data were loaded:\n%s", stderr)
+	}
+}
+
+// worker and status need a PostgreSQL URL.
+func TestWorkerStatusFlags(t *testing.T) {
+	t.Setenv(envStorage, "")
+	for _, args := range [][]string{{"worker"}, {"status"}, {"worker", "-storage", "data/"}, {"status", "-storage", "x.db"},
+		{"worker", "-storage", "postgres://h/db", "-slots", "0"}} {
+		code, _, stderr := runCmd(t, args...)
+		if code != 2 || !strings.Contains(stderr, "-") {
+			t.Errorf("%v: code %d, want 2 with the flag named:\n%s", args, code, stderr)
+		}
+	}
+	code, _, stderr := runCmd(t, "status", "-storage", "postgres://me:secret-pw@127.0.0.1:1/hpo?connect_timeout=5")
+	if code != 1 || !strings.Contains(stderr, "cannot connect") || strings.Contains(stderr, "secret-pw") {
+		t.Fatalf("status on a closed port: code %d:\n%s", code, stderr)
 	}
 }

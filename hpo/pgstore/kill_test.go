@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -35,6 +36,28 @@ func killExperiment(t testing.TB, sleep time.Duration) hpo.Experiment {
 }
 
 const killSettings = `{"test": "kill"}`
+
+// startExperiment runs experiment name's scheduling (its trials trained
+// here) until its first three results are journaled, and stops.
+func startExperiment(t *testing.T, url, name string) {
+	st := open(t, url, name, killSettings, pgstore.Poll(20*time.Millisecond))
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e := killExperiment(t, 0)
+	e.Storage = st
+	var n atomic.Int32
+	p := &synthetic.Problem{Seed: 3, Noise: 0.01, StepCost: time.Second}
+	e.Factory = func(ctx context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+		tr, err := p.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return cancelling{tr, &n, 3, cancel}, nil
+	}
+	if _, err := hpo.Run(cctx, e); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the first runner: %v, want context.Canceled", err)
+	}
+}
 
 // TestWorkerProcess is the worker process of TestKillWorkers: a Worker
 // that also owns unowned experiments, until it is killed.
@@ -79,6 +102,9 @@ func TestKillWorkers(t *testing.T) {
 	}
 	const name = "killed"
 	st := open(t, url, name, killSettings)
+	// This runner starts the experiment and stops after its first
+	// results: the workers take it over (Worker.Own) and go on.
+	startExperiment(t, url, name)
 
 	logs := t.TempDir()
 	started := 0

@@ -2,11 +2,8 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,58 +14,18 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/internal/storagetest"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
+	"github.com/hgdtune/hgdtune/internal/pgtest"
 )
 
 var ctx = context.Background()
 
-// testDB returns the URL of an empty PostgreSQL schema of its own, dropped
-// when t ends, on the server that HGDTUNE_TEST_PG names; it skips t when
-// HGDTUNE_TEST_PG is unset.
-func testDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("HGDTUNE_TEST_PG")
-	if base == "" {
-		t.Skip("HGDTUNE_TEST_PG is not set: to run the PostgreSQL tests, `export HGDTUNE_TEST_PG=$(bash scripts/pg.sh start)` (a throwaway local cluster; `bash scripts/pg.sh stop` removes it)")
-	}
-	schema := "hgdtune_test_" + randomHex(6)
-	conn := connect(t, base)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-		conn.Close(ctx)
-	})
-	return withParam(base, "search_path", schema)
-}
+func testDB(t testing.TB) string { return pgtest.DB(t) }
 
-// withParam adds a run-time parameter to a connection URL or string.
-func withParam(url, key, value string) string {
-	switch {
-	case !strings.Contains(url, "://"):
-		return url + " " + key + "=" + value
-	case strings.Contains(url, "?"):
-		return url + "&" + key + "=" + value
-	}
-	return url + "?" + key + "=" + value
-}
+func connect(t testing.TB, url string) *pgx.Conn { return pgtest.Connect(t, url) }
 
-func connect(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connecting to HGDTUNE_TEST_PG: %v", err)
-	}
-	return conn
-}
+func randomHex(n int) string { return pgtest.RandomHex(n) }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func withParam(url, key, value string) string { return pgtest.WithParam(url, key, value) }
 
 // open opens experiment name in the database at url, closed when t ends.
 func open(t *testing.T, url, name string, settings string, opts ...pgstore.Option) *pgstore.Store {

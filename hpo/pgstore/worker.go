@@ -43,10 +43,16 @@ type Worker struct {
 	Lookup func(ctx context.Context, name string, settings []byte) (hpo.Experiment, error)
 	// Slots is the number of tasks trained at once (default 1).
 	Slots int
-	// Own makes the worker run the scheduling of every unfinished
-	// experiment that no live runner holds (a runner that died, or one
-	// never started), replaying its journal from the database.
+	// Own makes the worker take over the scheduling of experiments that
+	// were started (they have a journal), have not ended and that no live
+	// runner holds: their runner died, was cut off for longer than its
+	// lease, or was stopped. It replays the journal from the database and
+	// goes on, queuing the trials as tasks. Experiments never started are
+	// left to whoever created them.
 	Own bool
+	// MaxOwned bounds the experiments whose scheduling the worker runs at
+	// once (default 1): runs on a wall clock should not wait in a queue.
+	MaxOwned int
 	// LeaseTTL is how long a task's (and an owned experiment's) lease lives
 	// without renewal (default DefaultLeaseTTL): how long the task of a
 	// dead worker waits before another worker takes it.
@@ -220,6 +226,7 @@ func (r *workerRun) own(ctx context.Context) error {
 	rows, err := r.base.pool.Query(ctx, `SELECT e.id FROM hgdtune_experiments e
 		LEFT JOIN hgdtune_leases l ON l.experiment = e.id
 		WHERE (l.experiment IS NULL OR l.expires <= now())
+		AND EXISTS (SELECT 1 FROM hgdtune_events v WHERE v.experiment = e.id)
 		AND NOT EXISTS (SELECT 1 FROM hgdtune_events v WHERE v.experiment = e.id AND v.kind = 'end')
 		ORDER BY e.id`)
 	if err != nil {
@@ -231,8 +238,11 @@ func (r *workerRun) own(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		r.mu.Lock()
-		busy := r.owning[id]
+		busy, full := r.owning[id], len(r.owning) >= max(r.w.MaxOwned, 1)
 		r.mu.Unlock()
+		if full {
+			return nil
+		}
 		if busy {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,5 +91,100 @@ func TestWorkersSameAsLocal(t *testing.T) {
 				t.Fatalf("%d tasks left in the table", left)
 			}
 		})
+	}
+}
+
+// Status reads what the workers did: each experiment ended with the best
+// result of its report, and the workers' finished tasks.
+func TestStatus(t *testing.T) {
+	url := testDB(t)
+	startWorkers(t, url, 2, nil)
+	sc := scenarios[0]
+	st := open(t, url, sc.name, `{"scenario": "`+sc.name+`"}`)
+	e := sc.experiment(t, nil)
+	e.Storage, e.Remote, e.Factory = st, st.Remote(), nil
+	rep, err := hpo.Run(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open(t, url, "never-started", `{}`)
+	o, err := pgstore.Status(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Experiments) != 2 || o.Experiments[0].Name != sc.name || o.Experiments[1].Name != "never-started" {
+		t.Fatalf("experiments %+v", o.Experiments)
+	}
+	x := o.Experiments[0]
+	want, _ := rep.Best()
+	if got, ok := x.Report.Best(); !ok || !reflect.DeepEqual(got, want) || x.State() != "ended ("+rep.Reason+")" {
+		t.Fatalf("best %+v (state %q), want %+v, ended (%s)", got, x.State(), want, rep.Reason)
+	}
+	if o.Experiments[1].Report != nil || o.Experiments[1].State() != "waiting for a runner" {
+		t.Fatalf("an experiment never started: %+v", o.Experiments[1])
+	}
+	var tasks int64
+	for _, w := range o.Workers {
+		tasks += w.Tasks
+	}
+	// Every result and failure came from one task.
+	if len(o.Workers) != 2 || tasks != int64(len(rep.Records)) {
+		t.Fatalf("%d workers finished %d tasks, want 2 workers and %d tasks", len(o.Workers), tasks, len(rep.Records))
+	}
+	var out strings.Builder
+	if err := o.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), sc.name) || !strings.Contains(out.String(), "ended (") {
+		t.Fatalf("overview:\n%s", out.String())
+	}
+}
+
+// A trial that fails on its worker fails alone, with the worker's error;
+// a task whose workers keep dying fails after MaxAttempts takes; a worker
+// that cannot build the experiment fails its tasks, saying why.
+func TestWorkerFailures(t *testing.T) {
+	url := testDB(t)
+	st := open(t, url, "failing", `{"scenario": "none"}`)
+	release, err := st.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	task := hpo.Task{Trial: 0, Config: []byte(`{"lr": 0.1, "layers": 2}`), Until: 1}
+	train := func() chan error {
+		c := make(chan error, 1)
+		go func() {
+			_, err := st.Remote().Train(ctx, task)
+			c <- err
+		}()
+		return c
+	}
+	// A task already taken twice by workers that died (before any
+	// worker runs here).
+	conn := connect(t, url)
+	defer conn.Close(ctx)
+	res := train()
+	for {
+		tag, err := conn.Exec(ctx, `UPDATE hgdtune_tasks SET worker = 'ghost', expires = now() - interval '1 second', attempts = 2 WHERE done IS NULL AND worker IS NULL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tag.RowsAffected() == 1 {
+			break
+		}
+		select {
+		case err := <-res:
+			t.Fatalf("the task ended before it could be marked taken: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	startWorkers(t, url, 1, func(w *pgstore.Worker) { w.MaxAttempts = 2 })
+	if err := <-res; !errors.Is(err, hpo.ErrTrial) || !strings.Contains(err.Error(), "stopped 2 times") {
+		t.Fatalf("Train: %v, want ErrTrial after 2 takes", err)
+	}
+	// No worker knows "none": the task fails, naming the Lookup's error.
+	if err := <-train(); !errors.Is(err, hpo.ErrTrial) || !strings.Contains(err.Error(), "unknown scenario") {
+		t.Fatalf("Train: %v, want ErrTrial naming the Lookup's failure", err)
 	}
 }

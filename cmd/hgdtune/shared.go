@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hgdtune/hgdtune/backend"
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/hpo/pgstore"
+	"github.com/hgdtune/hgdtune/reproduce"
+)
+
+// envStorage is the default of every -storage flag.
+const envStorage = "HGDTUNE_STORAGE"
+
+// storageFlag registers -storage on fs.
+func storageFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("storage", os.Getenv(envStorage),
+		what+": a PostgreSQL URL, postgres://user:password@host:5432/database (default $"+envStorage+")")
+}
+
+// checkStorage refuses a -storage that is not a PostgreSQL URL.
+func checkStorage(url string, required bool) error {
+	switch {
+	case url == "" && required:
+		return fmt.Errorf("-storage is required (or $%s): the PostgreSQL database shared by the machines", envStorage)
+	case url == "":
+		return nil
+	case !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://"):
+		return fmt.Errorf("-storage %q: want a postgres:// URL (local folders need no -storage)", redact(url))
+	}
+	return nil
+}
+
+// redact hides the password of a URL in messages.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return url[:scheme+3] + user + ":xxxxx" + url[at:]
+	}
+	return url
+}
+
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hgdtune worker", flag.ContinueOnError)
+	var df dataFlags
+	df.register(fs)
+	storage := storageFlag(fs, "the database whose trials to train")
+	be := fs.String("backend", "", backendFlagHelp)
+	slots := fs.Int("slots", 1, "trials trained at once (1 to 64)")
+	own := fs.Bool("own", true, "also run the scheduling of reproduction runs that no live process holds (a runner that died)")
+	lease := fs.Duration("lease", pgstore.DefaultLeaseTTL, "how long a task (and a run) stays with a worker that stopped renewing it: how long a dead worker's trial waits (≥ 1s)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: hgdtune worker -storage postgres://… [flags]
+
+Trains the trials that "hgdtune reproduce -storage … -remote" queues in the
+database, on this machine, until interrupted (Ctrl-C gives its trials back
+at once). With -own it also takes over the scheduling of runs whose
+process died. Start one on each machine; they need the same data files.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if err := checkStorage(*storage, true); err != nil {
+		fmt.Fprintf(stderr, "invalid flag %v\n", err)
+		return errUsage
+	}
+	if *slots < 1 || *slots > 64 || *lease < time.Second {
+		fmt.Fprintf(stderr, "invalid flag: -slots %d (want 1 to 64) or -lease %v (want ≥ 1s)\n", *slots, *lease)
+		return errUsage
+	}
+	spec := backend.Resolve(*be, nil)
+	if err := backend.Check(spec); err != nil {
+		return err
+	}
+	b, err := backend.New(spec)
+	if err != nil {
+		return err
+	}
+	defer b.Finalize()
+	load := func(ctx context.Context, dataset string) (*cifar.Dataset, error) {
+		f := df
+		f.dataset = dataset
+		return f.loadTrain(ctx, stderr)
+	}
+	w := &pgstore.Worker{Slots: *slots, Own: *own, LeaseTTL: *lease, Log: stderr,
+		Lookup: reproduce.Lookup(reproduce.LookupOptions{Backend: b, BackendSpec: spec, Load: load})}
+	fmt.Fprintf(stderr, "worker on %s with %s, %d slots; Ctrl-C stops it\n", redact(*storage), backend.Describe(b, spec), *slots)
+	return w.Run(ctx, *storage)
+}
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hgdtune status", flag.ContinueOnError)
+	storage := storageFlag(fs, "the database to describe")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: hgdtune status -storage postgres://…
+
+Shows the experiments of the database (trials, results, best so far, who
+runs them, tasks waiting and in training) and its workers.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if err := checkStorage(*storage, true); err != nil {
+		fmt.Fprintf(stderr, "invalid flag %v\n", err)
+		return errUsage
+	}
+	o, err := pgstore.Status(ctx, *storage)
+	if err != nil {
+		return err
+	}
+	return o.Write(stdout)
+}

@@ -1,0 +1,92 @@
+package reproduce
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hgdtune/hgdtune/backend/backendtest"
+	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/hpo/pgstore"
+	"github.com/hgdtune/hgdtune/internal/pgtest"
+)
+
+// A reproduction kept in PostgreSQL gives the results of the same
+// reproduction in a folder, bit for bit (compute clock, a real small CNN):
+// run by two processes at once that share its runs, and with its trials
+// trained by a worker (Options.Remote). Both processes' folders end up
+// with every run's results and the same summary.
+func TestRunShared(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for several seconds")
+	}
+	url := pgtest.DB(t)
+	be := backendtest.Go(t)
+	p := Presets()["cpu-quick"]
+	p.Algorithms = []string{ASHA, PBT}
+	p.Budget = Duration(1500 * time.Millisecond)
+	p.Seeds = 1
+	p.TrainImages = 300
+	p.MaxEpochs = 3
+	p.MaxConv, p.MaxFC1, p.MaxFC2 = 4, 128, 32
+	data := toyDataset(400)
+	shared := func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
+		return pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
+	}
+	run := func(name string, remote bool) string {
+		dir := t.TempDir()
+		o := Options{Preset: p, Dir: dir, Data: data, Backend: be, BackendSpec: "go", Name: name, Remote: remote, Wait: 50 * time.Millisecond}
+		if name != "" {
+			o.Shared = shared
+		}
+		if _, err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	ref := run("", false)
+
+	t.Run("two processes", func(t *testing.T) {
+		var wg sync.WaitGroup
+		dirs := make([]string, 2)
+		for i := range dirs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dirs[i] = run("shared", false)
+			}()
+		}
+		wg.Wait()
+		for _, d := range dirs {
+			sameResults(t, ref, d)
+		}
+	})
+
+	t.Run("workers", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		w := &pgstore.Worker{Slots: 2, Poll: 50 * time.Millisecond, Lookup: Lookup(LookupOptions{Backend: be, BackendSpec: "go",
+			Load: func(context.Context, string) (*cifar.Dataset, error) { return data, nil }})}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.Run(ctx, url); err != nil {
+				t.Error(err)
+			}
+		}()
+		defer func() { cancel(); wg.Wait() }()
+		sameResults(t, ref, run("remote", true))
+	})
+
+	t.Run("other settings", func(t *testing.T) {
+		q := p
+		q.Seeds = 2
+		_, err := Run(context.Background(), Options{Preset: q, Dir: t.TempDir(), Data: data, Backend: be, BackendSpec: "go",
+			Name: "shared", Shared: shared})
+		if !errors.Is(err, pgstore.ErrSettingsMismatch) {
+			t.Fatalf("the same name with another preset: %v, want ErrSettingsMismatch", err)
+		}
+	})
+}
