@@ -42,6 +42,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	workers := fs.Int("workers", 0, "with -clock compute: trials that train at once for real (0: -slots); changes the wall time, never the results")
 	storage := storageFlag(fs, "keep the runs in this database instead of -out (shared by every machine that runs the same reproduction)")
 	name := fs.String("name", "", "with -storage: the reproduction's name in the database (default: -out's base name)")
+	ckptDir := fs.String("checkpoints", "", "with -storage: keep the checkpoints in this folder (an absolute path that every machine mounts at the same place) instead of the database")
 	remote := fs.Bool("remote", false, "with -storage: the trials are trained by workers (hgdtune worker) instead of this process")
 	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
 	fs.Usage = func() {
@@ -139,8 +140,11 @@ flags:`)
 	if err := checkStorage(*storage, false); err != nil {
 		badf("%v", err)
 	}
-	if *storage == "" && (*name != "" || *remote) {
-		badf("-name and -remote need -storage")
+	if *storage == "" && (*name != "" || *remote || *ckptDir != "") {
+		badf("-name, -remote and -checkpoints need -storage")
+	}
+	if *ckptDir != "" && !filepath.IsAbs(*ckptDir) {
+		badf("-checkpoints %q: want an absolute path (the same on every machine)", *ckptDir)
 	}
 	if len(bad) > 0 {
 		for _, b := range bad {
@@ -180,7 +184,7 @@ flags:`)
 			return err
 		}
 	}
-	sh := sharing{url: *storage, name: *name, remote: *remote}
+	sh := sharing{url: *storage, name: *name, remote: *remote, checkpoints: *ckptDir}
 	err = reproduceLocked(ctx, p, &df, *out, spec, lock, sh, stdout, stderr)
 	if err != nil && ctx.Err() != nil {
 		return errInterrupted
@@ -229,12 +233,16 @@ func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out
 
 // sharing is reproduce's -storage, -name and -remote.
 type sharing struct {
-	url, name string
-	remote    bool
+	url, name, checkpoints string
+	remote                 bool
 }
 
 func (sh sharing) open(ctx context.Context, name string, settings []byte) (reproduce.SharedRun, error) {
-	return pgstore.Open(ctx, sh.url, name, settings)
+	var opts []pgstore.Option
+	if sh.checkpoints != "" {
+		opts = append(opts, pgstore.CheckpointDir(sh.checkpoints))
+	}
+	return pgstore.Open(ctx, sh.url, name, settings, opts...)
 }
 
 // knownAlgorithms lists the values of -algorithms.

@@ -57,6 +57,7 @@ func TestReproduceRejectsBadFlags(t *testing.T) {
 		{"storage", "/tmp/a-folder"},
 		{"name", "other"}, // without -storage
 		{"remote", "true"},
+		{"checkpoints", "/mnt/shared"}, // without -storage
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

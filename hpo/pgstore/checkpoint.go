@@ -32,6 +32,9 @@ func (s *Store) SaveCheckpoint(ctx context.Context, key string, write func(dir s
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	if s.ckptDir != "" {
+		return s.saveToFolder(ctx, key, write)
+	}
 	data, err := packCheckpoint(key, write)
 	if err != nil {
 		return err
@@ -82,6 +85,9 @@ func (s *Store) LoadCheckpoint(ctx context.Context, key string, read func(dir st
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	if s.ckptDir != "" {
+		return s.loadFromFolder(ctx, key, read)
+	}
 	var data []byte
 	err := s.pool.QueryRow(ctx, `SELECT data FROM hgdtune_checkpoints WHERE experiment = $1 AND key = $2`, s.id, key).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -110,6 +116,9 @@ func (s *Store) CopyCheckpoint(ctx context.Context, src, dst string) error {
 	}
 	if err := checkKey(dst); err != nil {
 		return err
+	}
+	if s.ckptDir != "" {
+		return s.copyInFolder(ctx, src, dst)
 	}
 	owner, err := s.fence()
 	if err != nil {
@@ -142,6 +151,9 @@ func (s *Store) CopyCheckpoint(ctx context.Context, src, dst string) error {
 func (s *Store) RemoveCheckpoint(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
+	}
+	if s.ckptDir != "" {
+		return s.removeFromFolder(ctx, key)
 	}
 	owner, err := s.fence()
 	if err != nil {

@@ -40,3 +40,10 @@ var KnownVersion = knownVersion
 
 // SetRenew makes w renew its leases every d.
 func SetRenew(w *Worker, d time.Duration) { w.renew = d }
+
+// CheckpointFolder is the checkpoint folder recorded for st's experiment.
+func CheckpointFolder(ctx context.Context, st *Store) (string, error) {
+	var dir string
+	err := st.pool.QueryRow(ctx, `SELECT checkpoint_dir FROM hgdtune_experiments WHERE id = $1`, st.id).Scan(&dir)
+	return dir, err
+}

@@ -72,6 +72,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -133,6 +134,9 @@ type Store struct {
 	// tests set it shorter, so that no test waits on the TTL).
 	renew time.Duration
 	poll  time.Duration // see Poll
+	// ckptDir is the shared folder of checkpoints (CheckpointDir), "" to
+	// keep them in the database.
+	ckptDir string
 
 	mu     sync.Mutex
 	lease  *lease  // held by this Store, or nil
@@ -155,6 +159,16 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 	if settings == nil {
 		settings = []byte("null")
 	}
+	var o Store
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.ckptDir != "" && !filepath.IsAbs(o.ckptDir) {
+		return nil, fmt.Errorf("%w: pgstore: CheckpointDir %q is not an absolute path (every machine must see the same folder at the same path)", hpo.ErrInvalid, o.ckptDir)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return nil, fmt.Errorf("%w: pgstore: experiment name %q is not a relative path (it names the experiment's folder under CheckpointDir)", hpo.ErrInvalid, name)
+	}
 	if !json.Valid(settings) {
 		return nil, fmt.Errorf("%w: pgstore: the settings of experiment %q are not JSON", hpo.ErrInvalid, name)
 	}
@@ -168,6 +182,16 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 		return nil, err
 	}
 	return s, nil
+}
+
+// CheckpointDir keeps the experiment's checkpoints in folder dir (an
+// absolute path that every machine mounts at the same place, for models
+// too large for database rows) instead of the database: checkpoint key of
+// experiment name is the folder dir/name/checkpoints/key. The experiment records its
+// folder when it is created; opening it with another one is
+// ErrSettingsMismatch, and workers use the recorded one.
+func CheckpointDir(dir string) Option {
+	return func(s *Store) { s.ckptDir = dir }
 }
 
 // dial connects to the database at url and creates or migrates its
@@ -281,9 +305,12 @@ func (s *Store) openExperiment(ctx context.Context, settings []byte) error {
 		var id int64
 		var stored string
 		var same bool
-		err := s.pool.QueryRow(ctx, `SELECT id, settings::text, settings = $2::jsonb FROM hgdtune_experiments WHERE name = $1`,
-			s.name, string(settings)).Scan(&id, &stored, &same)
+		var dir string
+		err := s.pool.QueryRow(ctx, `SELECT id, settings::text, settings = $2::jsonb, checkpoint_dir FROM hgdtune_experiments WHERE name = $1`,
+			s.name, string(settings)).Scan(&id, &stored, &same, &dir)
 		switch {
+		case err == nil && same && dir != s.ckptDir:
+			return fmt.Errorf("%w: %s keeps its checkpoints in %s; this program was given %s", ErrSettingsMismatch, s, where(dir), where(s.ckptDir))
 		case err == nil && same:
 			s.id = id
 			return nil
@@ -292,8 +319,8 @@ func (s *Store) openExperiment(ctx context.Context, settings []byte) error {
 		case !errors.Is(err, pgx.ErrNoRows):
 			return s.storageErr(err, "reading the experiment")
 		}
-		err = s.pool.QueryRow(ctx, `INSERT INTO hgdtune_experiments (name, settings) VALUES ($1, $2::jsonb)
-			ON CONFLICT (name) DO NOTHING RETURNING id`, s.name, string(settings)).Scan(&id)
+		err = s.pool.QueryRow(ctx, `INSERT INTO hgdtune_experiments (name, settings, checkpoint_dir) VALUES ($1, $2::jsonb, $3)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, s.name, string(settings), s.ckptDir).Scan(&id)
 		if err == nil {
 			s.id = id
 			return nil
@@ -304,6 +331,14 @@ func (s *Store) openExperiment(ctx context.Context, settings []byte) error {
 		// Created by another program meanwhile: compare with its settings.
 	}
 	return fmt.Errorf("%w: pgstore: %s: could not create or read the experiment", hpo.ErrStorage, s)
+}
+
+// where names a checkpoint folder, "" being the database.
+func where(dir string) string {
+	if dir == "" {
+		return "the database"
+	}
+	return "folder " + dir
 }
 
 // differing names the top-level fields in which two JSON objects differ.

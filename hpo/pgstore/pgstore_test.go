@@ -40,20 +40,45 @@ func open(t *testing.T, url, name string, settings string, opts ...pgstore.Optio
 
 func TestConformance(t *testing.T) {
 	url := testDB(t)
-	storagetest.Run(t, storagetest.Harness{
-		New: func(t *testing.T) hpo.Storage {
-			return open(t, url, "exp-"+randomHex(4), `{"preset": "test"}`)
-		},
-		Again: func(t *testing.T, st hpo.Storage) hpo.Storage {
-			return open(t, url, st.(*pgstore.Store).Name(), `{"preset": "test"}`)
-		},
-		Abandon: func(t *testing.T, st hpo.Storage, _ func() error) {
-			if err := pgstore.Abandon(ctx, st.(*pgstore.Store), true); err != nil {
-				t.Fatal(err)
+	for _, folder := range []bool{false, true} {
+		t.Run(map[bool]string{false: "checkpoints in the database", true: "checkpoints in a folder"}[folder], func(t *testing.T) {
+			var opts []pgstore.Option
+			if folder {
+				opts = append(opts, pgstore.CheckpointDir(t.TempDir()))
 			}
-		},
-		SeqGuard: true,
-	})
+			storagetest.Run(t, storagetest.Harness{
+				New: func(t *testing.T) hpo.Storage {
+					return open(t, url, "exp-"+randomHex(4), `{"preset": "test"}`, opts...)
+				},
+				Again: func(t *testing.T, st hpo.Storage) hpo.Storage {
+					return open(t, url, st.(*pgstore.Store).Name(), `{"preset": "test"}`, opts...)
+				},
+				Abandon: func(t *testing.T, st hpo.Storage, _ func() error) {
+					if err := pgstore.Abandon(ctx, st.(*pgstore.Store), true); err != nil {
+						t.Fatal(err)
+					}
+				},
+				SeqGuard: true,
+			})
+		})
+	}
+}
+
+// An experiment keeps the checkpoint folder it was created with: opening
+// it with another one, or with none, is refused; a relative folder is
+// refused before connecting.
+func TestCheckpointDirRecorded(t *testing.T) {
+	url := testDB(t)
+	dir := t.TempDir()
+	open(t, url, "in-folder", `{}`, pgstore.CheckpointDir(dir))
+	for _, opts := range [][]pgstore.Option{nil, {pgstore.CheckpointDir(t.TempDir())}} {
+		if _, err := pgstore.Open(ctx, url, "in-folder", []byte(`{}`), opts...); !errors.Is(err, pgstore.ErrSettingsMismatch) || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("another checkpoint folder: %v, want ErrSettingsMismatch naming %s", err, dir)
+		}
+	}
+	if _, err := pgstore.Open(ctx, "postgres://nobody@127.0.0.1:1/x", "e", nil, pgstore.CheckpointDir("relative/dir")); !errors.Is(err, hpo.ErrInvalid) {
+		t.Fatalf("a relative folder: %v, want ErrInvalid", err)
+	}
 }
 
 // count returns the number of rows of table in the database at url.

@@ -43,8 +43,10 @@ var migrations = []string{
 		acquired   timestamptz NOT NULL,
 		expires    timestamptz NOT NULL
 	);`,
-	// 2: trials handed out to workers (Store.Remote, Worker).
-	`CREATE TABLE hgdtune_tasks (
+	// 2: trials handed out to workers (Store.Remote, Worker); checkpoints
+	// in a shared folder (CheckpointDir).
+	`ALTER TABLE hgdtune_experiments ADD COLUMN checkpoint_dir text NOT NULL DEFAULT '';
+	CREATE TABLE hgdtune_tasks (
 		id         bigserial PRIMARY KEY,
 		experiment bigint NOT NULL REFERENCES hgdtune_experiments (id) ON DELETE CASCADE,
 		owner      text NOT NULL,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -273,7 +274,7 @@ func (r *workerRun) runExperiment(ctx context.Context, id int64, x *workerExp) {
 	}()
 	// A Store of its own: the lease belongs to this run.
 	st := &Store{pool: r.base.pool, shared: true, name: x.st.name, id: id, addr: r.base.addr, db: r.base.db,
-		url: r.base.url, ttl: r.w.ttl(), renew: r.w.renew, poll: r.w.poll()}
+		url: r.base.url, ttl: r.w.ttl(), renew: r.w.renew, poll: r.w.poll(), ckptDir: x.st.ckptDir}
 	defer st.Close()
 	e := x.e
 	e.Dir, e.Storage, e.Remote = "", st, st.Remote()
@@ -298,13 +299,13 @@ func (r *workerRun) experiment(ctx context.Context, id int64) (*workerExp, error
 	if x != nil {
 		return x, nil
 	}
-	var name string
+	var name, dir string
 	var settings []byte
-	err := r.base.pool.QueryRow(ctx, `SELECT name, settings::text FROM hgdtune_experiments WHERE id = $1`, id).Scan(&name, &settings)
+	err := r.base.pool.QueryRow(ctx, `SELECT name, settings::text, checkpoint_dir FROM hgdtune_experiments WHERE id = $1`, id).Scan(&name, &settings, &dir)
 	if err != nil {
 		return nil, r.base.storageErr(err, fmt.Sprintf("reading experiment %d", id))
 	}
-	st := &Store{pool: r.base.pool, shared: true, name: name, id: id, addr: r.base.addr, db: r.base.db, url: r.base.url, ttl: r.w.ttl()}
+	st := &Store{pool: r.base.pool, shared: true, name: name, id: id, addr: r.base.addr, db: r.base.db, url: r.base.url, ttl: r.w.ttl(), ckptDir: dir}
 	x = &workerExp{st: st}
 	x.e, x.err = r.w.Lookup(ctx, name, settings)
 	if x.err != nil {
@@ -354,6 +355,7 @@ func (r *workerRun) takeOne(ctx context.Context) (took bool, err error) {
 	lost := make(chan struct{})
 	go r.heartbeat(tctx, id, cancel, lost)
 	ts := &taskStore{Store: x.st}
+	defer ts.dropStaged()
 	res, err := hpo.RunTask(tctx, ts, x.e.Space, x.e.Factory, x.e.Metric.Name, task)
 	cancel()
 	select {
@@ -427,7 +429,13 @@ func (r *workerRun) finish(ctx context.Context, st *Store, id int64, ck *checkpo
 		} else if err != nil {
 			return err
 		}
-		if ck != nil {
+		if ck != nil && ck.staged != "" {
+			// In the shared folder: renamed into place while the task
+			// row is locked as this worker's.
+			if err := st.placeStaged(ck.staged, ck.key); err != nil {
+				return err
+			}
+		} else if ck != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO hgdtune_checkpoints (experiment, key, data, size) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (experiment, key) DO UPDATE SET data = excluded.data, size = excluded.size, written = now()`,
 				st.id, ck.key, ck.data, int64(len(ck.data))); err != nil {
@@ -462,11 +470,12 @@ func (r *workerRun) finish(ctx context.Context, st *Store, id int64, ck *checkpo
 
 var errNotMine = errors.New("the task is no longer this worker's")
 
-// checkpoint is a packed checkpoint waiting to be stored with its task's
-// end.
+// checkpoint is a checkpoint waiting to be stored with its task's end:
+// packed for the database, or staged in the shared folder.
 type checkpoint struct {
-	key  string
-	data []byte
+	key    string
+	data   []byte
+	staged string
 }
 
 // taskStore is the experiment's Store as a worker's task sees it: it
@@ -482,10 +491,26 @@ func (t *taskStore) SaveCheckpoint(ctx context.Context, key string, write func(d
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	if t.ckptDir != "" {
+		staged, err := t.stageInFolder(key, write)
+		if err != nil {
+			return err
+		}
+		t.pending = &checkpoint{key: key, staged: staged}
+		return nil
+	}
 	data, err := packCheckpoint(key, write)
 	if err != nil {
 		return err
 	}
 	t.pending = &checkpoint{key: key, data: data}
 	return nil
+}
+
+// dropStaged removes a checkpoint staged in the shared folder that was not
+// placed (the task failed or was lost).
+func (t *taskStore) dropStaged() {
+	if t.pending != nil && t.pending.staged != "" {
+		os.RemoveAll(t.pending.staged)
+	}
 }

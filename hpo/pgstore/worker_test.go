@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -55,8 +56,20 @@ func startWorkers(t *testing.T, url string, n int, configure func(*pgstore.Worke
 func TestWorkersSameAsLocal(t *testing.T) {
 	url := testDB(t)
 	startWorkers(t, url, 3, nil)
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
+	for _, c := range []struct {
+		sc     scenario
+		folder bool
+	}{{scenarios[0], false}, {scenarios[1], false}, {scenarios[1], true}} {
+		sc := c.sc
+		name := sc.name
+		var opts []pgstore.Option
+		if c.folder {
+			// Checkpoints in a shared folder: the workers find it in the
+			// experiment's row.
+			name += "-folder"
+			opts = append(opts, pgstore.CheckpointDir(t.TempDir()))
+		}
+		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			e := sc.experiment(t, nil)
 			e.Dir = dir
@@ -68,7 +81,7 @@ func TestWorkersSameAsLocal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := open(t, url, sc.name, `{"scenario": "`+sc.name+`"}`)
+			st := open(t, url, name, `{"scenario": "`+sc.name+`"}`, opts...)
 			e = sc.experiment(t, nil)
 			e.Storage, e.Remote, e.Factory = st, st.Remote(), nil
 			rep, err := hpo.Run(ctx, e)
@@ -76,6 +89,18 @@ func TestWorkersSameAsLocal(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameReport(t, "workers against local", rep, ref)
+			if c.folder {
+				// Every trial's latest checkpoint is a folder, and nothing
+				// is left staged or in the database.
+				for _, tr := range rep.Trials {
+					if _, err := os.Stat(filepath.Join(opts0(t, st), name, "checkpoints", tr.Checkpoint)); tr.Checkpoint != "" && err != nil {
+						t.Fatalf("trial %d's checkpoint: %v", tr.ID, err)
+					}
+				}
+				if staged, _ := filepath.Glob(filepath.Join(opts0(t, st), name, "checkpoints", ".task-*")); len(staged) > 0 || len(checkpointKeys(t, url, name)) > 0 {
+					t.Fatalf("staged folders %v left, or checkpoints in the database", staged)
+				}
+			}
 			events, err := st.ReadJournal(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -92,6 +117,17 @@ func TestWorkersSameAsLocal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// opts0 is the checkpoint folder of st's experiment, as the database
+// records it.
+func opts0(t *testing.T, st *pgstore.Store) string {
+	t.Helper()
+	dir, err := pgstore.CheckpointFolder(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // Status reads what the workers did: each experiment ended with the best
