@@ -128,8 +128,22 @@
 // removals) get a context that the run's cancellation does not interrupt;
 // the workers' saves and loads are cancelled with the run, which leaves
 // nothing half written since each is all or nothing. One runner owns an
-// experiment at a time; runners on several machines sharing one
-// experiment (trials handed out to workers) are not provided yet.
+// experiment at a time.
+//
+// # Trials trained elsewhere
+//
+// With Experiment.Remote the runner keeps the scheduling and the journal
+// and hands each training job to the Remote as a Task: the trial, its
+// configuration (JSON, as journaled), the checkpoint to start from and the
+// budget. A worker, anywhere, does with it what RunTask does: builds the
+// trainable with its own Factory, restores the checkpoint from the shared
+// Storage, trains, checks the result, saves the checkpoint under
+// CheckpointKey and reports. Trainables do not stay in memory between
+// jobs, so every job but a trial's first restores a checkpoint: for a
+// trainable that resumes exactly, the journal and the report are those of
+// local workers, bit for bit (TestRemoteSameAsLocal; through PostgreSQL,
+// hpo/pgstore's TestWorkersSameAsLocal and TestKillWorkers). Package
+// hpo/pgstore's Store.Remote and Worker hand tasks out through a database.
 //
 // # Journal, resume and determinism
 //

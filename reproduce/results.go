@@ -58,22 +58,14 @@ func Load(dir string) (*Results, error) {
 	if err := json.Unmarshal(raw, &info); err != nil {
 		return nil, fmt.Errorf("reproduce: %s: %w", filepath.Join(dir, "config.json"), err)
 	}
-	p := info.Preset
-	r := &Results{Dir: dir, Config: p, Preset: p.Name, Dataset: p.Dataset, Budget: time.Duration(p.Budget), Seeds: p.Seeds,
-		Backend: info.Backend, Machine: info.Machine, GoVersion: info.GoVersion, Started: info.Started}
-	name := datasetName(p.Dataset)
-	r.Experiment = &plots.Experiment{Name: name, Budget: r.Budget.Seconds()}
-
+	r := newResults(info)
+	r.Dir = dir
 	runs, err := filepath.Glob(filepath.Join(dir, "runs", "*", "journal.jsonl"))
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(runs)
-	type cand struct {
-		t plots.Trajectory
-		n int
-	}
-	var trajs []cand
+	var trajs []candidate
 	for _, path := range runs {
 		runDir := filepath.Dir(path)
 		id, ok, err := readRunID(runDir)
@@ -83,62 +75,135 @@ func Load(dir string) (*Results, error) {
 		if !ok {
 			continue
 		}
-		seed := id.Seed
-		alg, arm := displayName(id.Algorithm), plotsArm(id.Arm)
 		rep, err := hpo.LoadReport(runDir)
 		if err != nil {
 			return nil, fmt.Errorf("reproduce: %s: %w", path, err)
 		}
-		r.Trials += len(rep.Trials)
-		var times, accs []float64
-		by := map[hpo.TrialID]*plots.Trajectory{}
-		var order []hpo.TrialID
-		for _, rec := range rep.Records {
-			if rec.Status == hpo.Failed {
-				r.Failed++
-				continue
-			}
-			acc, ok := rec.Metrics[Objective().Name]
-			if !ok || math.IsNaN(acc) || math.IsInf(acc, 0) {
-				continue
-			}
-			r.Results++
-			times = append(times, rec.Elapsed.Seconds())
-			accs = append(accs, acc)
-			a, okA := rec.Metrics["alpha"]
-			g, okG := rec.Metrics["gamma"]
-			if arm != plots.HGD || !okA || !okG {
-				continue
-			}
-			t := by[rec.Trial]
-			if t == nil {
-				t = &plots.Trajectory{Label: fmt.Sprintf("%s s%d t%d", alg, seed, rec.Trial)}
-				by[rec.Trial] = t
-				order = append(order, rec.Trial)
-			}
-			if n := len(t.X); n > 0 && float64(rec.Budget) <= t.X[n-1] {
-				continue // an exploit restarted the trial from an older budget
-			}
-			t.X = append(t.X, float64(rec.Budget))
-			t.Alpha = append(t.Alpha, a)
-			t.Gamma = append(t.Gamma, g)
-		}
-		curve, err := plots.BestSoFar(times, accs)
-		if err != nil {
-			return nil, fmt.Errorf("reproduce: %s: %w", path, err)
-		}
-		r.Runs++
-		r.Experiment.Runs = append(r.Experiment.Runs, plots.Run{Algorithm: alg, Arm: arm, Seed: seed, Curve: curve})
-		for _, id := range order {
-			trajs = append(trajs, cand{*by[id], len(by[id].X)})
+		if trajs, err = r.add(id, rep, path, trajs); err != nil {
+			return nil, err
 		}
 	}
 	if r.Runs == 0 {
 		return nil, fmt.Errorf("reproduce: %s: %w", dir, errNoRuns)
 	}
+	r.pickTrajectories(trajs)
+	return r, nil
+}
+
+// SharedRunReport is one run of a reproduction kept in a shared storage:
+// its settings (as Run stored them) and its report so far.
+type SharedRunReport struct {
+	Settings RunSettings
+	Report   *hpo.Report
+}
+
+// LoadShared builds the Results of a reproduction kept in a shared storage
+// (Options.Shared) from its runs' reports — what pgstore.Status reads —
+// as Load does from a results folder, while the runs go on. Every run must
+// have the same preset. Backend, Machine and GoVersion are not known
+// there and stay empty.
+func LoadShared(runs []SharedRunReport) (*Results, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("reproduce: %w", errNoRuns)
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		a, b := runs[i].Settings, runs[j].Settings
+		return RunID{a.Algorithm, a.Arm, a.Seed}.String() < RunID{b.Algorithm, b.Arm, b.Seed}.String()
+	})
+	p := runs[0].Settings.Preset
+	r := newResults(runInfo{Preset: p})
+	var trajs []candidate
+	for _, run := range runs {
+		s := run.Settings
+		if diff := p.Diff(s.Preset); len(diff) > 0 {
+			return nil, fmt.Errorf("%w: the runs have different presets (%s)", ErrConfig, strings.Join(diff, "; "))
+		}
+		id := RunID{s.Algorithm, s.Arm, s.Seed}
+		if run.Report == nil {
+			continue // not started
+		}
+		var err error
+		if trajs, err = r.add(id, run.Report, id.String(), trajs); err != nil {
+			return nil, err
+		}
+	}
+	if r.Runs == 0 {
+		return nil, fmt.Errorf("reproduce: %w", errNoRuns)
+	}
+	r.pickTrajectories(trajs)
+	return r, nil
+}
+
+func newResults(info runInfo) *Results {
+	p := info.Preset
+	r := &Results{Config: p, Preset: p.Name, Dataset: p.Dataset, Budget: time.Duration(p.Budget), Seeds: p.Seeds,
+		Backend: info.Backend, Machine: info.Machine, GoVersion: info.GoVersion, Started: info.Started}
+	r.Experiment = &plots.Experiment{Name: datasetName(p.Dataset), Budget: r.Budget.Seconds()}
+	return r
+}
+
+// candidate is an HGD trial's trajectory and its number of points.
+type candidate struct {
+	t plots.Trajectory
+	n int
+}
+
+// add counts run id's report (read from where) into r, and returns trajs
+// with its HGD trials' trajectories.
+func (r *Results) add(id RunID, rep *hpo.Report, where string, trajs []candidate) ([]candidate, error) {
+	seed := id.Seed
+	alg, arm := displayName(id.Algorithm), plotsArm(id.Arm)
+	r.Trials += len(rep.Trials)
+	var times, accs []float64
+	by := map[hpo.TrialID]*plots.Trajectory{}
+	var order []hpo.TrialID
+	for _, rec := range rep.Records {
+		if rec.Status == hpo.Failed {
+			r.Failed++
+			continue
+		}
+		acc, ok := rec.Metrics[Objective().Name]
+		if !ok || math.IsNaN(acc) || math.IsInf(acc, 0) {
+			continue
+		}
+		r.Results++
+		times = append(times, rec.Elapsed.Seconds())
+		accs = append(accs, acc)
+		a, okA := rec.Metrics["alpha"]
+		g, okG := rec.Metrics["gamma"]
+		if arm != plots.HGD || !okA || !okG {
+			continue
+		}
+		t := by[rec.Trial]
+		if t == nil {
+			t = &plots.Trajectory{Label: fmt.Sprintf("%s s%d t%d", alg, seed, rec.Trial)}
+			by[rec.Trial] = t
+			order = append(order, rec.Trial)
+		}
+		if n := len(t.X); n > 0 && float64(rec.Budget) <= t.X[n-1] {
+			continue // an exploit restarted the trial from an older budget
+		}
+		t.X = append(t.X, float64(rec.Budget))
+		t.Alpha = append(t.Alpha, a)
+		t.Gamma = append(t.Gamma, g)
+	}
+	curve, err := plots.BestSoFar(times, accs)
+	if err != nil {
+		return nil, fmt.Errorf("reproduce: %s: %w", where, err)
+	}
+	r.Runs++
+	r.Experiment.Runs = append(r.Experiment.Runs, plots.Run{Algorithm: alg, Arm: arm, Seed: seed, Curve: curve})
+	for _, id := range order {
+		trajs = append(trajs, candidate{*by[id], len(by[id].X)})
+	}
+	return trajs, nil
+}
+
+// pickTrajectories keeps the (at most 12) trajectories with the most
+// points: trials with two results or more or, in very short runs where
+// no trial reported twice, the single results (drawn as lone points).
+func (r *Results) pickTrajectories(trajs []candidate) {
 	sort.SliceStable(trajs, func(i, j int) bool { return trajs[i].n > trajs[j].n })
-	// Trials with two results or more; in very short runs, where no trial
-	// reported twice, the single results (drawn as lone points).
 	for _, need := range []int{2, 1} {
 		for _, c := range trajs {
 			if c.n >= need && len(r.Trajectories) < 12 {
@@ -149,7 +214,6 @@ func Load(dir string) (*Results, error) {
 			break
 		}
 	}
-	return r, nil
 }
 
 var errNoRuns = errors.New("no runs/*/journal.jsonl")

@@ -20,7 +20,8 @@
 #
 # Usage: bash scripts/notebooks.sh [NOTEBOOK.ipynb ...]   (default: all)
 # Environment: HGDTUNE_DATA (real CIFAR-10: small mode uses a subset of it,
-# else synthetic data), NOTEBOOK_OUT, NOTEBOOK_TIMEOUT (seconds per cell,
+# else synthetic data), HGDTUNE_STORAGE or HGDTUNE_TEST_PG (a PostgreSQL
+# database for notebook 03's status cell), NOTEBOOK_OUT, NOTEBOOK_TIMEOUT (seconds per cell,
 # default 900), NOTEBOOK_SKIP_INSTALL=1 (fail instead of installing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,11 @@ log "registering the gonb kernel ($gobin/gonb)"
 out=${NOTEBOOK_OUT:-$(mktemp -d -t hgdtune-notebooks.XXXXXX)}
 mkdir -p "$out"
 export HGDTUNE_NOTEBOOK_SMALL=1
+# Notebook 03 shows a PostgreSQL database's status when HGDTUNE_STORAGE is
+# set; CI's throwaway cluster (HGDTUNE_TEST_PG) serves, so that the cell runs.
+if [ -n "${HGDTUNE_TEST_PG:-}" ] && [ -z "${HGDTUNE_STORAGE:-}" ]; then
+  export HGDTUNE_STORAGE=$HGDTUNE_TEST_PG
+fi
 # Results and checkpoints written by the notebooks go here, not into the tree.
 export HGDTUNE_NOTEBOOK_WORK="$out/work"
 rm -rf "$HGDTUNE_NOTEBOOK_WORK" # a fresh experiment every time, never a resumed one
