@@ -87,9 +87,10 @@ type workerRun struct {
 
 // workerExp is what a worker knows of one experiment.
 type workerExp struct {
-	st  *Store
-	e   hpo.Experiment
-	err error // Lookup failed: its tasks fail
+	st       *Store
+	settings []byte
+	e        hpo.Experiment // for its tasks: Space, Factory, Metric
+	err      error          // Lookup failed: its tasks fail
 }
 
 func (w *Worker) ttl() time.Duration {
@@ -276,7 +277,13 @@ func (r *workerRun) runExperiment(ctx context.Context, id int64, x *workerExp) {
 	st := &Store{pool: r.base.pool, shared: true, name: x.st.name, id: id, addr: r.base.addr, db: r.base.db,
 		url: r.base.url, ttl: r.w.ttl(), renew: r.w.renew, poll: r.w.poll(), ckptDir: x.st.ckptDir}
 	defer st.Close()
-	e := x.e
+	// A fresh experiment: its scheduler and searcher start from nothing
+	// and replay the journal (the one kept for tasks may have run before).
+	e, err := r.w.Lookup(ctx, st.name, x.settings)
+	if err != nil {
+		r.logf("experiment %q: %v", st.name, err)
+		return
+	}
 	e.Dir, e.Storage, e.Remote = "", st, st.Remote()
 	r.logf("owning experiment %q", st.name)
 	rep, err := hpo.Run(ctx, e)
@@ -306,7 +313,7 @@ func (r *workerRun) experiment(ctx context.Context, id int64) (*workerExp, error
 		return nil, r.base.storageErr(err, fmt.Sprintf("reading experiment %d", id))
 	}
 	st := &Store{pool: r.base.pool, shared: true, name: name, id: id, addr: r.base.addr, db: r.base.db, url: r.base.url, ttl: r.w.ttl(), ckptDir: dir}
-	x = &workerExp{st: st}
+	x = &workerExp{st: st, settings: settings}
 	x.e, x.err = r.w.Lookup(ctx, name, settings)
 	if x.err != nil {
 		r.logf("experiment %q: %v", name, x.err)

@@ -224,3 +224,75 @@ func TestWorkerFailures(t *testing.T) {
 		t.Fatalf("Train: %v, want ErrTrial naming the Lookup's failure", err)
 	}
 }
+
+// A worker that loses an experiment it owns (its lease expired: a pause
+// longer than the lease) and takes it over again replays it with a fresh
+// scheduler: the experiment ends as an uninterrupted run on a folder.
+func TestWorkerOwnsAgain(t *testing.T) {
+	url := testDB(t)
+	dir := t.TempDir()
+	e := killExperiment(t, 0)
+	e.Dir = dir
+	if _, err := hpo.Run(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := open(t, url, "owned-twice", killSettings)
+	startExperiment(t, url, "owned-twice")
+	startWorkers(t, url, 1, func(w *pgstore.Worker) {
+		w.Own, w.LeaseTTL, w.Poll = true, time.Second, 20*time.Millisecond
+		w.Lookup = func(context.Context, string, []byte) (hpo.Experiment, error) { return killExperiment(t, 5*time.Millisecond), nil }
+		pgstore.SetRenew(w, 100*time.Millisecond)
+	})
+	conn := connect(t, url)
+	defer conn.Close(ctx)
+	events := func() int {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM hgdtune_events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Once the worker owns it and has gone on a little, its lease expires.
+	first := events()
+	deadline := time.Now().Add(2 * time.Minute)
+	for events() < first+10 {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not take the experiment over")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE hgdtune_leases SET expires = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var ended bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM hgdtune_events WHERE kind = 'end')`).Scan(&ended); err != nil {
+			t.Fatal(err)
+		}
+		if ended {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the experiment did not end")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got, err := st.ReadJournal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killtest.SameJournal(t, "owned twice against a folder", killtest.Comparable(got), killtest.Comparable(want))
+	resumes := 0
+	for _, e := range got {
+		if e.Kind == hpo.EvResume {
+			resumes++
+		}
+	}
+	if resumes < 2 {
+		t.Fatalf("%d resumes: the worker did not take the experiment over twice", resumes)
+	}
+}
