@@ -18,6 +18,7 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
 	"github.com/hgdtune/hgdtune/internal/pgtest"
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // killPreset is the reproduction of TestKillSharedCNN: PBT in both arms,
@@ -84,18 +85,8 @@ func TestKillSharedCNN(t *testing.T) {
 	n := 0
 	start := func(role string) *exec.Cmd {
 		n++
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSharedProcess$", "-test.v")
-		cmd.Env = append(os.Environ(), "REPRODUCE_KILL_PG="+url, "REPRODUCE_KILL_ROLE="+role, "REPRODUCE_KILL_DIR="+dir)
-		f, err := os.Create(filepath.Join(logs, fmt.Sprintf("%02d-%s.log", n, role)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		cmd.Stdout, cmd.Stderr = f, f
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+		return testkit.StartChild(t, "TestSharedProcess", filepath.Join(logs, fmt.Sprintf("%02d-%s.log", n, role)),
+			"REPRODUCE_KILL_PG="+url, "REPRODUCE_KILL_ROLE="+role, "REPRODUCE_KILL_DIR="+dir)
 	}
 	runner := start("runner")
 	workers := []*exec.Cmd{start("worker"), start("worker"), start("worker")}

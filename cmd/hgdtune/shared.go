@@ -51,6 +51,18 @@ func redact(url string) string {
 	return url
 }
 
+// parseStorageFlags parses the flags of a command that needs -storage.
+func parseStorageFlags(fs *flag.FlagSet, args []string, stderr io.Writer, storage *string) error {
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if err := checkStorage(*storage, true); err != nil {
+		fmt.Fprintf(stderr, "invalid flag %v\n", err)
+		return errUsage
+	}
+	return nil
+}
+
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hgdtune worker", flag.ContinueOnError)
 	var df dataFlags
@@ -71,12 +83,8 @@ process died. Start one on each machine; they need the same data files.
 flags:`)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseStorageFlags(fs, args, stderr, storage); err != nil {
 		return err
-	}
-	if err := checkStorage(*storage, true); err != nil {
-		fmt.Fprintf(stderr, "invalid flag %v\n", err)
-		return errUsage
 	}
 	if *slots < 1 || *slots > 64 || *lease < time.Second {
 		fmt.Fprintf(stderr, "invalid flag: -slots %d (want 1 to 64) or -lease %v (want ≥ 1s)\n", *slots, *lease)
@@ -114,12 +122,8 @@ runs them, tasks waiting and in training) and its workers.
 flags:`)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseStorageFlags(fs, args, stderr, storage); err != nil {
 		return err
-	}
-	if err := checkStorage(*storage, true); err != nil {
-		fmt.Fprintf(stderr, "invalid flag %v\n", err)
-		return errUsage
 	}
 	o, err := pgstore.Status(ctx, *storage)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/hgdtune/hgdtune/hpo/pbt"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
 	"github.com/hgdtune/hgdtune/hpo/synthetic"
+	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
 // killExperiment is the experiment of TestKillWorkers: PBT (exploits copy
@@ -36,6 +37,21 @@ func killExperiment(t testing.TB, sleep time.Duration) hpo.Experiment {
 }
 
 const killSettings = `{"test": "kill"}`
+
+// runOnFolder runs e on a new folder and returns its report and journal.
+func runOnFolder(t *testing.T, e hpo.Experiment) (*hpo.Report, []hpo.Event) {
+	t.Helper()
+	e.Dir = t.TempDir()
+	rep, err := hpo.Run(ctx, e)
+	if err != nil {
+		t.Fatalf("run on a folder: %v", err)
+	}
+	events, _, err := hpo.ReadJournal(filepath.Join(e.Dir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, events
+}
 
 // startExperiment runs experiment name's scheduling (its trials trained
 // here) until its first three results are journaled, and stops.
@@ -89,17 +105,8 @@ func TestKillWorkers(t *testing.T) {
 		t.Skip("runs worker processes for tens of seconds")
 	}
 	url := testDB(t)
-	dir := t.TempDir()
 	e := killExperiment(t, 0)
-	e.Dir = dir
-	ref, err := hpo.Run(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refJournal, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref, refJournal := runOnFolder(t, e)
 	const name = "killed"
 	st := open(t, url, name, killSettings)
 	// This runner starts the experiment and stops after its first
@@ -110,18 +117,7 @@ func TestKillWorkers(t *testing.T) {
 	started := 0
 	start := func() *osexec.Cmd {
 		started++
-		cmd := osexec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.v")
-		cmd.Env = append(os.Environ(), "PGSTORE_WORKER_URL="+url)
-		f, err := os.Create(filepath.Join(logs, fmt.Sprintf("worker%d.log", started)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		cmd.Stdout, cmd.Stderr = f, f
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+		return testkit.StartChild(t, "TestWorkerProcess", filepath.Join(logs, fmt.Sprintf("worker%d.log", started)), "PGSTORE_WORKER_URL="+url)
 	}
 	workers := []*osexec.Cmd{start(), start(), start()}
 	defer func() {

@@ -3,7 +3,6 @@ package pgstore_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -119,24 +118,14 @@ func TestRunOnPostgres(t *testing.T) {
 	url := testDB(t)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			e := sc.experiment(t, nil)
-			e.Dir = dir
-			ref, err := hpo.Run(ctx, e)
-			if err != nil {
-				t.Fatalf("run on a folder: %v", err)
-			}
-			refJournal, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ref, refJournal := runOnFolder(t, sc.experiment(t, nil))
 			if len(ref.Records) < 10 {
 				t.Fatalf("only %d records: too small an experiment", len(ref.Records))
 			}
 
 			settings := `{"scenario": "` + sc.name + `"}`
 			st := open(t, url, sc.name, settings)
-			e = sc.experiment(t, nil)
+			e := sc.experiment(t, nil)
 			e.Storage = st
 			rep, err := hpo.Run(ctx, e)
 			if err != nil {

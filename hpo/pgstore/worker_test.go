@@ -70,19 +70,9 @@ func TestWorkersSameAsLocal(t *testing.T) {
 			opts = append(opts, pgstore.CheckpointDir(t.TempDir()))
 		}
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			e := sc.experiment(t, nil)
-			e.Dir = dir
-			ref, err := hpo.Run(ctx, e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			refJournal, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ref, refJournal := runOnFolder(t, sc.experiment(t, nil))
 			st := open(t, url, name, `{"scenario": "`+sc.name+`"}`, opts...)
-			e = sc.experiment(t, nil)
+			e := sc.experiment(t, nil)
 			e.Storage, e.Remote, e.Factory = st, st.Remote(), nil
 			rep, err := hpo.Run(ctx, e)
 			if err != nil {
@@ -230,21 +220,14 @@ func TestWorkerFailures(t *testing.T) {
 // scheduler: the experiment ends as an uninterrupted run on a folder.
 func TestWorkerOwnsAgain(t *testing.T) {
 	url := testDB(t)
-	dir := t.TempDir()
-	e := killExperiment(t, 0)
-	e.Dir = dir
-	if _, err := hpo.Run(ctx, e); err != nil {
-		t.Fatal(err)
-	}
-	want, _, err := hpo.ReadJournal(filepath.Join(dir, "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, want := runOnFolder(t, killExperiment(t, 0))
 	st := open(t, url, "owned-twice", killSettings)
 	startExperiment(t, url, "owned-twice")
 	startWorkers(t, url, 1, func(w *pgstore.Worker) {
 		w.Own, w.LeaseTTL, w.Poll = true, time.Second, 20*time.Millisecond
-		w.Lookup = func(context.Context, string, []byte) (hpo.Experiment, error) { return killExperiment(t, 5*time.Millisecond), nil }
+		w.Lookup = func(context.Context, string, []byte) (hpo.Experiment, error) {
+			return killExperiment(t, 5*time.Millisecond), nil
+		}
 		pgstore.SetRenew(w, 100*time.Millisecond)
 	})
 	conn := connect(t, url)

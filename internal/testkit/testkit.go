@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -103,4 +104,24 @@ func CheckMode(t testing.TB, path string, perm os.FileMode) {
 	if got, want := st.Mode().Perm(), perm&^Umask(t); got != want {
 		t.Errorf("%s: mode %v, want %v", path, got, want)
 	}
+}
+
+// StartChild starts this test binary again running only test run (a
+// helper that skips unless its environment says otherwise) with env added
+// to the environment, its output going to the file logPath. The caller
+// kills and waits for it.
+func StartChild(t testing.TB, run, logPath string, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
