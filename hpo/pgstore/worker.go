@@ -340,6 +340,12 @@ func (r *workerRun) takeOne(ctx context.Context) (took bool, err error) {
 	if err != nil {
 		return false, r.base.storageErr(err, "taking a task")
 	}
+	// The lease is renewed from now on: looking the experiment up may take
+	// long (loading its data).
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lost := make(chan struct{})
+	go r.heartbeat(tctx, id, cancel, lost)
 	x, err := r.experiment(ctx, exp)
 	if err != nil {
 		r.giveBack(id)
@@ -357,10 +363,6 @@ func (r *workerRun) takeOne(ctx context.Context) (took bool, err error) {
 		return true, r.finish(ctx, x.st, id, nil, nil, fmt.Sprintf("task %d is not a task: %v", id, err))
 	}
 	r.logf("experiment %q trial %d: training to %d (task %d, take %d)", x.st.name, trial, task.Until, id, attempts)
-	tctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lost := make(chan struct{})
-	go r.heartbeat(tctx, id, cancel, lost)
 	ts := &taskStore{Store: x.st}
 	defer ts.dropStaged()
 	res, err := hpo.RunTask(tctx, ts, x.e.Space, x.e.Factory, x.e.Metric.Name, task)
