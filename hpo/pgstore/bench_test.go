@@ -42,7 +42,7 @@ func BenchmarkHandOut(b *testing.B) {
 	url := testDB(b)
 	for _, n := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
-			name := fmt.Sprintf("bench-%d-%d", n, b.N)
+			name := fmt.Sprintf("bench-%d-%d-%s", n, b.N, randomHex(4))
 			p := &synthetic.Problem{Seed: 1}
 			lookup := func(context.Context, string, []byte) (hpo.Experiment, error) {
 				return hpo.Experiment{Space: synthetic.Space(), Metric: hpotest.Acc, Factory: p.Factory()}, nil

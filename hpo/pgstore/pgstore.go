@@ -162,6 +162,8 @@ type Store struct {
 	// tests set it shorter, so that no test waits on the TTL).
 	renew time.Duration
 	poll  time.Duration // see Poll
+	// listenDelay delays the runner's listening connection (tests).
+	listenDelay time.Duration
 	// ckptDir is the shared folder of checkpoints (CheckpointDir), "" to
 	// keep them in the database.
 	ckptDir string

@@ -158,11 +158,19 @@ func (s *Store) startWaiter() (*waiter, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &waiter{ids: map[int64]chan struct{}{}, stopF: cancel, done: make(chan struct{})}
-	go w.listen(ctx, s.url, chanDone, func(payload string) {
+	ready := make(chan struct{})
+	go w.listen(ctx, s.url, chanDone, s.listenDelay, ready, func(payload string) {
 		if id, err := strconv.ParseInt(payload, 10, 64); err == nil {
 			w.wake(id)
 		}
 	})
+	// The first tasks' notifications would be lost before LISTEN takes
+	// effect (their runners would wait for a poll); a listener that cannot
+	// connect leaves them to polling.
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Second):
+	}
 	s.waiter = w
 	return w, nil
 }
@@ -201,16 +209,27 @@ func (w *waiter) stop() {
 // listen holds a connection that LISTENs on channel and calls on for each
 // notification, reconnecting (after a pause) when the connection fails,
 // until ctx is done. Missed notifications only cost a poll.
-func (w *waiter) listen(ctx context.Context, url, channel string, on func(payload string)) {
+func (w *waiter) listen(ctx context.Context, url, channel string, delay time.Duration, ready chan<- struct{}, on func(payload string)) {
 	defer close(w.done)
-	listen(ctx, url, channel, on)
+	if delay > 0 { // tests: a slow connection
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+	}
+	listen(ctx, url, channel, ready, on)
 }
 
-func listen(ctx context.Context, url, channel string, on func(payload string)) {
+// listen closes ready (if not nil) once it listens for the first time.
+func listen(ctx context.Context, url, channel string, ready chan<- struct{}, on func(payload string)) {
 	for ctx.Err() == nil {
 		conn, err := pgx.Connect(ctx, url)
 		if err == nil {
 			if _, err = conn.Exec(ctx, "LISTEN "+channel); err == nil {
+				if ready != nil {
+					close(ready)
+					ready = nil
+				}
 				for {
 					n, err := conn.WaitForNotification(ctx)
 					if err != nil {

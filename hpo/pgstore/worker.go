@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,6 +131,9 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 		return fmt.Errorf("%w: pgstore: a Worker needs a Lookup", hpo.ErrInvalid)
 	}
 	base, err := dial(ctx, url, LeaseTTL(w.ttl()))
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped while it started
+	}
 	if err != nil {
 		return err
 	}
@@ -141,7 +145,7 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	}
 	defer base.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM hgdtune_workers WHERE id = $1`, r.id)
 	lctx, stopListen := context.WithCancel(ctx)
-	go listen(lctx, url, chanTasks, func(string) { r.signal() })
+	go listen(lctx, url, chanTasks, nil, func(string) { r.signal() })
 	defer stopListen()
 	for range max(w.Slots, 1) {
 		r.wg.Add(1)
@@ -383,7 +387,8 @@ func (r *workerRun) takeOne(ctx context.Context) (took bool, err error) {
 		return true, err
 	case err != nil:
 		r.logf("experiment %q trial %d: failed: %v", x.st.name, trial, err)
-		return true, r.finish(ctx, x.st, id, nil, nil, err.Error())
+		// The runner wraps the message in hpo.ErrTrial again.
+		return true, r.finish(ctx, x.st, id, nil, nil, strings.TrimPrefix(err.Error(), hpo.ErrTrial.Error()+": "))
 	}
 	out, _ := json.Marshal(taskResult{Budget: res.Budget, Metrics: res.Metrics})
 	if err := r.finish(ctx, x.st, id, ts.pending, out, ""); err != nil {

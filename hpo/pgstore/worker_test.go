@@ -2,7 +2,9 @@ package pgstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +16,7 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/internal/killtest"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
+	"github.com/hgdtune/hgdtune/hpo/synthetic"
 )
 
 // lookupScenarios is a Worker.Lookup that builds the scenario its
@@ -277,5 +280,38 @@ func TestWorkerOwnsAgain(t *testing.T) {
 	}
 	if resumes < 2 {
 		t.Fatalf("%d resumes: the worker did not take the experiment over twice", resumes)
+	}
+}
+
+// The runner listens before it queues its first task: a worker that takes
+// and finishes it at once wakes the runner, even when the listening
+// connection is slow to open; otherwise the runner (here one that looks
+// only once an hour) waits for its next look. The benchmark showed it: at
+// 16 workers the first tasks waited for the default one-second look.
+func TestFirstTaskNotified(t *testing.T) {
+	url := testDB(t)
+	startWorkers(t, url, 1, func(w *pgstore.Worker) {
+		w.Poll = time.Millisecond
+		w.Lookup = func(context.Context, string, []byte) (hpo.Experiment, error) {
+			return scenarios[0].experiment(t, nil), nil
+		}
+	})
+	cfg, err := json.Marshal(synthetic.Optimum())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		st := open(t, url, fmt.Sprintf("first-%d", i), `{}`, pgstore.Poll(time.Hour), pgstore.ListenDelay(200*time.Millisecond))
+		release, err := st.Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		_, err = st.Remote().Train(tctx, hpo.Task{Trial: 0, Config: cfg, Until: 1})
+		cancel()
+		release()
+		if err != nil {
+			t.Fatalf("store %d: the first task: %v (a lost notification leaves the runner waiting for its hourly look)", i, err)
+		}
 	}
 }
