@@ -297,6 +297,9 @@ func cause(err error) error {
 
 // String names the experiment and the server, never the password.
 func (s *Store) String() string {
+	if s.name == "" { // a worker's connections, or Status's
+		return fmt.Sprintf("PostgreSQL at %s/%s", s.addr, s.db)
+	}
 	return fmt.Sprintf("experiment %q in PostgreSQL at %s/%s", s.name, s.addr, s.db)
 }
 

@@ -141,6 +141,9 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	r := &workerRun{w: w, base: base, id: randomID(), wake: make(chan struct{}, max(w.Slots, 1)),
 		exps: map[int64]*workerExp{}, owning: map[int64]bool{}}
 	if _, err := base.pool.Exec(ctx, `INSERT INTO hgdtune_workers (id, holder) VALUES ($1, $2)`, r.id, describeHolder(r.id)); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return base.storageErr(err, "registering the worker")
 	}
 	defer base.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM hgdtune_workers WHERE id = $1`, r.id)
