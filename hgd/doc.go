@@ -161,7 +161,7 @@
 //   - The plain rule rescues γ0 0.99 (+37.6 points) but cannot move a tiny
 //     α0 (its step is proportional to the gradients) and loses 8 points
 //     from γ0 0.5.
-//   - Nothing with momentum survives α0 0.2.
+//   - No additive rule with momentum survives α0 0.2.
 //
 // HyperEMA 0.99 is the only setting ahead at 20 epochs from the default
 // start (+2.6 ± 0.7, p 0.003), but it also loses from γ0 0.5. When α0 or γ0
