@@ -133,9 +133,6 @@ func (r *runner) runRemote(j *job) outcome {
 	if j.failed != nil {
 		return outcome{job: j, err: j.failed}
 	}
-	if j.t != nil {
-		j.t.Close() // never: remote outcomes carry no trainable
-	}
 	raw, err := json.Marshal(j.cfg)
 	if err != nil {
 		return outcome{job: j, err: fmt.Errorf("%w: trial %d's configuration: %w", ErrTrial, j.id, err)}

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hgdtune/hgdtune/backend/backendtest"
 )
@@ -23,16 +22,10 @@ func TestComputeClockDeterministic(t *testing.T) {
 		t.Skip("trains for several seconds")
 	}
 	be := backendtest.Go(t)
-	p := Presets()["cpu-quick"]
+	p := tinyPreset(ASHA, PBT)
 	if p.Clock != ClockCompute {
 		t.Fatalf("cpu-quick runs on the %q clock, want compute", p.Clock)
 	}
-	p.Algorithms = []string{ASHA, PBT}
-	p.Budget = Duration(1500 * time.Millisecond)
-	p.Seeds = 1
-	p.TrainImages = 300
-	p.MaxEpochs = 3
-	p.MaxConv, p.MaxFC1, p.MaxFC2 = 4, 128, 32
 	run := func(workers int, load bool) string {
 		if load { // other work on every core while it runs
 			stop := make(chan struct{})

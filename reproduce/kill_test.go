@@ -21,18 +21,21 @@ import (
 	"github.com/hgdtune/hgdtune/internal/testkit"
 )
 
-// killPreset is the reproduction of TestKillSharedCNN: PBT in both arms,
-// one seed, a tiny real CNN on compute time.
-func killPreset() Preset {
+// tinyPreset is cpu-quick shrunk to seconds of a tiny real CNN on compute
+// time: one seed, T = 1.5 s, 300 images, 3 epochs, narrow widths.
+func tinyPreset(algorithms ...string) Preset {
 	p := Presets()["cpu-quick"]
-	p.Algorithms = []string{PBT}
+	p.Algorithms = algorithms
 	p.Budget = Duration(1500 * time.Millisecond)
 	p.Seeds, p.TrainImages, p.MaxEpochs = 1, 300, 3
 	p.MaxConv, p.MaxFC1, p.MaxFC2 = 4, 128, 32
 	return p
 }
 
-func killData() *cifar.Dataset { return cifar.Synthetic(400, 10, 3) }
+// killPreset is the reproduction of TestKillSharedCNN: PBT in both arms.
+func killPreset() Preset { return tinyPreset(PBT) }
+
+func killData() *cifar.Dataset { return toyDataset(400) }
 
 // TestSharedProcess is a process of TestKillSharedCNN: the reproduction's
 // runner (trials trained by workers) or a worker that also takes over

@@ -24,13 +24,7 @@ func TestRunShared(t *testing.T) {
 	}
 	url := pgtest.DB(t)
 	be := backendtest.Go(t)
-	p := Presets()["cpu-quick"]
-	p.Algorithms = []string{ASHA, PBT}
-	p.Budget = Duration(1500 * time.Millisecond)
-	p.Seeds = 1
-	p.TrainImages = 300
-	p.MaxEpochs = 3
-	p.MaxConv, p.MaxFC1, p.MaxFC2 = 4, 128, 32
+	p := tinyPreset(ASHA, PBT)
 	data := toyDataset(400)
 	shared := func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
 		return pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))

@@ -144,7 +144,6 @@ func (s *Store) purgeTasks(ctx context.Context, owner string) error {
 type waiter struct {
 	mu    sync.Mutex
 	ids   map[int64]chan struct{}
-	ready chan struct{}
 	stopF context.CancelFunc
 	done  chan struct{}
 }

@@ -65,21 +65,23 @@ func Status(ctx context.Context, url string) (*Overview, error) {
 	rows, err := s.pool.Query(ctx, `SELECT e.id, e.name, e.settings::text, e.created,
 			coalesce(l.holder, ''), coalesce(extract(epoch FROM l.expires - now()), 0),
 			(SELECT count(*) FROM hgdtune_tasks t WHERE t.experiment = e.id AND t.done IS NULL AND t.worker IS NULL),
-			(SELECT count(*) FROM hgdtune_tasks t WHERE t.experiment = e.id AND t.done IS NULL AND t.worker IS NOT NULL)
+			(SELECT count(*) FROM hgdtune_tasks t WHERE t.experiment = e.id AND t.done IS NULL AND t.worker IS NOT NULL),
+			EXISTS (SELECT 1 FROM hgdtune_events v WHERE v.experiment = e.id)
 		FROM hgdtune_experiments e LEFT JOIN hgdtune_leases l ON l.experiment = e.id AND l.expires > now()
 		ORDER BY e.name`)
 	if err != nil {
 		return nil, s.storageErr(err, "reading the experiments")
 	}
 	type row struct {
-		id int64
+		id      int64
+		started bool // it has a journal
 		ExperimentStatus
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
 		var settings string
 		var left float64
-		err := r.Scan(&x.id, &x.Name, &settings, &x.Created, &x.Holder, &left, &x.Queued, &x.Training)
+		err := r.Scan(&x.id, &x.Name, &settings, &x.Created, &x.Holder, &left, &x.Queued, &x.Training, &x.started)
 		x.Settings = json.RawMessage(settings)
 		x.LeaseLeft = time.Duration(left * float64(time.Second))
 		return x, err
@@ -89,11 +91,8 @@ func Status(ctx context.Context, url string) (*Overview, error) {
 	}
 	for _, x := range list {
 		st := &Store{pool: s.pool, shared: true, name: x.Name, id: x.id, addr: s.addr, db: s.db}
-		events, err := st.ReadJournal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if len(events) > 0 {
+		if x.started {
+			var err error
 			if x.Report, err = hpo.LoadReportFrom(ctx, st); err != nil {
 				return nil, fmt.Errorf("pgstore: %s: %w", st, err)
 			}
