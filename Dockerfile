@@ -27,7 +27,9 @@
 # LD_LIBRARY_PATH (and ld.so.conf) at their libraries. The host needs only an
 # NVIDIA driver recent enough for CUDA 13 and the NVIDIA Container Toolkit.
 
-ARG GO_VERSION=1.26.8
+# The Go of go.mod's toolchain line (docker/dockerfile_test.go checks it), so
+# that the go command inside the image never fetches another toolchain.
+ARG GO_VERSION=1.27.3
 ARG CUDA_IMAGE=nvidia/cuda:13.0.1-runtime-ubuntu24.04
 
 # ---- build: hgdtune with XLA (cgo), GoNB and its tools ------------------------

@@ -2,8 +2,16 @@
 #
 # GOEXPERIMENT=simd lets GoMLX's pure-Go backend use its AVX2/AVX-512
 # matrix multiplication (about 7x faster matmul on these machines).
+#
+# Go: go.mod needs Go 1.27 and names the toolchain (`toolchain go1.27.3`).
+# Every target runs the go command with GOTOOLCHAIN set to that toolchain, so
+# an older go command (say Go 1.26.8 with GOTOOLCHAIN=local) fetches it from
+# the Go module proxy, once per module cache (about 76 MB), and runs it.
+# GO_TOOLCHAIN=local uses the go command as it is (Go 1.27 or newer).
 
 GO      ?= go
+GO_TOOLCHAIN ?= $(shell awk '$$1 == "toolchain" {print $$2}' go.mod)
+export GOTOOLCHAIN = $(GO_TOOLCHAIN)
 GOFLAGS_SIMD = GOEXPERIMENT=simd
 BIN     ?= bin
 ARGS    ?=
@@ -41,10 +49,10 @@ run: build
 
 ## test: everything CI runs. Real-data tests need HGDTUNE_DATA (see README).
 ## The race detector runs on every package whose tests finish in seconds
-## under it. GoMLX's pure-Go AVX-512 matrix multiplication (gomlx/compute
-## v0.1.2, and still v0.1.3: avx512SmallFloat32Transposed) trips -race's
-## pointer checks ("checkptr: pointer arithmetic result points to invalid
-## allocation"), so the packages that run it are raced with
+## under it. GoMLX's pure-Go AVX-512 kernels (gomlx/compute v0.1.14:
+## avx512SmallFloat64TransposedAsm; v0.1.2: avx512SmallFloat32Transposed)
+## trip -race's pointer checks ("checkptr: pointer arithmetic result points
+## to invalid allocation"), so the packages that run them are raced with
 ## -gcflags=all=-d=checkptr=0. cifar/trainer, reproduce and cmd/hgdtune are
 ## left out: they take about 4 minutes each under -race on two cores.
 RACE_PLAIN = ./hpo/... ./internal/... ./cifar ./plots ./hgd/ref ./docker

@@ -88,8 +88,9 @@ func TestDockerfile(t *testing.T) {
 	}
 
 	t.Run("build stage is Go "+args["GO_VERSION"], func(t *testing.T) {
-		if img := expand(froms[0].args[0]); !strings.HasPrefix(img, "golang:1.26") {
-			t.Errorf("build stage FROM %s, want golang:1.26…", img)
+		want := "golang:" + strings.TrimPrefix(toolchain(t), "go") + "-"
+		if img := expand(froms[0].args[0]); !strings.HasPrefix(img, want) {
+			t.Errorf("build stage FROM %s, want %s… (go.mod's toolchain)", img, want)
 		}
 	})
 	t.Run("runtime is a CUDA runtime image", func(t *testing.T) {

@@ -77,3 +77,78 @@ func TestNotebookTools(t *testing.T) {
 		}
 	}
 }
+
+// toolchain returns the Go toolchain that go.mod names ("go1.27.3"), which
+// the Makefile, scripts/notebooks.sh, the notebooks and the Dockerfile use.
+func toolchain(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^toolchain (go\S+)$`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("go.mod names no toolchain")
+	}
+	return m[1]
+}
+
+// requires returns the versions go.mod requires, by module path.
+func requires(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\t(\S+) (v\S+)`).FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// TestNotebookPins checks every notebook's first code cell: it sets
+// GOTOOLCHAIN to go.mod's toolchain before its go command runs (the
+// hgdtune module needs Go 1.27; a kernel started by a Go 1.26 with
+// GOTOOLCHAIN=local would refuse it), and every module@version it gets
+// that go.mod also requires is go.mod's version (another one would move
+// hgdtune's own dependencies, or fail).
+func TestNotebookPins(t *testing.T) {
+	tc, req := toolchain(t), requires(t)
+	nbs, err := filepath.Glob("../notebooks/[0-9]*.ipynb")
+	if err != nil || len(nbs) == 0 {
+		t.Fatalf("no notebooks found (%v)", err)
+	}
+	for _, nb := range nbs {
+		b, err := os.ReadFile(nb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Cells []struct {
+				Type   string   `json:"cell_type"`
+				Source []string `json:"source"`
+			} `json:"cells"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", nb, err)
+		}
+		name := filepath.Base(nb)
+		for _, c := range doc.Cells {
+			if c.Type != "code" {
+				continue
+			}
+			src := strings.Join(c.Source, "")
+			env := strings.Index(src, "%env GOTOOLCHAIN "+tc+"\n")
+			if env < 0 || env > strings.Index(src, "go ") {
+				t.Errorf("%s: the first code cell does not set %%env GOTOOLCHAIN %s before its go command", name, tc)
+			}
+			for _, m := range regexp.MustCompile(`(\S+)@(v\S+)`).FindAllStringSubmatch(src, -1) {
+				if want, ok := req[m[1]]; ok && m[2] != want {
+					t.Errorf("%s: go get %s@%s, go.mod requires %s", name, m[1], m[2], want)
+				}
+			}
+			break
+		}
+	}
+}

@@ -2,7 +2,7 @@
 // descent on both the learning rate α and the momentum γ, Seifi & Niaki
 // 2023), SGD, SGD+momentum, Baydin et al.'s SGD-HD, SGDN-HD and Adam-HD, and
 // Adam — as GoMLX optimizers (optimizer.Interface of gomlx
-// ml/train/optimizer, v0.28.2) for train.Trainer.
+// ml/train/optimizer, v0.28.16) for train.Trainer.
 //
 // The update rules, sign conventions (heavy ball: θ_t = θ_{t−1} − α_t·g_{t−1}
 // + γ_t·Δ_{t−1}, the paper's typos corrected), safeguards and defaults are
@@ -35,6 +35,12 @@
 //	alpha, _ := hgd.Alpha(store) // current α and γ, for logging
 //	gamma, _ := hgd.Gamma(store)
 //	_ = hgd.New(cfg).Set(store, hgd.VarAlpha, 0.05) // PBT: no recompilation
+//
+// On GoMLX's pure-Go backend, a compiled graph that is not in training mode
+// builds the variables that have values into itself as constants, so an
+// evaluation compiled once keeps the weights of its first call: prepare
+// every evaluation graph with Inference of hgdtune's package nn (as
+// cifar/trainer does), or compile it anew after training.
 //
 // # State
 //

@@ -71,6 +71,8 @@
 package reproduce
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -198,6 +200,13 @@ type Preset struct {
 	// and the runs' slots are simulated on that time, so the same command
 	// gives the same results whatever the machine does).
 	Clock string `json:"clock,omitempty"`
+	// Costs names the compute clock's cost model (CostModels): "" means
+	// CostsCurrent. A preset read from JSON (config.json, a shared
+	// reproduction's settings) that has the compute clock and no "costs"
+	// was written before cost models had names, and gets CostsGoMLX0282;
+	// written to JSON, that model is left out again, so that such folders
+	// and databases keep their exact settings. Only with the compute clock.
+	Costs string `json:"costs,omitempty"`
 	// Workers, with the compute clock, is how many of a run's Slots train
 	// at once for real (0: Slots); it changes the wall time, never the
 	// results. One per core uses a CPU, where a trial runs mostly on one
@@ -213,6 +222,47 @@ const (
 
 // compute reports whether the preset's budgets are compute time.
 func (p Preset) compute() bool { return p.Clock == ClockCompute }
+
+// resolved returns p with its cost model named: CostsCurrent for "" with
+// the compute clock (what Run records), nothing with the wall clock.
+func (p Preset) resolved() Preset {
+	if p.compute() && p.Costs == "" {
+		p.Costs = CostsCurrent
+	}
+	return p
+}
+
+// costModel is the preset's cost model (the compute clock's).
+func (p Preset) costModel() (CostModel, error) { return CostModelNamed(p.Costs) }
+
+// presetJSON is Preset without its JSON methods.
+type presetJSON Preset
+
+// MarshalJSON writes the preset with its cost model named, except
+// CostsGoMLX0282, which is left out (see Preset.Costs).
+func (p Preset) MarshalJSON() ([]byte, error) {
+	q := presetJSON(p.resolved())
+	if q.Costs == CostsGoMLX0282 {
+		q.Costs = ""
+	}
+	return json.Marshal(q)
+}
+
+// UnmarshalJSON reads a preset, refusing unknown fields; with the compute
+// clock and no cost model it is CostsGoMLX0282's (see Preset.Costs).
+func (p *Preset) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var q presetJSON
+	if err := dec.Decode(&q); err != nil {
+		return fmt.Errorf("preset: %w", err)
+	}
+	if q.Clock == ClockCompute && q.Costs == "" {
+		q.Costs = CostsGoMLX0282
+	}
+	*p = Preset(q)
+	return nil
+}
 
 // LR priors (Preset.LRPrior).
 const (
@@ -323,6 +373,13 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("%w: workers %d need the compute clock (with the wall clock every slot trains at once)", ErrConfig, p.Workers)
 	case p.LRPrior != "" && p.LRPrior != LRPriorLog && p.LRPrior != LRPriorUniform:
 		return fmt.Errorf("%w: learning-rate prior %q (want log or uniform)", ErrConfig, p.LRPrior)
+	case p.Costs != "" && p.Clock != ClockCompute:
+		return fmt.Errorf("%w: cost model %q needs the compute clock", ErrConfig, p.Costs)
+	}
+	if p.compute() {
+		if _, err := CostModelNamed(p.Costs); err != nil {
+			return err
+		}
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Algorithms {
@@ -350,7 +407,7 @@ func (p Preset) Validate() error {
 // Diff lists the fields in which q differs from p, as "field: p's value →
 // q's value", fields named as in config.json; empty if they are equal.
 func (p Preset) Diff(q Preset) []string {
-	pv, qv := reflect.ValueOf(p), reflect.ValueOf(q)
+	pv, qv := reflect.ValueOf(p.resolved()), reflect.ValueOf(q.resolved())
 	var out []string
 	for i, f := range reflect.VisibleFields(pv.Type()) {
 		a, b := formatField(pv.Field(i).Interface()), formatField(qv.Field(i).Interface())

@@ -232,21 +232,31 @@ func machine() string {
 	return fmt.Sprintf("%s, %d CPUs, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 }
 
-// checkConfig checks that the config.json in dir, if any, records preset
-// p (a resumed experiment), naming the fields that differ if not.
-func checkConfig(dir string, p Preset) error {
+// Recorded returns the preset that the results folder dir was made with
+// (its config.json), and false when dir has none.
+func Recorded(dir string) (Preset, bool, error) {
 	path := filepath.Join(dir, "config.json")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return Preset{}, false, nil
 	} else if err != nil {
-		return fmt.Errorf("reproduce: %w", err)
+		return Preset{}, false, fmt.Errorf("reproduce: %w", err)
 	}
 	var prev runInfo
 	if err := json.Unmarshal(b, &prev); err != nil {
-		return fmt.Errorf("reproduce: %s: %w", path, err)
+		return Preset{}, false, fmt.Errorf("reproduce: %s: %w", path, err)
 	}
-	if diff := prev.Preset.Diff(p); len(diff) > 0 {
+	return prev.Preset, true, nil
+}
+
+// checkConfig checks that the config.json in dir, if any, records preset
+// p (a resumed experiment), naming the fields that differ if not.
+func checkConfig(dir string, p Preset) error {
+	prev, ok, err := Recorded(dir)
+	if err != nil || !ok {
+		return err
+	}
+	if diff := prev.Diff(p); len(diff) > 0 {
 		return fmt.Errorf("%w: %s was made with another preset (%s); use another folder, or the settings it was made with",
 			ErrConfig, dir, strings.Join(diff, "; "))
 	}
@@ -509,11 +519,15 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.runClock,
 	}
 	if p.compute() {
+		m, err := p.costModel()
+		if err != nil {
+			return hpo.Experiment{}, err
+		}
 		evalImages := data.Val.Len()
 		if p.EvalLimit > 0 {
 			evalImages = min(evalImages, p.EvalLimit)
 		}
-		e.Cost, e.Workers = trialCost(p, arm, data.Train.Len(), evalImages), p.Workers
+		e.Cost, e.Workers = m.trialCost(p, arm, data.Train.Len(), evalImages), p.Workers
 	}
 	return e, nil
 }

@@ -145,7 +145,7 @@ func scalings(p Preset) string {
 		if w == 0 {
 			w = p.Slots
 		}
-		out = append(out, fmt.Sprintf("T is compute time: steps and evaluations charged from the network's FLOPs (reproduce/cost.go), %d slots simulated on %d workers", p.Slots, w))
+		out = append(out, fmt.Sprintf("T is compute time: steps and evaluations charged from the network's FLOPs (cost model %s, reproduce/cost.go), %d slots simulated on %d workers", p.resolved().Costs, p.Slots, w))
 	} else {
 		out = append(out, "T is wall-clock time")
 	}

@@ -29,6 +29,12 @@ root=$(pwd)
 
 APT_PACKAGES=(jupyter-notebook python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-nbconvert)
 
+# The Go toolchain that go.mod names (go1.27.3): an older go command (Go
+# 1.26.8 with GOTOOLCHAIN=local) fetches it from the module proxy once. The
+# kernel, and so every notebook's go command, inherits it.
+GOTOOLCHAIN="${GO_TOOLCHAIN:-$(awk '$1 == "toolchain" {print $2}' go.mod)}"
+export GOTOOLCHAIN
+
 t0=$(date +%s)
 log() { printf '[notebooks %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 

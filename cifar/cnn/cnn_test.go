@@ -33,7 +33,9 @@ func logits(t *testing.T, cfg Config, x *tensors.Tensor, seed int64) ([]float32,
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, seed)
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, x *Node) *Node {
-		return cfg.Model()(scope.In("model"), x)
+		scope = scope.In("model")
+		nn.Inference(scope, x.Graph())
+		return cfg.Model()(scope, x)
 	})
 	if err != nil {
 		t.Fatal(err)

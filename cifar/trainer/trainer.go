@@ -147,7 +147,9 @@ func New(be compute.Backend, data Data, cfg Config) (*Trainer, error) {
 		return nil, fmt.Errorf("trainer: building the training step: %w", err)
 	}
 	t.eval, err = model.NewExec(be, t.store, func(scope *model.Scope, images, labels *Node) []*Node {
-		logits := net(scope.In("model"), images)
+		scope = scope.In("model")
+		nn.Inference(scope, images.Graph()) // the weights as they are at each call
+		logits := net(scope, images)
 		pred := ArgMax(logits, -1)
 		correct := ReduceAllSum(ConvertDType(Equal(pred, ConvertDType(Reshape(labels, -1), pred.DType())), logits.DType()))
 		l := loss.SparseCategoricalCrossEntropyLogits([]*Node{labels}, []*Node{logits})

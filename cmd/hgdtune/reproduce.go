@@ -45,6 +45,8 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	ckptDir := fs.String("checkpoints", "", "with -storage: keep the checkpoints in this folder (an absolute path that every machine mounts at the same place) instead of the database")
 	remote := fs.Bool("remote", false, "with -storage: the trials are trained by workers (hgdtune worker) instead of this process")
 	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
+	costs := fs.String("costs", "", "with -clock compute: the cost model ("+strings.Join(costModelNames(), ", ")+
+		"); default: the one -out was made with when it exists, else "+reproduce.CostsCurrent)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
 
@@ -129,6 +131,9 @@ flags:`)
 				badf("-workers %d: want 0 (all slots) to %d", *workers, reproduce.SlotsLimit)
 			}
 			p.Workers = *workers
+		case "costs":
+			oneOf(*costs, costModelNames()...)
+			p.Costs = *costs
 		case "lr-prior":
 			oneOf(*lrPrior, reproduce.LRPriorLog, reproduce.LRPriorUniform)
 			p.LRPrior = *lrPrior
@@ -162,6 +167,16 @@ flags:`)
 		}
 		_, err = fmt.Fprintf(stdout, "%s\nwrote %s in %s\n", s.Table.Markdown(), strings.Join(s.Files, ", "), *out)
 		return err
+	}
+	if !given(fs, "costs") {
+		// A folder is resumed with the cost model it was made with.
+		note, err := keepCosts(&p, *out)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			fmt.Fprintln(stderr, note)
+		}
 	}
 	if err := p.Validate(); err != nil {
 		return err
@@ -265,4 +280,43 @@ func checkList(list string, known []string) error {
 		seen = append(seen, item)
 	}
 	return nil
+}
+
+// costModelNames lists the compute clock's cost models.
+func costModelNames() []string {
+	var names []string
+	for _, m := range reproduce.CostModels() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// given reports whether flag name was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// keepCosts gives p, a compute-clock preset, the cost model of the results
+// folder dir when dir was made with another one, and returns a line that
+// says so ("" when nothing changed).
+func keepCosts(p *reproduce.Preset, dir string) (string, error) {
+	if p.Clock != reproduce.ClockCompute {
+		return "", nil
+	}
+	prev, ok, err := reproduce.Recorded(dir)
+	if err != nil || !ok || prev.Clock != reproduce.ClockCompute {
+		return "", err
+	}
+	current := p.Costs
+	if current == "" {
+		current = reproduce.CostsCurrent
+	}
+	if prev.Costs == current {
+		return "", nil
+	}
+	p.Costs = prev.Costs
+	return fmt.Sprintf("%s was made with the compute clock's cost model %s: resuming with it (new folders get %s)",
+		dir, prev.Costs, reproduce.CostsCurrent), nil
 }

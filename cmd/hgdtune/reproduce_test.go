@@ -194,3 +194,43 @@ func TestWorkerStatusFlags(t *testing.T) {
 		t.Fatalf("status on a closed port: code %d:\n%s", code, stderr)
 	}
 }
+
+// A folder made with an older cost model of the compute clock is resumed
+// with it, saying so; asking for another model explicitly is refused
+// before any data are loaded, naming it.
+func TestReproduceKeepsFolderCosts(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := reproduce.Presets()["cpu-study"]
+	p.Costs = reproduce.CostsGoMLX0282
+	b, err := json.Marshal(map[string]any{"preset": p, "backend": "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "costs") {
+		t.Fatalf("the old model is written: %s", b)
+	}
+	if err := os.WriteFile(filepath.Join(out, "config.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, reproduceArgs(t, out, "-preset=cpu-study")...)
+	if code != 1 || !strings.Contains(stderr, "not found") {
+		t.Fatalf("code %d, want the missing data error after the folder was accepted:\n%s", code, stderr)
+	}
+	if want := "cost model " + reproduce.CostsGoMLX0282 + ": resuming with it"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	code, _, stderr = runCmd(t, reproduceArgs(t, out, "-preset=cpu-study", "-costs="+reproduce.CostsGoMLX02816)...)
+	if code != 1 || strings.Contains(stderr, "not found") {
+		t.Fatalf("code %d, want a refusal before loading data:\n%s", code, stderr)
+	}
+	if want := "costs: " + reproduce.CostsGoMLX0282 + " → " + reproduce.CostsGoMLX02816; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	code, _, stderr = runCmd(t, reproduceArgs(t, out, "-preset=cpu-study", "-costs=gomlx-v9")...)
+	if code != 2 || !strings.Contains(stderr, "-costs") {
+		t.Errorf("an unknown model: code %d:\n%s", code, stderr)
+	}
+}

@@ -1,23 +1,34 @@
-// Command throughput measures the training throughput (images per second)
-// of hgdtune's case-1 CNN on GoMLX's pure-Go backend against the same
-// network in PyTorch-CPU, in the same run, and prints the ratio and the Go
-// process's peak memory.
+// Command throughput measures the training throughput (images per second
+// and per CPU-second) of hgdtune's case-1 CNN on GoMLX's pure-Go backend
+// against the same network in PyTorch-CPU, in the same run, and prints the
+// ratios and the Go process's peak memory.
 //
 //	GOEXPERIMENT=simd go run ./scripts/throughput            # batch 32 and 128, 2 threads
 //	GOEXPERIMENT=simd go run ./scripts/throughput -batch 64 -seconds 30
+//	GOMAXPROCS=1 GOEXPERIMENT=simd go run ./scripts/throughput -threads 1   # one core each
+//	go run ./scripts/throughput -baseline /tmp/throughput-old -repeats 3   # against another build
 //
 // Each measurement runs in its own process (the Go one re-executes this
 // program with -child) so that peak memory (max RSS) is per configuration.
+// -baseline names another build of this program (say, of an earlier
+// commit, on other GoMLX versions): its -child measurements are taken in
+// the same run, interleaved with this build's, and the tables give the
+// paired ratio. With -repeats N every configuration is measured N times in
+// turn (this build, the baseline, HGD, PyTorch) and each cell is the median
+// [min–max] of the N values, each ratio the median [min–max] of the N
+// paired ratios; so a machine that slows down for a while slows both
+// sides of a pair.
+//
 // PyTorch is Debian's python3-torch, run with /usr/bin/python3 and
 // torch.set_num_threads(-threads), on -torch-device (cpu, or cuda on a GPU
 // machine, where the Go side runs on XLA when GOMLX_BACKEND selects it).
-// Both also report images per CPU-second (process CPU time): run with
-// GOMAXPROCS=1 and -threads 1 for the single-core comparison.
-// Both train with SGD+momentum on random
-// data (throughput does not depend on the pixel values); the Go side also
-// measures HGD. THROUGHPUT_CPUPROFILE=file writes a CPU profile of the Go
-// child. The goal of issue 4 is Go/PyTorch ≥ 0.5 and peak memory at
-// batch 128 ≤ 1 GiB.
+// Images per CPU-second divide by the process's CPU time: the comparison
+// that holds on a busy machine; wall-clock images per second need a quiet
+// one. Run with GOMAXPROCS=1 and -threads 1 for one core each.
+// Both train with SGD+momentum on random data (throughput does not depend
+// on the pixel values); the Go side also measures HGD, and the tables give
+// HGD's step time over SGD's. THROUGHPUT_CPUPROFILE=file writes a CPU
+// profile of each Go child (of this build) to file.<batch>.<optimizer>.
 package main
 
 import (
@@ -26,12 +37,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,10 +79,12 @@ func main() {
 	child := flag.Bool("child", false, "internal: measure one Go configuration and print JSON")
 	opt := flag.String("optimizer", "sgd", "internal: sgd or hgd")
 	impl := flag.String("impl", "", "convolution implementation: im2col or standard (default: by backend)")
+	baseline := flag.String("baseline", "", "another build of this program, measured in the same run (Go SGD) for a side-by-side ratio")
+	repeats := flag.Int("repeats", 1, "measure every configuration this many times, in turn; cells are median [min–max]")
 	flag.Parse()
 	if *child {
 		if path := os.Getenv("THROUGHPUT_CPUPROFILE"); path != "" {
-			f, err := os.Create(path)
+			f, err := os.Create(fmt.Sprintf("%s.%s.%s", path, *batches, *opt))
 			if err != nil {
 				fail(err)
 			}
@@ -89,36 +105,136 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("case-1 CNN conv %s fc %s; %d CPUs; %s\n\n", *conv, *fc, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
-	versions := ""
-	fmt.Println("| batch | Go SGD img/s | Go HGD img/s | PyTorch img/s | Go/PyTorch (SGD) | Go SGD img/CPU-s | PyTorch img/CPU-s | Go/PyTorch per CPU-s | Go peak RSS MiB | PyTorch peak RSS MiB |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("case-1 CNN conv %s fc %s; %d CPUs, GOMAXPROCS=%d, PyTorch threads %d; %d repeats of %g s; %s\n\n",
+		*conv, *fc, runtime.NumCPU(), runtime.GOMAXPROCS(0), *threads, *repeats, *seconds, time.Now().UTC().Format(time.RFC3339))
+	var rows []row
 	for _, bs := range strings.Split(*batches, ",") {
 		args := []string{"-child", "-batch", bs, "-seconds", fmt.Sprint(*seconds), "-conv", *conv, "-fc", *fc, "-impl", *impl}
-		var sgd, hg, pt measurement
-		if err := runJSON(&sgd, self, append(args, "-optimizer", "sgd")...); err != nil {
-			fail(err)
+		r := row{batch: bs}
+		for range *repeats {
+			var sgd, base, hg, pt measurement
+			if err := runJSON(&sgd, self, append(args, "-optimizer", "sgd")...); err != nil {
+				fail(err)
+			}
+			if *baseline != "" {
+				if err := runJSON(&base, *baseline, append(args, "-optimizer", "sgd")...); err != nil {
+					fail(fmt.Errorf("baseline: %w", err))
+				}
+			}
+			if err := runJSON(&hg, self, append(args, "-optimizer", "hgd")...); err != nil {
+				fail(err)
+			}
+			script := filepath.Join("scripts", "throughput", "torch_cnn.py") // run from the module root
+			if err := runJSON(&pt, *python, script, "--batch", bs, "--threads", fmt.Sprint(*threads),
+				"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc, "--device", *torchDevice); err != nil {
+				fmt.Fprintf(os.Stderr, "PyTorch peer failed (install Debian's python3-torch): %v\n", err)
+			}
+			r.sgd, r.base, r.hgd, r.torch = append(r.sgd, sgd), append(r.base, base), append(r.hgd, hg), append(r.torch, pt)
+			if pt.Torch != "" {
+				r.torchVersion = pt.Torch
+			}
+			r.backend, r.baseBackend = sgd.Backend, base.Backend
 		}
-		if err := runJSON(&hg, self, append(args, "-optimizer", "hgd")...); err != nil {
-			fail(err)
-		}
-		script := filepath.Join("scripts", "throughput", "torch_cnn.py") // run from the module root
-		if err := runJSON(&pt, *python, script, "--batch", bs, "--threads", fmt.Sprint(*threads),
-			"--seconds", fmt.Sprint(*seconds), "--conv", *conv, "--fc", *fc, "--device", *torchDevice); err != nil {
-			fmt.Fprintf(os.Stderr, "PyTorch peer failed (install Debian's python3-torch): %v\n", err)
-		}
-		ratio, ratioCPU := "n/a", "n/a"
-		if pt.ImgPerS > 0 {
-			ratio = fmt.Sprintf("%.3f", sgd.ImgPerS/pt.ImgPerS)
-		}
-		if pt.ImgPerCPU > 0 {
-			ratioCPU = fmt.Sprintf("%.3f", sgd.ImgPerCPU/pt.ImgPerCPU)
-		}
-		fmt.Printf("| %s | %.1f | %.1f | %.1f | %s | %.1f | %.1f | %s | %.0f | %.0f |\n", bs, sgd.ImgPerS, hg.ImgPerS, pt.ImgPerS, ratio,
-			sgd.ImgPerCPU, pt.ImgPerCPU, ratioCPU, max(sgd.MaxRSSMiB, hg.MaxRSSMiB), pt.MaxRSSMiB)
-		versions = fmt.Sprintf("PyTorch %s (%d threads); Go backend %s", pt.Torch, *threads, sgd.Backend)
+		rows = append(rows, r)
 	}
-	fmt.Println(versions)
+	printTables(os.Stdout, rows, *baseline != "")
+	fmt.Printf("\nGo: %s (%s); PyTorch %s (%d threads)", rows[0].backend, runtime.Version(), rows[0].torchVersion, *threads)
+	if *baseline != "" {
+		fmt.Printf("; baseline %s: %s", *baseline, rows[0].baseBackend)
+	}
+	fmt.Println()
+}
+
+// row holds every repeat of one batch size.
+type row struct {
+	batch                              string
+	sgd, base, hgd, torch              []measurement
+	backend, baseBackend, torchVersion string
+}
+
+// stat formats the median [min–max] of xs (values ≤ 0 are missing).
+func stat(xs []float64, format string) string {
+	var ys []float64
+	for _, x := range xs {
+		if x > 0 && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			ys = append(ys, x)
+		}
+	}
+	if len(ys) == 0 {
+		return "n/a"
+	}
+	sort.Float64s(ys)
+	med := ys[len(ys)/2]
+	if len(ys)%2 == 0 {
+		med = (ys[len(ys)/2-1] + ys[len(ys)/2]) / 2
+	}
+	if len(ys) == 1 {
+		return fmt.Sprintf(format, med)
+	}
+	return fmt.Sprintf(format+" ["+format+"–"+format+"]", med, ys[0], ys[len(ys)-1])
+}
+
+// column applies f to every repeat.
+func column(n int, f func(i int) float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
+
+func ratio(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+func printTables(w io.Writer, rows []row, baseline bool) {
+	for _, m := range []struct {
+		title string
+		get   func(measurement) float64
+	}{
+		{"Images per CPU-second (process CPU time)", func(m measurement) float64 { return m.ImgPerCPU }},
+		{"Images per second (wall clock)", func(m measurement) float64 { return m.ImgPerS }},
+	} {
+		fmt.Fprintf(w, "%s, SGD+momentum:\n\n", m.title)
+		if baseline {
+			fmt.Fprintln(w, "| batch | Go | Go baseline | Go / baseline | PyTorch | Go / PyTorch | baseline / PyTorch |")
+			fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+		} else {
+			fmt.Fprintln(w, "| batch | Go | PyTorch | Go / PyTorch |")
+			fmt.Fprintln(w, "|---|---|---|---|")
+		}
+		for _, r := range rows {
+			n := len(r.sgd)
+			goV := column(n, func(i int) float64 { return m.get(r.sgd[i]) })
+			baseV := column(n, func(i int) float64 { return m.get(r.base[i]) })
+			ptV := column(n, func(i int) float64 { return m.get(r.torch[i]) })
+			goPT := column(n, func(i int) float64 { return ratio(goV[i], ptV[i]) })
+			if baseline {
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.batch, stat(goV, "%.0f"), stat(baseV, "%.0f"),
+					stat(column(n, func(i int) float64 { return ratio(goV[i], baseV[i]) }), "%.2f"), stat(ptV, "%.0f"),
+					stat(goPT, "%.2f"), stat(column(n, func(i int) float64 { return ratio(baseV[i], ptV[i]) }), "%.2f"))
+			} else {
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.batch, stat(goV, "%.0f"), stat(ptV, "%.0f"), stat(goPT, "%.2f"))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "HGD against SGD+momentum (this build), and peak memory:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| batch | SGD img/CPU-s | HGD img/CPU-s | HGD step time / SGD's (CPU) | Go peak RSS MiB | PyTorch peak RSS MiB |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, r := range rows {
+		n := len(r.sgd)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.batch,
+			stat(column(n, func(i int) float64 { return r.sgd[i].ImgPerCPU }), "%.0f"),
+			stat(column(n, func(i int) float64 { return r.hgd[i].ImgPerCPU }), "%.0f"),
+			stat(column(n, func(i int) float64 { return ratio(r.sgd[i].ImgPerCPU, r.hgd[i].ImgPerCPU) }), "%.3f"),
+			stat(column(n, func(i int) float64 { return max(r.sgd[i].MaxRSSMiB, r.hgd[i].MaxRSSMiB) }), "%.0f"),
+			stat(column(n, func(i int) float64 { return r.torch[i].MaxRSSMiB }), "%.0f"))
+	}
 }
 
 func runJSON(out any, name string, args ...string) error {
