@@ -49,14 +49,15 @@ run: build
 
 ## test: everything CI runs. Real-data tests need HGDTUNE_DATA (see README).
 ## The race detector runs on every package whose tests finish in seconds
-## under it. GoMLX's pure-Go AVX-512 kernels (gomlx/compute v0.1.14:
-## avx512SmallFloat64TransposedAsm; v0.1.2: avx512SmallFloat32Transposed)
-## trip -race's pointer checks ("checkptr: pointer arithmetic result points
-## to invalid allocation"), so the packages that run them are raced with
-## -gcflags=all=-d=checkptr=0. cifar/trainer, reproduce and cmd/hgdtune are
-## left out: they take about 4 minutes each under -race on two cores.
+## under it. GoMLX's pure-Go AVX-512 small-matrix kernels (gomlx/compute
+## v0.1.14: avx512SmallFloat32TransposedAsm and NonTransposedAsm, reached
+## from hgd, nn and cifar/cnn) trip -race's pointer checks ("checkptr:
+## pointer arithmetic result points to invalid allocation"), so the packages
+## that run GoMLX are raced with -gcflags=all=-d=checkptr=0. cifar/trainer,
+## reproduce and cmd/hgdtune are left out: they take over 3 minutes each
+## under -race on two cores.
 RACE_PLAIN = ./hpo/... ./internal/... ./cifar ./plots ./hgd/ref ./docker
-RACE_GOMLX = ./hgd ./cifar/cnn ./backend
+RACE_GOMLX = ./hgd ./nn ./cifar/cnn ./backend
 test: vet
 	$(GOFLAGS_SIMD) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PLAIN)

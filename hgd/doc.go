@@ -199,8 +199,9 @@
 // hypergradients): BenchmarkStepRatio, the median ratio over 30 interleaved
 // rounds of 10 steps, gave 1.005 and 1.023 in two sessions;
 // BenchmarkStepHGD/BenchmarkStepSGD, 3×100 steps: 13.07 ms vs 12.75 ms
-// (ratio 1.025). On the paper's case-1 CNN (conv
-// 32/64/128, fc 256/128; scripts/throughput, 15 s each, quiet machine) HGD
-// trains at 523 img/s vs 530 for SGD+momentum at batch 32 (time ratio
-// 1.013) and 507 vs 506 at batch 128 (0.999).
+// (ratio 1.025). On the paper's case-1 CNN (conv 32/64/128, fc 256/128;
+// scripts/throughput -repeats 5, GoMLX v0.28.16, quiet machine) HGD's step
+// takes 1.001 (batch 32) and 0.984 (batch 128) times SGD+momentum's CPU
+// time on one core, 1.012 and 1.014 on two: medians of 5 paired repeats
+// whose ranges span ±7–16%, so no overhead is measurable.
 package hgd

@@ -26,21 +26,23 @@
 //
 // scripts/throughput trains the paper's case-1 CNN (conv 32/64/128, fc
 // 256/128) with SGD+momentum and compares it with the same network in
-// PyTorch-CPU (Debian's 1.13, 2 threads) in the same run. On the 2-core AMD
-// EPYC development machine, GOEXPERIMENT=simd, 15 s per measurement:
+// PyTorch-CPU (Debian's 1.13) in the same run. On the 2-core AMD EPYC
+// development machine, GOEXPERIMENT=simd, GoMLX v0.28.16, medians of 5
+// paired repeats of 10 s (docs/results/throughput-cpu.md):
 //
-//	| batch | Go img/s | PyTorch img/s | Go/PyTorch | Go peak RSS |
-//	|-------|----------|---------------|------------|-------------|
-//	|    32 |    530   |     1000      |    0.53    |   274 MiB   |
-//	|   128 |    506   |     1070      |    0.47    |   663 MiB   |
+//	| threads | batch | Go img/CPU-s | PyTorch img/CPU-s | Go/PyTorch | Go peak RSS |
+//	|---------|-------|--------------|-------------------|------------|-------------|
+//	|       2 |    32 |     337      |        364        |    0.92    |   243 MiB   |
+//	|       2 |   128 |     336      |        462        |    0.72    |   571 MiB   |
+//	|       1 |    32 |     351      |        496        |    0.71    |   200 MiB   |
+//	|       1 |   128 |     337      |        518        |    0.65    |   428 MiB   |
 //
-// GoMLX's own Convolve runs at about 16 img/s there (BenchmarkConv2D), the
-// first im2col version (plain cols·K product, GoMLX's Max-based ReLU before
-// pooling) at about 240–300 img/s. What remains (pprof of a batch-128 step):
-// the element-by-element Slice copies that build the patch matrices (24%),
-// the matrix products (20%), Transpose (14%, the pooled outputs and one
-// operand of the input gradient), and the Sign computations of ReduceMax's
-// gradient (10%); the rest is element-wise arithmetic.
+// That is 1.51–1.57 times the images per CPU-second of GoMLX v0.28.2 in
+// the same runs. GoMLX's own Convolve is 24 times slower than Im2Col there
+// (BenchmarkConv2D: 45 vs 1096 img/s for one layer). What remains (pprof of a batch-128 step): the element-by-element
+// Slice copies that build the patch matrices (31%), the matrix products
+// (29%), element-wise iteration (13%), ReduceMax's pooling (7.5%),
+// memmove and Transpose (5% each).
 package nn
 
 import (
