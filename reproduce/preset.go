@@ -23,6 +23,17 @@
 // Scalings only shrink domains and budgets; the protocol (split, metric,
 // arms, algorithms) is the paper's.
 //
+// # Compute clock
+//
+// The CPU presets measure T in compute time (Clock "compute"): every
+// training step and evaluation is charged a price from the network's FLOPs
+// by a CostModel (cost.go), so that a run gives the same results on any
+// machine and under any load. Cost models are named and never change; a
+// faster backend gets a new one (CostsCurrent). The model is part of the
+// preset (Costs) and of config.json, so a folder is resumed, replayed and
+// summarized with the model it was made with, and a folder of another model
+// is refused like any other difference of preset.
+//
 // # Algorithms
 //
 // Hyperband (synchronous, R = MaxEpochs, η = Eta, repeated until T), ASHA
