@@ -282,28 +282,45 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 // after the decision is journaled and before the checkpoint event, and only
 // when live: a run killed in between copies again when it resumes. A donor
 // checkpoint that cannot be read is the target's failure (returned as
-// trialErr: its job fails at once, journaled like any failure, so a resume
-// replays it instead of failing again); a copy that cannot be written is
-// a storage error of the experiment (err: nothing more is journaled, and
-// the rerun retries the copy).
+// trialErr: its job fails at once, at no compute time, journaled like any
+// failure); the checkpoint event records it (Error), so that a replay —
+// which copies nothing — knows the job failed, charges it nothing and,
+// should the run have been killed before the failure was journaled, fails
+// it again with the same error. A copy that cannot be written is a storage
+// error of the experiment (err: nothing more is journaled, and the rerun
+// retries the copy).
 func (r *runner) copyFromDonor(t, donor *Trial, budget int) (trialErr, err error) {
 	rel := filepath.Join(trialDir(t.ID), fmt.Sprintf("b%06d-from%d", budget, donor.ID))
-	if !r.replaying() {
-		if err := r.st.CopyCheckpoint(r.sctx, donor.Checkpoint, rel); err != nil {
-			if errors.Is(err, ErrStorage) {
-				return nil, storageFailure(err, fmt.Sprintf("copying trial %d's checkpoint for trial %d", donor.ID, t.ID))
-			}
-			trialErr = fmt.Errorf("%w: copy trial %d's checkpoint %s: %w", ErrTrial, donor.ID, donor.Checkpoint, err)
-		}
-	}
 	f := donor.ID
-	if err := r.emit(&Event{Kind: EvCheckpoint, Trial: t.ID, Budget: budget, From: &f, Checkpoint: rel}); err != nil {
+	ev := &Event{Kind: EvCheckpoint, Trial: t.ID, Budget: budget, From: &f, Checkpoint: rel}
+	if r.replaying() {
+		if want := &r.replay[r.cur]; want.Kind == EvCheckpoint && want.Error != "" {
+			trialErr = journaledError{msg: want.Error, kind: ErrTrial}
+		}
+	} else if err := r.st.CopyCheckpoint(r.sctx, donor.Checkpoint, rel); err != nil {
+		if errors.Is(err, ErrStorage) {
+			return nil, storageFailure(err, fmt.Sprintf("copying trial %d's checkpoint for trial %d", donor.ID, t.ID))
+		}
+		trialErr = fmt.Errorf("%w: copy trial %d's checkpoint %s: %w", ErrTrial, donor.ID, donor.Checkpoint, err)
+		ev.Error = trialErr.Error()
+	}
+	if err := r.emit(ev); err != nil {
 		return nil, err
 	}
 	r.replaceCheckpoint(t, rel, budget)
 	t.Budget = budget
 	return trialErr, nil
 }
+
+// journaledError is an error read back from the journal: its message as
+// it was written, and the sentinel it wrapped (errors.Is).
+type journaledError struct {
+	msg  string
+	kind error
+}
+
+func (e journaledError) Error() string { return e.msg }
+func (e journaledError) Unwrap() error { return e.kind }
 
 func trialDir(id TrialID) string { return fmt.Sprintf("t%06d", int(id)) }
 

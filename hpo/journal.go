@@ -20,7 +20,7 @@ const (
 	EvTrial      = "trial"      // output: trial created with config and group
 	EvDecision   = "decision"   // output: a scheduler decision (action, until, from, config)
 	EvStatus     = "status"     // output: a trial's status changed
-	EvCheckpoint = "checkpoint" // output: checkpoint copied for an exploit
+	EvCheckpoint = "checkpoint" // output: checkpoint copied for an exploit (error: the copy failed, and so does the job)
 	EvResult     = "result"     // input: a trial reported (with its checkpoint)
 	EvFail       = "fail"       // input: a trial failed
 	EvTimeout    = "timeout"    // input: the time budget ran out between results

@@ -65,13 +65,15 @@ type BarPanel struct {
 	Stats     [][]Stat
 	// Paired[j] compares BarsFigure.Baseline and Treatment seed by seed at
 	// Times[j]; nil when the panel lacks either arm.
-	Paired []PairedGain
+	Paired []Paired
 }
 
 // Marks returns the significance mark of checkpoint j: "**" when the shown
-// test's p is below (1 − level)/5, "*" below 1 − level, else "".
+// test's p (of the paired differences) is below (1 − level)/5, "*" below
+// 1 − level, else "" — also with fewer than MinPairs pairs, too few for a
+// mark to mean anything.
 func (p BarPanel) Marks(j int, test string, level float64) string {
-	if j >= len(p.Paired) {
+	if j >= len(p.Paired) || p.Paired[j].Diff.N < MinPairs {
 		return ""
 	}
 	r := p.Paired[j].Of(test)
@@ -155,7 +157,7 @@ func Bars(e *Experiment, cfg BarsConfig) (*BarsFigure, error) {
 				if row[j], err = e.At(alg, arm, t, level); err != nil {
 					return nil, err
 				}
-				for _, v := range []float64{row[j].Mean, row[j].Hi()} {
+				for _, v := range []float64{row[j].Mean, math.Min(1, row[j].Hi())} {
 					if !math.IsNaN(v) {
 						top = math.Max(top, v)
 					}
@@ -219,7 +221,8 @@ func (b *barSet) Plot(c draw.Canvas, p *plot.Plot) {
 			continue
 		}
 		x := trX(b.xs[i])
-		lo, hi := trY(s.Lo()), trY(s.Hi())
+		// An accuracy lies in [0, 1]; so does what its interval can say.
+		lo, hi := trY(math.Max(0, s.Lo())), trY(math.Min(1, s.Hi()))
 		capW := (trX(x1) - trX(x0)) / 4
 		c.StrokeLines(errSty, c.ClipLinesXY(
 			[]vg.Point{{X: x, Y: lo}, {X: x, Y: hi}},
@@ -333,7 +336,7 @@ func (s *starSet) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		top := 0.0
 		for _, row := range s.panel.Stats {
-			for _, v := range []float64{row[j].Mean, row[j].Hi()} {
+			for _, v := range []float64{row[j].Mean, math.Min(1, row[j].Hi())} {
 				if !math.IsNaN(v) {
 					top = math.Max(top, v)
 				}

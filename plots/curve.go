@@ -179,6 +179,10 @@ type Run struct {
 	Arm       Arm
 	Seed      int
 	Curve     Curve
+	// FirstResults holds, optionally, the time (seconds) of each trial's
+	// first result, in any order: tables then say how many trials each arm
+	// had reported at a checkpoint (Leads.Reported).
+	FirstResults []float64
 }
 
 // Experiment groups the runs of one reproduction (one data set).

@@ -56,22 +56,27 @@ type CurvePanel struct {
 	Series    []Series
 	// Final compares SGD and HGD seed by seed at the end of the time axis
 	// (ComparePaired); nil when the panel lacks either arm. The panel's
-	// title shows its mean gain and paired-t p-value (Heading).
-	Final *PairedGain
+	// title shows its mean difference and paired-t p-value (Heading).
+	Final *Paired
 }
 
-// Heading is the panel's title: the algorithm, and with Final the paired
-// gain of HGD over SGD at the end of the axis and its paired-t p-value,
-// starred below 0.05 ("PB2: HGD +23.8%, p 0.0096*").
+// Heading is the panel's title: the algorithm, and with Final the mean
+// paired difference HGD − SGD at the end of the axis in accuracy points
+// and its paired-t p-value, starred below 0.05 with at least MinPairs
+// pairs ("PB2: HGD +6.2 pts, p 0.0096*"); with fewer pairs the number of
+// pairs instead of a p-value.
 func (p CurvePanel) Heading() string {
-	if p.Final == nil || math.IsNaN(p.Final.Gain.Mean) {
+	if p.Final == nil || math.IsNaN(p.Final.Diff.Mean) {
 		return p.Algorithm
+	}
+	if n := p.Final.Diff.N; n < MinPairs {
+		return fmt.Sprintf("%s: HGD %+.1f pts (%d pairs)", p.Algorithm, 100*p.Final.Diff.Mean, n)
 	}
 	mark := ""
 	if p.Final.T.P < 0.05 {
 		mark = "*"
 	}
-	return fmt.Sprintf("%s: HGD %+.1f%%, p %.2g%s", p.Algorithm, 100*p.Final.Gain.Mean, p.Final.T.P, mark)
+	return fmt.Sprintf("%s: HGD %+.1f pts, p %.2g%s", p.Algorithm, 100*p.Final.Diff.Mean, p.Final.T.P, mark)
 }
 
 // CurvesFigure is the figure of best-so-far curves, one panel per algorithm,

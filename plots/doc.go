@@ -31,15 +31,19 @@
 // Paired comparisons: seed k of both arms is a pair (the runs share their
 // architecture draws and weight initializations). Experiment.Pairs gives the
 // per-seed values of two arms at a time; ComparePaired the mean of the
-// per-seed relative gains (treatment−baseline)/baseline with its Student-t
-// interval, the paired t-test of those gains (TTest; PairedTTest tests plain
-// differences) and the Wilcoxon signed-rank test (Wilcoxon: zero differences
-// dropped, midranks for ties, exact p by dynamic programming over rank sums
-// for up to WilcoxonExactMax = 25 non-zero differences, normal approximation
-// with tie-corrected variance above). CountLeads counts the cells (algorithm
-// × checkpoint) in which the treatment's mean leads, with a Clopper–Pearson
-// interval (ClopperPearson) of the share — the paper's "88.3% of cases" is
-// 53 of 60 such cells.
+// per-seed differences treatment−baseline (in accuracy, ×100 points) with its
+// Student-t interval, the mean per-seed log ratio (Paired.GeoGain: the
+// geometric-mean gain), the paired t-test of the differences (TTest) and
+// the Wilcoxon signed-rank test (Wilcoxon: zero differences dropped,
+// midranks for ties, exact p by dynamic programming over rank sums for up
+// to WilcoxonExactMax = 25 non-zero differences, normal approximation with
+// tie-corrected variance above), and the smallest difference the pairs
+// could detect with 80% power (DetectableDifference). Holm adjusts a
+// family of p-values (Holm's step-down procedure). CountLeads counts the
+// cells (algorithm × checkpoint) and the distinct comparisons in which the
+// treatment's mean leads, with a Clopper–Pearson interval (ClopperPearson)
+// of the share — the paper's "88.3% of cases" is 53 of 60 cells over two
+// data sets. Figures mark significance only with MinPairs pairs or more.
 //
 // # Figures
 //
@@ -50,14 +54,17 @@
 //     confidence band. By default the mean is computed at every breakpoint
 //     of the curves, so the drawn staircase is the exact mean of the step
 //     functions, not an interpolation.
-//     Each panel's title gives HGD's paired gain over SGD at the end of the
-//     axis and its paired-t p-value (CurvePanel.Heading; * p < 0.05).
+//     Each panel's title gives HGD's mean paired difference over SGD at the
+//     end of the axis in accuracy points and its paired-t p-value
+//     (CurvePanel.Heading; * p < 0.05; with fewer than MinPairs pairs, the
+//     number of pairs instead).
 //   - Bars: the paper's Figures 4 and 5. One panel per algorithm; at each
 //     checkpoint (default 1/6, …, 5/6 of the budget: the paper's 500, …,
 //     2500 s of 3000 s) a group of bars, HGD beside SGD, with the confidence
-//     interval as error bars. Bars start at zero. A star above a group marks a
-//     paired test (seed k of both arms is a pair; t-test by default,
-//     BarsConfig.Test) with p < 0.05, two stars p < 0.01 (BarPanel.Marks).
+//     interval as error bars, clipped to [0, 1]. Bars start at zero. A star
+//     above a group marks a paired test of the differences (seed k of both
+//     arms is a pair; t-test by default, BarsConfig.Test) with p < 0.05, two
+//     stars p < 0.01, given at least MinPairs pairs (BarPanel.Marks).
 //   - Trajectories: α (learning rate) and γ (momentum) of several HGD trials
 //     over steps or time, two panels.
 //
@@ -77,14 +84,16 @@
 // accuracy (± CI over seeds) of each arm at the early checkpoint (default T/6,
 // the paper's 500 s) and at T, the relative gain (HGD−SGD)/SGD, and over
 // algorithms both the mean of the per-algorithm gains and the gain of the
-// mean accuracies (ratio of means), and the paired columns: per algorithm
-// and checkpoint the mean per-seed gain with its interval and the p-value
-// of the paired t-test (or, TableConfig.Test, the Wilcoxon test; the header
-// names it, * marks p < 0.05), and in the notes the share of the 1/6 … 5/6 T
-// cells where HGD leads. Table.Markdown and Table.LaTeX render
-// it; the Table struct itself is the programmatic form. PaperTable3 and
-// PaperTable4 hold the paper's numbers; PaperResults.Table turns them into a
-// Table that can be printed beside ours (TableConfig.Reference).
+// mean accuracies (ratio of means): the paper's descriptive format. With
+// them come the paired comparisons (TableRow.EarlyPaired, FinalPaired), their
+// p-values adjusted by Holm over the table's family (every algorithm at
+// both checkpoints; Table.Family), a verdict (Table.Verdict), what the pairs
+// could detect (Table.PowerSummary) and the leads (Table.LeadsSummary).
+// Table.Markdown and Table.LaTeX render the descriptive table, then the
+// paired comparison, a row per algorithm and checkpoint; the Table struct
+// itself is the programmatic form. PaperTable3 and PaperTable4 hold the
+// paper's numbers; PaperResults.Table turns them into a Table that can be
+// printed beside ours (TableConfig.Reference).
 //
 // The paper's headline gains (+36.62% and +23.16% at 500 s, −1.10% and +8.43%
 // at the end) are the mean of the per-algorithm gains, truncated to two

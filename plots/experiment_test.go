@@ -13,12 +13,12 @@ func TestExperimentValidate(t *testing.T) {
 		e    Experiment
 		want error
 	}{
-		{"ok", Experiment{Budget: 10, Runs: []Run{{"ASHA", SGD, 0, ok}, {"ASHA", SGD, 1, ok}}}, nil},
+		{"ok", Experiment{Budget: 10, Runs: []Run{{Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: ok}, {Algorithm: "ASHA", Arm: SGD, Seed: 1, Curve: ok}}}, nil},
 		{"no runs", Experiment{}, ErrNoData},
-		{"duplicate", Experiment{Runs: []Run{{"ASHA", SGD, 0, ok}, {"ASHA", SGD, 0, ok}}}, ErrBadConfig},
-		{"no arm", Experiment{Runs: []Run{{"ASHA", "", 0, ok}}}, ErrBadConfig},
-		{"bad curve", Experiment{Runs: []Run{{"ASHA", SGD, 0, Curve{{2, 0}, {1, 0}}}}}, ErrBadCurve},
-		{"negative budget", Experiment{Budget: -1, Runs: []Run{{"ASHA", SGD, 0, ok}}}, ErrBadConfig},
+		{"duplicate", Experiment{Runs: []Run{{Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: ok}, {Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: ok}}}, ErrBadConfig},
+		{"no arm", Experiment{Runs: []Run{{Algorithm: "ASHA", Arm: "", Seed: 0, Curve: ok}}}, ErrBadConfig},
+		{"bad curve", Experiment{Runs: []Run{{Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: Curve{{2, 0}, {1, 0}}}}}, ErrBadCurve},
+		{"negative budget", Experiment{Budget: -1, Runs: []Run{{Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: ok}}}, ErrBadConfig},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,8 +33,8 @@ func TestExperimentValidate(t *testing.T) {
 func TestExperimentOrder(t *testing.T) {
 	c := Curve{{1, 0.5}}
 	e := Experiment{Runs: []Run{
-		{"Random", "HGD-mult", 0, c}, {"PB2", SGD, 3, Curve{{1, 0.3}}}, {"PB2", SGD, 1, Curve{{1, 0.1}}},
-		{"hyperband", HGD, 0, c}, {"ASHA", SGD, 0, c},
+		{Algorithm: "Random", Arm: "HGD-mult", Seed: 0, Curve: c}, {Algorithm: "PB2", Arm: SGD, Seed: 3, Curve: Curve{{1, 0.3}}}, {Algorithm: "PB2", Arm: SGD, Seed: 1, Curve: Curve{{1, 0.1}}},
+		{Algorithm: "hyperband", Arm: HGD, Seed: 0, Curve: c}, {Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: c},
 	}}
 	if got, want := e.Algorithms(), []string{"ASHA", "hyperband", "PB2", "Random"}; !slices.Equal(got, want) {
 		t.Errorf("Algorithms = %v, want %v", got, want)

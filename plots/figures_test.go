@@ -23,18 +23,18 @@ import (
 // three seeds, every curve starting at t=0, budget 100 s.
 func fixture() *Experiment {
 	return &Experiment{Name: "fixture", Budget: 100, Runs: []Run{
-		{"ASHA", SGD, 0, Curve{{0, .10}, {40, .30}, {80, .40}}},
-		{"ASHA", SGD, 1, Curve{{0, .20}, {50, .35}}},
-		{"ASHA", SGD, 2, Curve{{0, .15}, {30, .25}, {90, .50}}},
-		{"ASHA", HGD, 0, Curve{{0, .30}, {20, .60}}},
-		{"ASHA", HGD, 1, Curve{{0, .25}, {60, .70}}},
-		{"ASHA", HGD, 2, Curve{{0, .35}}},
-		{"PBT", SGD, 0, Curve{{0, .05}, {70, .45}}},
-		{"PBT", SGD, 1, Curve{{0, .10}}},
-		{"PBT", SGD, 2, Curve{{0, .12}, {10, .20}}},
-		{"PBT", HGD, 0, Curve{{0, .40}}},
-		{"PBT", HGD, 1, Curve{{0, .42}, {55, .52}}},
-		{"PBT", HGD, 2, Curve{{0, .38}, {99, .60}}},
+		{Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: Curve{{0, .10}, {40, .30}, {80, .40}}},
+		{Algorithm: "ASHA", Arm: SGD, Seed: 1, Curve: Curve{{0, .20}, {50, .35}}},
+		{Algorithm: "ASHA", Arm: SGD, Seed: 2, Curve: Curve{{0, .15}, {30, .25}, {90, .50}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 0, Curve: Curve{{0, .30}, {20, .60}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 1, Curve: Curve{{0, .25}, {60, .70}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 2, Curve: Curve{{0, .35}}},
+		{Algorithm: "PBT", Arm: SGD, Seed: 0, Curve: Curve{{0, .05}, {70, .45}}},
+		{Algorithm: "PBT", Arm: SGD, Seed: 1, Curve: Curve{{0, .10}}},
+		{Algorithm: "PBT", Arm: SGD, Seed: 2, Curve: Curve{{0, .12}, {10, .20}}},
+		{Algorithm: "PBT", Arm: HGD, Seed: 0, Curve: Curve{{0, .40}}},
+		{Algorithm: "PBT", Arm: HGD, Seed: 1, Curve: Curve{{0, .42}, {55, .52}}},
+		{Algorithm: "PBT", Arm: HGD, Seed: 2, Curve: Curve{{0, .38}, {99, .60}}},
 	}}
 }
 
@@ -213,8 +213,8 @@ func TestCurvesMissingSeeds(t *testing.T) {
 	// Seed 1 starts at 40 s: before that, the mean is over seed 0 only and
 	// there is no band; with MinSeeds 2 nothing is drawn before 40 s.
 	e := &Experiment{Budget: 100, Runs: []Run{
-		{"ASHA", HGD, 0, Curve{{10, .2}, {60, .5}}},
-		{"ASHA", HGD, 1, Curve{{40, .4}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 0, Curve: Curve{{10, .2}, {60, .5}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 1, Curve: Curve{{40, .4}}},
 	}}
 	for _, tc := range []struct {
 		minSeeds int

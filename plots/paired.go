@@ -245,41 +245,135 @@ func ClopperPearson(k, n int, level float64) (lo, hi float64, err error) {
 	return lo, hi, nil
 }
 
-// PairedGain compares two arms seed by seed: baseline[k] and treatment[k]
-// are seed k's values of the two arms (NaN: no value; a pair counts only
-// when both are present and the baseline is not zero). Gain summarises the
-// per-seed relative gains (treatment[k] − baseline[k])/baseline[k] (Mean,
-// Student-t interval at level; N pairs of Total seeds); T and Wilcoxon test
-// whether those gains are centred on zero (the t-test's p is below 1−level
-// exactly when Gain's interval excludes 0).
-type PairedGain struct {
-	Gain        Stat
+// Power is the probability of detecting a true difference with which
+// Paired.Detectable is computed: the conventional 80%.
+const Power = 0.8
+
+// MinPairs is the fewest pairs on which figures mark a difference as
+// significant: with fewer, a p-value means little (a t-test on 2 pairs has
+// one degree of freedom; Wilcoxon on 5 can never go below 0.0625).
+const MinPairs = 5
+
+// Paired compares two arms seed by seed: baseline[k] and treatment[k] are
+// seed k's values of the two arms (accuracies in [0, 1]; NaN: no value; a
+// pair counts when both are present).
+//
+// The primary comparison is the difference: Diff summarises the per-seed
+// differences treatment[k] − baseline[k] (Mean, Student-t interval at the
+// level; N pairs of Total seeds; ×100 they are accuracy points), T and
+// Wilcoxon test them. LogRatio summarises the per-seed log ratios
+// log(treatment[k]/baseline[k]) over the pairs where both are positive;
+// GeoGain turns it into the geometric-mean gain. Unlike the mean of the
+// per-seed relative gains, neither is dominated by a few seeds whose
+// baseline is near zero.
+type Paired struct {
+	Diff     Stat
+	LogRatio Stat
+	// SD is the sample standard deviation of the differences (NaN for
+	// N < 2).
+	SD          float64
 	T, Wilcoxon TestResult
+	// Detectable is the smallest true mean difference that a two-sided
+	// paired t-test at 1 − level would detect with probability Power, given
+	// SD and N (DetectableDifference): what "not significant" can rule out.
+	// NaN for N < 2.
+	Detectable float64
+	// Holm is the p-value of the table's test adjusted by Holm's step-down
+	// procedure over the table's family of tests (NewTable); NaN outside a
+	// table.
+	Holm float64
 }
 
 // Of returns the result of the named test: TestWilcoxon, else the t-test.
-func (g PairedGain) Of(test string) TestResult {
+func (p Paired) Of(test string) TestResult {
 	if test == TestWilcoxon {
-		return g.Wilcoxon
+		return p.Wilcoxon
 	}
-	return g.T
+	return p.T
 }
 
-// ComparePaired computes the PairedGain of two arms' per-seed values (same
-// length, index = seed).
-func ComparePaired(baseline, treatment []float64, level float64) (PairedGain, error) {
+// GeoGain returns the geometric-mean gain exp(mean log ratio) − 1 and its
+// interval (NaN where LogRatio has none).
+func (p Paired) GeoGain() (gain, lo, hi float64) {
+	return math.Expm1(p.LogRatio.Mean), math.Expm1(p.LogRatio.Lo()), math.Expm1(p.LogRatio.Hi())
+}
+
+// ComparePaired computes the Paired comparison of two arms' per-seed values
+// (same length, index = seed) at a confidence level (zero: DefaultLevel).
+func ComparePaired(baseline, treatment []float64, level float64) (Paired, error) {
 	if len(baseline) != len(treatment) {
-		return PairedGain{}, fmt.Errorf("%w: %d baseline seeds but %d treatment seeds", ErrBadConfig, len(baseline), len(treatment))
+		return Paired{}, fmt.Errorf("%w: %d baseline seeds but %d treatment seeds", ErrBadConfig, len(baseline), len(treatment))
 	}
-	gains := make([]float64, len(baseline))
-	for k := range baseline {
-		gains[k] = Gain(treatment[k], baseline[k])
-	}
-	s, err := Summarize(gains, level)
+	level, err := resolveLevel(level)
 	if err != nil {
-		return PairedGain{}, err
+		return Paired{}, err
 	}
-	return PairedGain{Gain: s, T: TTest(gains), Wilcoxon: Wilcoxon(gains)}, nil
+	diffs := make([]float64, len(baseline))
+	logs := make([]float64, len(baseline))
+	for k := range baseline {
+		diffs[k], logs[k] = treatment[k]-baseline[k], math.NaN()
+		if treatment[k] > 0 && baseline[k] > 0 {
+			logs[k] = math.Log(treatment[k] / baseline[k])
+		}
+	}
+	p := Paired{SD: math.NaN(), Detectable: math.NaN(), Holm: math.NaN()}
+	if p.Diff, err = Summarize(diffs, level); err != nil {
+		return Paired{}, err
+	}
+	if p.LogRatio, err = Summarize(logs, level); err != nil {
+		return Paired{}, err
+	}
+	p.T, p.Wilcoxon = TTest(diffs), Wilcoxon(diffs)
+	if n := p.Diff.N; n >= 2 {
+		ss := 0.0
+		for _, d := range diffs {
+			if !math.IsNaN(d) {
+				ss += (d - p.Diff.Mean) * (d - p.Diff.Mean)
+			}
+		}
+		p.SD = math.Sqrt(ss / float64(n-1))
+		p.Detectable = DetectableDifference(p.SD, n, level, Power)
+	}
+	return p, nil
+}
+
+// DetectableDifference returns the smallest true mean difference that a
+// two-sided paired t-test at 1 − level detects with the given power, for
+// n pairs whose differences have standard deviation sd:
+//
+//	(t_{(1+level)/2, n−1} + t_{power, n−1}) · sd / √n
+//
+// (the usual approximation of the noncentral t; for 10 pairs at 95% and
+// 80% power, about 1.0 sd). NaN for n < 2.
+func DetectableDifference(sd float64, n int, level, power float64) float64 {
+	if n < 2 || math.IsNaN(sd) {
+		return math.NaN()
+	}
+	df := float64(n - 1)
+	return (TQuantile((1+level)/2, df) + TQuantile(power, df)) * sd / math.Sqrt(float64(n))
+}
+
+// Holm adjusts p-values for multiple comparisons by Holm's step-down
+// procedure, which keeps the probability of any false rejection in the
+// family at most α: with the m non-NaN p-values sorted p(1) ≤ … ≤ p(m),
+// the adjusted p(i) is max over j ≤ i of min(1, (m − j + 1)·p(j)). NaN
+// entries stay NaN and do not count in m.
+func Holm(ps []float64) []float64 {
+	out := make([]float64, len(ps))
+	var idx []int
+	for i, p := range ps {
+		out[i] = math.NaN()
+		if !math.IsNaN(p) {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ps[idx[a]] < ps[idx[b]] })
+	m, run := len(idx), 0.0
+	for j, i := range idx {
+		run = math.Max(run, math.Min(1, float64(m-j)*ps[i]))
+		out[i] = run
+	}
+	return out
 }
 
 // Pairs returns, for one algorithm at time t, the values of the baseline
@@ -315,31 +409,54 @@ func (e *Experiment) Pairs(algorithm string, baseline, treatment Arm, t float64)
 	return b, tr
 }
 
-// Leads counts the cells (algorithm, checkpoint) in which the treatment's
-// mean over seeds is above the baseline's.
+// Leads counts where the treatment's mean over seeds is above the
+// baseline's, over the cells (algorithm, checkpoint) of an experiment.
+//
+// Cells are not independent comparisons: at an early checkpoint several
+// algorithms may still hold the same values (each seed's first trial, the
+// same in every algorithm that starts from the same configuration), and
+// then they are one comparison counted several times. Cells of one
+// checkpoint whose per-seed values are identical in both arms count once
+// in Distinct, and Share and its interval are over the distinct
+// comparisons.
 type Leads struct {
 	// Leads of Cells: cells where both arms have a mean; a tie is no lead.
 	Leads, Cells int
-	// Share is Leads/Cells, Lo and Hi its Clopper–Pearson interval at
-	// Level. NaN when Cells is 0.
+	// DistinctLeads of Distinct: the same over distinct comparisons.
+	DistinctLeads, Distinct int
+	// Share is DistinctLeads/Distinct, Lo and Hi its Clopper–Pearson
+	// interval at Level. NaN when Distinct is 0.
 	Share, Lo, Hi, Level float64
 	// Times are the checkpoints counted.
 	Times []float64
+	// Coincident[j] lists the groups of algorithms whose per-seed values
+	// are identical in both arms at Times[j] (each group counted once).
+	Coincident [][][]string
+	// Reported[arm][j] is the mean number of trials per run of the arm
+	// that had reported a result by Times[j] (Run.FirstResults); absent
+	// when the runs do not record their results.
+	Reported map[Arm][]float64
+	// Data is the experiment's name (its data set), which the cells come
+	// from.
+	Data string
 }
 
 // CountLeads counts, over every algorithm of e and every checkpoint in
-// times, the cells in which treatment's mean is above baseline's, with the
-// Clopper–Pearson interval of the share at level (zero: DefaultLevel). The
-// interval treats the cells as independent trials, which they are not
-// (the same seeds run at every checkpoint): read it as indicative.
+// times, the cells and the distinct comparisons in which treatment's mean
+// is above baseline's, with the Clopper–Pearson interval of the share of
+// distinct comparisons at level (zero: DefaultLevel). The interval treats
+// the comparisons as independent trials, which they are not (the same
+// seeds run at every checkpoint): read it as indicative.
 func CountLeads(e *Experiment, baseline, treatment Arm, times []float64, level float64) (Leads, error) {
 	level, err := validLevel(e, level)
 	if err != nil {
 		return Leads{}, err
 	}
-	l := Leads{Share: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Level: level, Times: append([]float64(nil), times...)}
-	for _, alg := range e.Algorithms() {
-		for _, t := range times {
+	l := Leads{Share: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Level: level, Times: append([]float64(nil), times...), Data: e.Name}
+	for _, t := range times {
+		groups := map[string][]string{}
+		var keys []string
+		for _, alg := range e.Algorithms() {
 			b, err := e.At(alg, baseline, t, level)
 			if err != nil {
 				return Leads{}, err
@@ -352,14 +469,58 @@ func CountLeads(e *Experiment, baseline, treatment Arm, times []float64, level f
 				continue
 			}
 			l.Cells++
-			if tr.Mean > b.Mean {
+			lead := tr.Mean > b.Mean
+			if lead {
 				l.Leads++
 			}
+			bv, tv := e.Pairs(alg, baseline, treatment, t)
+			key := fmt.Sprint(bv, tv)
+			if _, seen := groups[key]; !seen {
+				keys = append(keys, key)
+				l.Distinct++
+				if lead {
+					l.DistinctLeads++
+				}
+			}
+			groups[key] = append(groups[key], alg)
+		}
+		var same [][]string
+		for _, k := range keys {
+			if len(groups[k]) > 1 {
+				same = append(same, groups[k])
+			}
+		}
+		l.Coincident = append(l.Coincident, same)
+	}
+	for _, arm := range []Arm{baseline, treatment} {
+		counts := make([]float64, len(times))
+		runs := 0
+		for _, r := range e.Runs {
+			if r.Arm != arm || r.FirstResults == nil {
+				continue
+			}
+			runs++
+			for j, t := range times {
+				for _, at := range r.FirstResults {
+					if at <= t {
+						counts[j]++
+					}
+				}
+			}
+		}
+		if runs > 0 {
+			if l.Reported == nil {
+				l.Reported = map[Arm][]float64{}
+			}
+			for j := range counts {
+				counts[j] /= float64(runs)
+			}
+			l.Reported[arm] = counts
 		}
 	}
-	if l.Cells > 0 {
-		l.Share = float64(l.Leads) / float64(l.Cells)
-		if l.Lo, l.Hi, err = ClopperPearson(l.Leads, l.Cells, level); err != nil {
+	if l.Distinct > 0 {
+		l.Share = float64(l.DistinctLeads) / float64(l.Distinct)
+		if l.Lo, l.Hi, err = ClopperPearson(l.DistinctLeads, l.Distinct, level); err != nil {
 			return Leads{}, err
 		}
 	}

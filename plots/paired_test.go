@@ -168,17 +168,35 @@ func TestComparePaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Gains 0.2, 0.1, 0.25, 0, 0.2: mean 0.15, s = 0.1, t = 0.15/(0.1/√5).
-	if g.Gain.N != 5 || g.Gain.Total != 6 || !near(g.Gain.Mean, 0.15, 1e-12) || !near(g.T.Statistic, 0.15/(0.1/math.Sqrt(5)), 1e-9) {
-		t.Errorf("paired gain %+v", g)
+	// Differences 0.10, 0.06, 0.10, 0, 0.09: mean 0.07, s = √(0.0068/4).
+	sd := math.Sqrt((0.03*0.03 + 0.01*0.01 + 0.03*0.03 + 0.07*0.07 + 0.02*0.02) / 4)
+	if g.Diff.N != 5 || g.Diff.Total != 6 || !near(g.Diff.Mean, 0.07, 1e-12) || !near(g.SD, sd, 1e-12) ||
+		!near(g.T.Statistic, 0.07/(sd/math.Sqrt(5)), 1e-9) {
+		t.Errorf("paired difference %+v", g)
 	}
-	// Wilcoxon drops the zero gain: 4 positive gains, p = 2/16.
+	// The detectable difference: (t_.975,4 + t_.8,4)·s/√5.
+	if want := (TQuantile(0.975, 4) + TQuantile(0.8, 4)) * sd / math.Sqrt(5); !near(g.Detectable, want, 1e-12) {
+		t.Errorf("detectable %v, want %v", g.Detectable, want)
+	}
+	// Log ratios log(0.6/0.5), log(0.66/0.6), log(0.5/0.4), 0, log(0.54/0.45).
+	logs := []float64{math.Log(1.2), math.Log(1.1), math.Log(1.25), 0, math.Log(1.2)}
+	mean := 0.0
+	for _, l := range logs {
+		mean += l / 5
+	}
+	if geo, _, _ := g.GeoGain(); g.LogRatio.N != 5 || !near(geo, math.Exp(mean)-1, 1e-12) {
+		t.Errorf("geometric-mean gain %v, log ratio %+v", geo, g.LogRatio)
+	}
+	// Wilcoxon drops the zero difference: 4 positive, p = 2/16.
 	if g.Wilcoxon.N != 4 || !near(g.Wilcoxon.P, 0.125, 1e-12) {
 		t.Errorf("Wilcoxon %+v", g.Wilcoxon)
 	}
+	if !math.IsNaN(g.Holm) {
+		t.Errorf("Holm outside a table: %v", g.Holm)
+	}
 	b, tr = e.Pairs("ASHA", SGD, HGD, 40) // HGD seeds 2–4 have no value yet
-	if g, _ := ComparePaired(b, tr, 0); g.Gain.N != 2 {
-		t.Errorf("at 40 s: %d pairs", g.Gain.N)
+	if g, _ := ComparePaired(b, tr, 0); g.Diff.N != 2 {
+		t.Errorf("at 40 s: %d pairs", g.Diff.N)
 	}
 }
 
@@ -212,11 +230,12 @@ func TestTablePairedColumns(t *testing.T) {
 	r, _ := tab.Row("ASHA")
 	b, tr := e.Pairs("ASHA", SGD, HGD, 500)
 	want, _ := ComparePaired(b, tr, 0)
-	if r.EarlyPaired.Gain != want.Gain || r.EarlyPaired.Wilcoxon != want.Wilcoxon || r.EarlyPaired.Gain.N != 5 {
+	if r.EarlyPaired.Diff != want.Diff || r.EarlyPaired.Wilcoxon != want.Wilcoxon || r.EarlyPaired.Diff.N != 5 {
 		t.Errorf("ASHA early paired %+v, want %+v", r.EarlyPaired, want)
 	}
 	md := tab.Markdown()
-	for _, s := range []string{"p (Wilcoxon) @ 500 s", "Wilcoxon signed-rank test", "exact for ≤ 25 pairs", "Clopper–Pearson", "88.3%"} {
+	for _, s := range []string{"p Holm (Wilcoxon)", "p (paired t)", "Wilcoxon signed-rank test", "exact for ≤ 25 pairs", "Clopper–Pearson", "88.3%",
+		"Δ points", "geometric-mean gain", "detectable Δ points (80% power)", "Holm's correction over the 12 comparisons"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("Markdown lacks %q:\n%s", s, md)
 		}
@@ -229,12 +248,17 @@ func TestTablePairedColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	md = tt.Markdown()
-	if !strings.Contains(md, "p (paired t) @ 500 s") || !strings.Contains(md, "*") {
+	if !strings.Contains(md, "p Holm (paired t)") || !strings.Contains(md, "*") {
 		t.Errorf("t-test table:\n%s", md)
 	}
 	tex := tt.LaTeX()
-	if !strings.Contains(tex, `\begin{tabular}{lrrrrrrrrrr}`) || !strings.Contains(tex, `paired gain @ 500\,s`) || strings.Contains(tex, "−") {
-		t.Errorf("LaTeX:\n%s", tex)
+	for _, want := range []string{`\begin{tabular}{lrrrrrr}`, `\begin{tabular}{lrrrrrrrr}`, `\caption{Paired comparison, HGD - SGD, seed by seed}`, `ASHA & 500\,s & 5 & `} {
+		if !strings.Contains(tex, want) {
+			t.Errorf("LaTeX lacks %q:\n%s", want, tex)
+		}
+	}
+	if strings.Contains(tex, "−") {
+		t.Errorf("LaTeX has a raw minus:\n%s", tex)
 	}
 	if _, err := NewTable(e, TableConfig{Test: "sign"}); err == nil {
 		t.Error("test \"sign\" accepted")
@@ -306,15 +330,21 @@ func TestCurvesHeadingPaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ASHA at 100 s: SGD .40 .35 .50, HGD .60 .70 .35: gains +50%, +100%, −30%.
+	// ASHA at 100 s: SGD .40 .35 .50, HGD .60 .70 .35: differences +.20,
+	// +.35, −.15; three pairs are too few for a p-value in the title.
 	p := f.Panels[0]
 	b, tr := fixture().Pairs("ASHA", SGD, HGD, 100)
 	want, _ := ComparePaired(b, tr, 0)
-	if p.Final == nil || !near(p.Final.Gain.Mean, 0.4, 1e-12) || p.Final.T != want.T {
+	if p.Final == nil || !near(p.Final.Diff.Mean, 0.4/3, 1e-12) || p.Final.T != want.T {
 		t.Fatalf("ASHA final %+v, want %+v", p.Final, want)
 	}
-	if h := p.Heading(); !strings.HasPrefix(h, "ASHA: HGD +40.0%, p 0.") || strings.HasSuffix(h, "*)") {
+	if h := p.Heading(); h != "ASHA: HGD +13.3 pts (3 pairs)" {
 		t.Errorf("heading %q", h)
+	}
+	five := *p.Final
+	five.Diff.N, five.T.P = 5, 0.01
+	if h := (CurvePanel{Algorithm: "ASHA", Final: &five}).Heading(); h != "ASHA: HGD +13.3 pts, p 0.01*" {
+		t.Errorf("heading with 5 pairs %q", h)
 	}
 	if h := (CurvePanel{Algorithm: "PB2"}).Heading(); h != "PB2" {
 		t.Errorf("heading without pairs %q", h)

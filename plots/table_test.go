@@ -94,10 +94,10 @@ func TestNewTable(t *testing.T) {
 
 func TestTableMarkdown(t *testing.T) {
 	e := &Experiment{Name: "toy", Budget: 60, Runs: []Run{
-		{"ASHA", SGD, 0, Curve{{0, .20}, {30, .50}}},
-		{"ASHA", SGD, 1, Curve{{0, .40}}},
-		{"ASHA", HGD, 0, Curve{{0, .30}, {40, .60}}},
-		{"ASHA", HGD, 1, Curve{{20, .50}}}, // not started at 10 s
+		{Algorithm: "ASHA", Arm: SGD, Seed: 0, Curve: Curve{{0, .20}, {30, .50}}},
+		{Algorithm: "ASHA", Arm: SGD, Seed: 1, Curve: Curve{{0, .40}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 0, Curve: Curve{{0, .30}, {40, .60}}},
+		{Algorithm: "ASHA", Arm: HGD, Seed: 1, Curve: Curve{{20, .50}}}, // not started at 10 s
 	}}
 	tab, err := NewTable(e, TableConfig{Early: 10})
 	if err != nil {
@@ -106,17 +106,30 @@ func TestTableMarkdown(t *testing.T) {
 	got := tab.Markdown()
 	// ASHA at 10 s: SGD .2 .4 → .3 ± 12.7062·.1414/√2 = 1.2706; HGD .3 (1 of 2).
 	// At 60 s: SGD .5 .4 → .45 ± .6353; HGD .6 .5 → .55 ± .6353.
-	// Paired at 60 s: gains +20%, +25% → mean 22.5%, s = .03536,
-	// t = .225/(.03536/√2) = 9 with 1 df, p = 2·(1/2 − atan(9)/π) = 0.0704;
-	// interval 22.5% ± 12.7062·.02500 = [−9.27%, +54.27%]. At 10 s one pair.
+	// Paired at 60 s: differences +.1, +.1 → +10.00 points with no spread
+	// (t = ∞, p = 0); log ratios log 1.2, log 1.25 → mean .20273, s = .028864,
+	// geometric-mean gain e^.20273 − 1 = +22.47%, interval
+	// e^(.20273 ± 12.7062·.028864/√2) − 1 = [−5.50%, +58.74%]; Wilcoxon on two
+	// tied positive differences: p = 2·P(W+ ≥ 3) = 0.5. At 10 s one pair.
 	want := `**toy: mean best validation accuracy (± 95% CI over seeds)**
 
-| algorithm | SGD @ 10 s | HGD @ 10 s | gain @ 10 s | SGD @ 60 s | HGD @ 60 s | gain @ 60 s | paired gain @ 10 s | p (paired t) @ 10 s | paired gain @ 60 s | p (paired t) @ 60 s |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| ASHA | 0.3000 ± 1.2706 | 0.3000 [n=1/2] | +0.00% | 0.4500 ± 0.6353 | 0.5500 ± 0.6353 | +22.22% | +50.00% [n=1/2] | — | +22.50% [-9.27%, +54.27%] | 0.0704 |
-| mean | 0.3000 | 0.3000 | +0.00% | 0.4500 | 0.5500 | +22.22% |  |  |  |  |
-| ratio of means |  |  | +0.00% |  |  | +22.22% |  |  |  |  |
-`
+| algorithm | SGD @ 10 s | HGD @ 10 s | gain @ 10 s | SGD @ 60 s | HGD @ 60 s | gain @ 60 s |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| ASHA | 0.3000 ± 1.2706 | 0.3000 [n=1/2] | +0.00% | 0.4500 ± 0.6353 | 0.5500 ± 0.6353 | +22.22% |
+| mean | 0.3000 | 0.3000 | +0.00% | 0.4500 | 0.5500 | +22.22% |
+| ratio of means |  |  | +0.00% |  |  | +22.22% |
+
+Accuracy: mean ± 95% CI half-width over seeds (Student t, n−1 df); [n=k/K]: only k of K seeds had a value yet.
+gain = (HGD − SGD)/SGD of the mean accuracies, as the paper reports it: descriptive, no test. Row mean: mean over algorithms; its gain is the mean of the per-algorithm gains. Row ratio of means: gain of the mean accuracies.
+
+**Paired comparison, HGD − SGD, seed by seed**
+
+| algorithm | at | pairs | Δ points [95% CI] | geometric-mean gain [95% CI] | p (paired t) | p (Wilcoxon) | p Holm (paired t) | detectable Δ points (80% power) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ASHA | 10 s | 1/2 | +10.00 | +50.00% | — | 1.0000 | — | — |
+| ASHA | 60 s | 2 | +10.00 [+10.00, +10.00] | +22.47% [-5.50%, +58.74%] | 0.0000* | 0.5000 | 0.0000* | 0.0 |
+
+2 seeds cannot separate the arms`
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("Markdown:\n%s\nwant prefix:\n%s", got, want)
 	}

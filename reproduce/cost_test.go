@@ -14,6 +14,7 @@ import (
 	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hgd"
 	"github.com/hgdtune/hgdtune/hpo"
+	"github.com/hgdtune/hgdtune/hpo/asha"
 )
 
 // The cost model charges steps (epochs × training images / batch) at the
@@ -218,4 +219,65 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// The recorded fields: a preset read from JSON without Async Hyperband's
+// weights or the genetic mutation rate ran the legacy behaviour (Hyperband's
+// bracket sizes, each arm's own rate); a new preset writes today's. Resume
+// takes a folder's values, saying which are not today's, but for the
+// fields the caller chose.
+func TestRecordedFields(t *testing.T) {
+	// cpu-study as a folder made before these fields existed records it.
+	raw, err := json.Marshal(Presets()["cpu-study"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	delete(fields, "costs")
+	delete(fields, "ahb_weights")
+	delete(fields, "genetic_mutation")
+	if raw, err = json.Marshal(fields); err != nil {
+		t.Fatal(err)
+	}
+	var old Preset
+	if err := json.Unmarshal(raw, &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Costs != CostsGoMLX0282 || old.AHBWeights != AHBWeightsHyperband || old.GeneticMutation != GeneticMutationPerArm {
+		t.Fatalf("an old preset reads as %q, %q, %q", old.Costs, old.AHBWeights, old.GeneticMutation)
+	}
+	if old.ahbWeights() != asha.HyperbandWeights || old.sharedMutation() {
+		t.Error("the old preset's behaviours are not the legacy ones")
+	}
+	b, err := json.Marshal(Presets()["cpu-study"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"costs":"` + CostsCurrent + `"`, `"ahb_weights":"ray"`, `"genetic_mutation":"shared"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("a new preset's JSON lacks %s: %s", want, b)
+		}
+	}
+	p := Presets()["cpu-study"]
+	got, notes := p.Resume(old)
+	if got.Costs != CostsGoMLX0282 || got.AHBWeights != AHBWeightsHyperband || got.GeneticMutation != GeneticMutationPerArm || len(notes) != 3 {
+		t.Errorf("resumed as %q, %q, %q; notes %q", got.Costs, got.AHBWeights, got.GeneticMutation, notes)
+	}
+	if d := got.Diff(old); len(d) > 0 {
+		t.Errorf("the resumed preset differs from the folder's: %v", d)
+	}
+	got, notes = p.Resume(old, "costs")
+	if got.Costs != "" || len(notes) != 2 {
+		t.Errorf("with -costs given: costs %q, notes %q", got.Costs, notes)
+	}
+	for _, bad := range []func(*Preset){func(p *Preset) { p.AHBWeights = "even" }, func(p *Preset) { p.GeneticMutation = "half" }} {
+		q := Presets()["cpu-study"]
+		bad(&q)
+		if err := q.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v validates: %v", q, err)
+		}
+	}
 }

@@ -1,8 +1,11 @@
 package reproduce
 
 import (
+	"context"
 	"math"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hgdtune/hgdtune/hpo"
 )
@@ -37,4 +40,94 @@ func TestReportCounts(t *testing.T) {
 	if c := ReportCounts(rep); c != (Counts{Trials: 3, Results: 2, Failed: 1, Best: 0.5}) {
 		t.Errorf("counts %+v", c)
 	}
+}
+
+// While a run goes, its status reads the experiment time of the latest
+// result the runner handled: on the compute clock its compute time, which
+// the budget measures (so a display can show how far the run is, whatever
+// the wall time), on the wall clock its wall time. The status says which.
+func TestRunStatusElapsed(t *testing.T) {
+	for _, clock := range []string{ClockCompute, ClockWall} {
+		t.Run(clock, func(t *testing.T) {
+			f := &fakeTrials{}
+			w := &elapsedWatch{}
+			o := fakeOptions(t, f, Random)
+			o.Preset.Arms = []string{"sgd"}
+			o.Preset.Clock = clock
+			o.Observer = w
+			o.newTrainable = w.factory(f.factory)
+			if _, err := Run(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+			if len(w.started) != 1 {
+				t.Fatalf("%d runs started, want 1", len(w.started))
+			}
+			if got, want := w.started[0].ComputeClock, clock == ClockCompute; got != want {
+				t.Errorf("ComputeClock = %v, want %v", got, want)
+			}
+			rep := w.report
+			if len(rep.Records) < 2 || len(w.seen) < 2 {
+				t.Fatalf("%d records, %d jobs: the test checks nothing", len(rep.Records), len(w.seen))
+			}
+			// One slot: each job starts once the runner has handled the
+			// result before it.
+			if w.seen[0] != 0 {
+				t.Errorf("first job saw Elapsed %v, want 0", w.seen[0])
+			}
+			for i, el := range w.seen[1:] {
+				if i >= len(rep.Records) {
+					t.Fatalf("job %d started after %d records", i+1, len(rep.Records))
+				}
+				if want := rep.Records[i].Elapsed; el != want || want <= 0 {
+					t.Errorf("job %d saw Elapsed %v, want %v (its previous result's)", i+1, el, want)
+				}
+			}
+			if c := ReportCounts(rep); c.Elapsed != rep.Elapsed {
+				t.Errorf("ReportCounts Elapsed %v, want the report's %v", c.Elapsed, rep.Elapsed)
+			}
+		})
+	}
+}
+
+// elapsedWatch is an Observer whose trainables note the live
+// Counts.Elapsed of the run in progress each time they start training.
+type elapsedWatch struct {
+	mu      sync.Mutex
+	started []RunStatus
+	seen    []time.Duration
+	report  *hpo.Report
+}
+
+func (w *elapsedWatch) RunStarted(r RunStatus) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.started = append(w.started, r)
+}
+
+func (w *elapsedWatch) RunEnded(_ RunStatus, rep *hpo.Report, _ error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.report = rep
+}
+
+func (w *elapsedWatch) factory(build hpo.Factory) hpo.Factory {
+	return func(ctx context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+		t, err := build(ctx, id, cfg)
+		if err != nil || t == nil {
+			return t, err
+		}
+		return &watchedTrainable{Trainable: t, w: w}, nil
+	}
+}
+
+type watchedTrainable struct {
+	hpo.Trainable
+	w *elapsedWatch
+}
+
+func (t *watchedTrainable) Train(ctx context.Context, until int) (hpo.Result, error) {
+	t.w.mu.Lock()
+	t.w.seen = append(t.w.seen, t.w.started[len(t.w.started)-1].Counts().Elapsed)
+	t.w.mu.Unlock()
+	return t.Trainable.Train(ctx, until)
 }

@@ -38,7 +38,9 @@ func mutable(space hpo.Space) []string {
 // populationScheduler builds PBT, PB2 and the genetic algorithm: the
 // population is Preset.Population, PBT and PB2 perturb every
 // Preset.PerturbEvery epochs, and the genetic algorithm trains every
-// individual for Preset.PerturbEvery epochs (its fixed generation budget).
+// individual for Preset.PerturbEvery epochs (its fixed generation budget)
+// and mutates each gene with probability 1/len(SGD arm's space) in both
+// arms.
 // The initial populations are paired draws (pairedSearcher), the same
 // architectures in both arms.
 func populationScheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Scheduler, hpo.Searcher, error) {
@@ -56,7 +58,20 @@ func populationScheduler(p Preset, alg string, space hpo.Space, seed uint64) (hp
 		s, err := pb2.New(pb2.Config{PBT: pc})
 		return s, random, err
 	case Genetic:
-		g, err := genetic.New(genetic.Config{Space: space, PopulationSize: p.Population, SteadyState: true, Seed: seed})
+		// Both arms mutate each gene with the probability of the SGD
+		// arm's space (one gene per child on average), so that the genes
+		// they share mutate alike although the HGD arm's space is smaller.
+		// (Preset.GeneticMutation "per-arm": each arm's own 1/len(space).)
+		rate := 0.0
+		if p.sharedMutation() {
+			full, err := p.Space(cnn.ArmSGD)
+			if err != nil {
+				return nil, nil, err
+			}
+			rate = 1 / float64(len(full))
+		}
+		g, err := genetic.New(genetic.Config{Space: space, PopulationSize: p.Population,
+			Mutation: rate, SteadyState: true, Seed: seed})
 		if err != nil {
 			return nil, nil, err
 		}

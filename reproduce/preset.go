@@ -36,14 +36,18 @@
 //
 // # Algorithms
 //
-// Hyperband (synchronous, R = MaxEpochs, η = Eta, repeated until T), ASHA
-// (promotion form, as in its paper), Async Hyperband (ASHA brackets in the
-// stopping form, as Ray Tune's AsyncHyperBandScheduler), PBT and PB2
-// (population Population, perturbation interval PerturbEvery epochs,
-// members train until T; only the non-structural hyperparameters — learning
-// rate, momentum, batch size — are explored, the widths are inherited), and
-// the steady-state genetic algorithm (each individual trained PerturbEvery
-// epochs). Random search and the multi-fidelity algorithms sample new
+// Hyperband (synchronous, R = MaxEpochs, η = Eta, repeated until T); ASHA
+// and Async Hyperband (ASHA brackets s = 0…s_max, each new trial's bracket
+// drawn with the probabilities of Ray Tune's AsyncHyperBandScheduler), both
+// in the form ASHAMode names: by default the stopping form of Ray Tune's
+// ASHAScheduler, or Li et al.'s promotion form; PBT and PB2 (population
+// Population, perturbation interval PerturbEvery epochs, members train
+// until T; only the non-structural hyperparameters — learning rate,
+// momentum, batch size — are explored, the widths are inherited); and the
+// steady-state genetic algorithm (each individual trained PerturbEvery
+// epochs; each gene mutates with probability one over the size of the SGD
+// arm's space in both arms, so that the genes the arms share mutate
+// alike). Random search and the multi-fidelity algorithms sample new
 // configurations from the space's prior. Run seed k is the searcher's seed
 // for every algorithm (common random numbers): the algorithms start from the
 // same first configurations, so their differences come from the algorithms.
@@ -83,6 +87,7 @@ package reproduce
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -218,6 +223,17 @@ type Preset struct {
 	// written to JSON, that model is left out again, so that such folders
 	// and databases keep their exact settings. Only with the compute clock.
 	Costs string `json:"costs,omitempty"`
+	// AHBWeights is how Async Hyperband shares new trials among its
+	// brackets: "ray" ("" means it: Ray Tune's softmax of the brackets' rung
+	// counts) or "hyperband" (Hyperband's bracket sizes; what a preset read
+	// from JSON without this field ran).
+	AHBWeights string `json:"ahb_weights,omitempty"`
+	// GeneticMutation is the genetic algorithm's per-gene mutation
+	// probability: "shared" ("" means it: 1/len(the SGD arm's space) in both
+	// arms, so that the genes the arms share mutate alike) or "per-arm"
+	// (1/len(the arm's space): the HGD arm's genes mutate more often; what a
+	// preset read from JSON without this field ran).
+	GeneticMutation string `json:"genetic_mutation,omitempty"`
 	// Workers, with the compute clock, is how many of a run's Slots train
 	// at once for real (0: Slots); it changes the wall time, never the
 	// results. One per core uses a CPU, where a trial runs mostly on one
@@ -234,33 +250,108 @@ const (
 // compute reports whether the preset's budgets are compute time.
 func (p Preset) compute() bool { return p.Clock == ClockCompute }
 
-// resolved returns p with its cost model named: CostsCurrent for "" with
-// the compute clock (what Run records), nothing with the wall clock.
+// Values of Preset.AHBWeights and Preset.GeneticMutation.
+const (
+	AHBWeightsRay         = "ray"
+	AHBWeightsHyperband   = "hyperband"
+	GeneticMutationShared = "shared"
+	GeneticMutationPerArm = "per-arm"
+)
+
+// recordedField is a preset field whose meaning grew: its zero value in
+// memory means the current behaviour, while a preset read from JSON
+// without it was written before the field existed and ran the legacy
+// behaviour. Written to JSON, the legacy value is left out again, so that
+// old folders and databases keep their exact settings.
+type recordedField struct {
+	name            string // the JSON name
+	field           func(*Preset) *string
+	current, legacy string
+	// applies reports whether the field means anything for the preset
+	// (nil: always).
+	applies func(Preset) bool
+}
+
+// recordedFields are the fields that results folders record because they
+// change results: the cost model, Async Hyperband's bracket weights and
+// the genetic algorithm's mutation rate.
+func recordedFields() []recordedField {
+	return []recordedField{
+		{"costs", func(p *Preset) *string { return &p.Costs }, CostsCurrent, CostsGoMLX0282, Preset.compute},
+		{"ahb_weights", func(p *Preset) *string { return &p.AHBWeights }, AHBWeightsRay, AHBWeightsHyperband, nil},
+		{"genetic_mutation", func(p *Preset) *string { return &p.GeneticMutation }, GeneticMutationShared, GeneticMutationPerArm, nil},
+	}
+}
+
+// resolved returns p with every recorded field named: its current value
+// for "" where the field applies (what Run records).
 func (p Preset) resolved() Preset {
-	if p.compute() && p.Costs == "" {
-		p.Costs = CostsCurrent
+	for _, f := range recordedFields() {
+		if v := f.field(&p); *v == "" && (f.applies == nil || f.applies(p)) {
+			*v = f.current
+		}
 	}
 	return p
+}
+
+// Resume returns p with the values of the recorded fields (the cost
+// model, Async Hyperband's weights, the genetic mutation rate) that prev —
+// the preset a results folder was made with (Recorded) — has, except the
+// fields named in explicit (their JSON names: "costs", …), which the caller
+// chose; and one line for each value taken that is not today's, saying so.
+// A folder is thus resumed with what it was made with, never silently with
+// newer behaviour.
+func (p Preset) Resume(prev Preset, explicit ...string) (Preset, []string) {
+	var notes []string
+	for _, f := range recordedFields() {
+		if slices.Contains(explicit, f.name) || (f.applies != nil && !(f.applies(p) && f.applies(prev))) {
+			continue
+		}
+		have, want := f.field(&p), *f.field(&prev)
+		if want == "" || want == cmp.Or(*have, f.current) {
+			continue
+		}
+		*have = want
+		if want != f.current {
+			notes = append(notes, fmt.Sprintf("%s %s (new folders get %s)", f.name, want, f.current))
+		}
+	}
+	return p, notes
 }
 
 // costModel is the preset's cost model (the compute clock's).
 func (p Preset) costModel() (CostModel, error) { return CostModelNamed(p.Costs) }
 
+// ahbWeights is Async Hyperband's bracket weighting.
+func (p Preset) ahbWeights() asha.Weights {
+	if p.AHBWeights == AHBWeightsHyperband {
+		return asha.HyperbandWeights
+	}
+	return asha.RayWeights
+}
+
+// sharedMutation reports whether both arms' genetic algorithms mutate at
+// the SGD arm's rate.
+func (p Preset) sharedMutation() bool { return p.GeneticMutation != GeneticMutationPerArm }
+
 // presetJSON is Preset without its JSON methods.
 type presetJSON Preset
 
-// MarshalJSON writes the preset with its cost model named, except
-// CostsGoMLX0282, which is left out (see Preset.Costs).
+// MarshalJSON writes the preset with its recorded fields named, except
+// their legacy values, which are left out (see recordedField).
 func (p Preset) MarshalJSON() ([]byte, error) {
-	q := presetJSON(p.resolved())
-	if q.Costs == CostsGoMLX0282 {
-		q.Costs = ""
+	q := p.resolved()
+	for _, f := range recordedFields() {
+		if v := f.field(&q); *v == f.legacy {
+			*v = ""
+		}
 	}
-	return json.Marshal(q)
+	return json.Marshal(presetJSON(q))
 }
 
-// UnmarshalJSON reads a preset, refusing unknown fields; with the compute
-// clock and no cost model it is CostsGoMLX0282's (see Preset.Costs).
+// UnmarshalJSON reads a preset, refusing unknown fields; a recorded field
+// that is absent gets its legacy value where it applies (see
+// recordedField).
 func (p *Preset) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -268,10 +359,12 @@ func (p *Preset) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&q); err != nil {
 		return fmt.Errorf("preset: %w", err)
 	}
-	if q.Clock == ClockCompute && q.Costs == "" {
-		q.Costs = CostsGoMLX0282
-	}
 	*p = Preset(q)
+	for _, f := range recordedFields() {
+		if v := f.field(p); *v == "" && (f.applies == nil || f.applies(*p)) {
+			*v = f.legacy
+		}
+	}
 	return nil
 }
 
@@ -386,6 +479,10 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("%w: learning-rate prior %q (want log or uniform)", ErrConfig, p.LRPrior)
 	case p.Costs != "" && p.Clock != ClockCompute:
 		return fmt.Errorf("%w: cost model %q needs the compute clock", ErrConfig, p.Costs)
+	case p.AHBWeights != "" && p.AHBWeights != AHBWeightsRay && p.AHBWeights != AHBWeightsHyperband:
+		return fmt.Errorf("%w: Async Hyperband weights %q (want ray or hyperband)", ErrConfig, p.AHBWeights)
+	case p.GeneticMutation != "" && p.GeneticMutation != GeneticMutationShared && p.GeneticMutation != GeneticMutationPerArm:
+		return fmt.Errorf("%w: genetic mutation %q (want shared or per-arm)", ErrConfig, p.GeneticMutation)
 	}
 	if p.compute() {
 		if _, err := CostModelNamed(p.Costs); err != nil {

@@ -166,7 +166,7 @@ func TestRunSmall(t *testing.T) {
 	f.Close()
 	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
 	for _, want := range []string{"backend: go (", "scalings: first 300 training images", "SGD learning rate log-uniform on [1e-5, 0.2]", "| ASHA |", "(0.7986)",
-		"p (paired t) @ ", "paired gain: seed k of both arms is a pair", "Clopper–Pearson"} {
+		"p Holm (paired t)", "Seed k of both arms is a pair", "Clopper–Pearson", "seeds cannot separate the arms"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q", want)
 		}
@@ -259,9 +259,9 @@ func TestAlgorithmKeys(t *testing.T) {
 }
 
 // Summarize writes an old results folder's summary again from its journals
-// (here a copy of the committed cpu-quick run, made before the paired
-// statistics existed): the new table has the paired columns, nothing is
-// trained, and the folder's journals are untouched.
+// (here a copy of the committed cpu-quick run): the new summary has the
+// paired comparison, nothing is trained, and the folder's journals are
+// untouched.
 func TestSummarizeOldFolder(t *testing.T) {
 	src := "../docs/results/cpu-quick-cifar10"
 	if _, err := os.Stat(src); err != nil {
@@ -277,8 +277,8 @@ func TestSummarizeOldFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
-	if !strings.Contains(string(md), "paired gain @") || s.Runs != 24 {
-		t.Errorf("summary.md lacks the paired columns (runs %d):\n%s", s.Runs, md)
+	if !strings.Contains(string(md), "**Paired comparison, HGD − SGD, seed by seed**") || s.Runs != 24 {
+		t.Errorf("summary.md lacks the paired comparison (runs %d):\n%s", s.Runs, md)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, "runs", "asha-sgd-s0", "journal.jsonl"))
 	if string(before) != string(after) {

@@ -155,6 +155,7 @@ func (r *Results) add(id RunID, rep *hpo.Report, where string, trajs []candidate
 	alg, arm := displayName(id.Algorithm), plotsArm(id.Arm)
 	r.Trials += len(rep.Trials)
 	var times, accs []float64
+	first := map[hpo.TrialID]float64{}
 	by := map[hpo.TrialID]*plots.Trajectory{}
 	var order []hpo.TrialID
 	for _, rec := range rep.Records {
@@ -167,6 +168,9 @@ func (r *Results) add(id RunID, rep *hpo.Report, where string, trajs []candidate
 			continue
 		}
 		r.Results++
+		if _, ok := first[rec.Trial]; !ok {
+			first[rec.Trial] = rec.Elapsed.Seconds()
+		}
 		times = append(times, rec.Elapsed.Seconds())
 		accs = append(accs, acc)
 		a, okA := rec.Metrics["alpha"]
@@ -192,7 +196,12 @@ func (r *Results) add(id RunID, rep *hpo.Report, where string, trajs []candidate
 		return nil, fmt.Errorf("reproduce: %s: %w", where, err)
 	}
 	r.Runs++
-	r.Experiment.Runs = append(r.Experiment.Runs, plots.Run{Algorithm: alg, Arm: arm, Seed: seed, Curve: curve})
+	firsts := make([]float64, 0, len(first))
+	for _, at := range first {
+		firsts = append(firsts, at)
+	}
+	sort.Float64s(firsts)
+	r.Experiment.Runs = append(r.Experiment.Runs, plots.Run{Algorithm: alg, Arm: arm, Seed: seed, Curve: curve, FirstResults: firsts})
 	for _, id := range order {
 		trajs = append(trajs, candidate{*by[id], len(by[id].X)})
 	}

@@ -180,7 +180,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		for _, arm := range p.Arms {
 			for s := range p.Seeds {
 				runs = append(runs, RunStatus{Index: len(runs), Total: total, ID: RunID{alg, arm, s},
-					Budget: time.Duration(p.Budget), stats: &runStats{}})
+					Budget: time.Duration(p.Budget), ComputeClock: p.compute(), stats: &runStats{}})
 			}
 		}
 	}
@@ -322,7 +322,7 @@ func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Schedule
 		s, err := asha.New(asha.Config{Mode: p.ashaMode(), MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed})
 		return s, random, err
 	case AHB:
-		s, err := asha.NewAsyncHyperband(asha.Config{Mode: p.ashaMode(), MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed})
+		s, err := asha.NewAsyncHyperband(asha.Config{Mode: p.ashaMode(), MaxBudget: p.MaxEpochs, Eta: p.Eta, Seed: seed, Weights: p.ahbWeights()})
 		return s, random, err
 	case Random:
 		return &hpo.FIFO{MaxBudget: p.MaxEpochs}, random, nil
@@ -500,7 +500,7 @@ func (c *counted) Reconfigure(cfg hpo.Config) (err error) {
 }
 
 // experiment builds run id's experiment (its trainables counted in
-// stats), without its storage.
+// stats, its scheduler timed in them), without its storage.
 func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Experiment, error) {
 	p := o.Preset
 	arm := parseArm(id.Arm)
@@ -515,7 +515,7 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 	}
 	e := hpo.Experiment{
 		Space: space, Metric: Objective(), Factory: factory(o, data, arm, seed, stats),
-		Scheduler: sched, Searcher: search, Slots: p.Slots,
+		Scheduler: &timedScheduler{sched, stats}, Searcher: search, Slots: p.Slots,
 		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.runClock,
 	}
 	if p.compute() {

@@ -2,10 +2,13 @@ package reproduce
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 
 	"github.com/hgdtune/hgdtune/plots"
@@ -103,6 +106,11 @@ func writeSummary(dir string) (*Summary, error) {
 		strings.Join(p.Algorithms, ", "), strings.Join(p.Arms, ", "))
 	fmt.Fprintf(&b, "- scalings: %s\n", scalings(p))
 	fmt.Fprintf(&b, "- trials: %d, failed: %d\n\n", r.Trials, r.Failed)
+	if p.Seeds < plots.MinPairs {
+		fmt.Fprintf(&b, "**%d seeds cannot separate the arms**: a paired test needs at least %d pairs to mean much, and differences of %s would go unnoticed here. "+
+			"This is a demonstration of the protocol; the study that can separate them has 10 seeds (`-preset cpu-study`, docs/results/README.md).\n\n",
+			p.Seeds, plots.MinPairs, detectableText(s.Table))
+	}
 	b.WriteString(s.Table.Markdown())
 	b.WriteString("\n")
 	for _, f := range figs {
@@ -112,6 +120,22 @@ func writeSummary(dir string) (*Summary, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// detectableText is the median detectable difference at T over the
+// table's algorithms, in words ("about 25 points").
+func detectableText(t *plots.Table) string {
+	var ds []float64
+	for _, r := range t.Rows {
+		if d := r.FinalPaired.Detectable; !math.IsNaN(d) {
+			ds = append(ds, 100*d)
+		}
+	}
+	if len(ds) == 0 {
+		return "any size"
+	}
+	sort.Float64s(ds)
+	return fmt.Sprintf("up to about %.0f accuracy points (the median over algorithms of what 80%% power needs)", ds[len(ds)/2])
 }
 
 // scalings describes how the preset departs from the paper's protocol.
@@ -140,6 +164,16 @@ func scalings(p Preset) string {
 	out = append(out, fmt.Sprintf("at most %d epochs per trial, η = %d", p.MaxEpochs, p.Eta))
 	out = append(out, fmt.Sprintf("populations of %d, perturbation interval %d epochs", p.Population, p.PerturbEvery))
 	out = append(out, fmt.Sprintf("ASHA and Async Hyperband in %s form", p.ashaMode()))
+	if p.ahbWeights() == asha.HyperbandWeights {
+		out = append(out, "Async Hyperband's brackets weighted by Hyperband's bracket sizes")
+	} else {
+		out = append(out, "Async Hyperband's brackets weighted as Ray Tune's (softmax of rung counts)")
+	}
+	if p.sharedMutation() {
+		out = append(out, "genetic mutation rate 1/len(SGD space) in both arms")
+	} else {
+		out = append(out, "genetic mutation rate 1/len(space) in each arm")
+	}
 	if p.compute() {
 		w := p.Workers
 		if w == 0 {

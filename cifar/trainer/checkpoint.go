@@ -208,7 +208,7 @@ func writeFileSync(path string, data []byte) error {
 // training-loss accumulator are restored too. The batch size may differ
 // (population-based training may explore it): the position in the epoch's
 // image order is kept and the step count is converted to this trainer's
-// batch size (exactly, at epoch boundaries).
+// batch size (see rebatch: exactly at epoch boundaries).
 //
 // Afterwards the hyperparameters the optimizer does not adapt are this
 // trainer's own (see applyFixedHyperparameters), and a checkpoint of
@@ -258,8 +258,7 @@ func (t *Trainer) Restore(dir string) error {
 		return fmt.Errorf("%w: %s: batch size %d, batcher state for %d", ErrCheckpoint, dir, st.BatchSize, st.Batcher.BatchSize)
 	}
 	if st.BatchSize != t.cfg.BatchSize {
-		st.Batcher.BatchSize = t.cfg.BatchSize
-		st.Steps = st.Batcher.Epoch*t.batcher.StepsPerEpoch() + st.Batcher.Index/t.cfg.BatchSize
+		st.Batcher, st.Steps = rebatch(st.Batcher, t.cfg.BatchSize, t.batcher.StepsPerEpoch())
 	}
 	values, err := readVars(filepath.Join(dir, varsFile), st.Variables)
 	if err != nil {
@@ -351,4 +350,22 @@ func readVars(path string, vars []savedVar) ([]*tensors.Tensor, error) {
 		out[i] = t
 	}
 	return out, nil
+}
+
+// rebatch converts a batcher position to batches of size bs (spe steps an
+// epoch at that size) and returns it with the step count it stands for.
+// A position at an epoch's end — fewer images left than a batch of the old
+// size, which that size never trains — stays at the epoch's end: the rest
+// of the epoch is skipped at the new size too, and the step count is a
+// whole number of epochs, so the next epoch trains exactly spe steps (what
+// the compute clock charges). Within an epoch the count is the images
+// served so far in whole batches of the new size.
+func rebatch(st cifar.BatcherState, bs, spe int) (cifar.BatcherState, int) {
+	if st.N-st.Index < st.BatchSize {
+		st.Index = st.N
+		st.BatchSize = bs
+		return st, (st.Epoch + 1) * spe
+	}
+	st.BatchSize = bs
+	return st, st.Epoch*spe + st.Index/bs
 }

@@ -60,12 +60,11 @@ func (t *Trainer) Reconfigure(c Config) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
-		st := t.batcher.State()
-		st.BatchSize = c.BatchSize
+		st, n := rebatch(t.batcher.State(), c.BatchSize, b.StepsPerEpoch())
 		if err := b.SetState(st); err != nil {
 			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
-		batcher, steps = b, st.Epoch*b.StepsPerEpoch()+st.Index/c.BatchSize
+		batcher, steps = b, n
 	}
 	old, oldOpt := t.cfg, t.opt
 	t.cfg, t.opt = c, hgd.New(c.Optimizer).WithScope(oldOpt.Scope())

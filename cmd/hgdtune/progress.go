@@ -94,8 +94,23 @@ func (p *runProgress) tick() {
 	if p.run == nil {
 		return
 	}
-	r, c := p.run, p.run.Counts()
-	el := p.clock.Now().Sub(p.started)
+	line := progressLine(*p.run, p.run.Counts(), p.clock.Now().Sub(p.started), p.live)
+	if p.live {
+		fmt.Fprintf(p.w, "\r%s ", line)
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// progressLine is the progress of run r with counts c, wall its wall time
+// in this process: with a bar on a terminal (live). The fraction done is
+// the run's time against its budget: on the compute clock its compute time
+// (c.Elapsed), shown with the wall time apart; on the wall clock wall.
+func progressLine(r reproduce.RunStatus, c reproduce.Counts, wall time.Duration, live bool) string {
+	el := wall
+	if r.ComputeClock {
+		el = c.Elapsed
+	}
 	frac := 0.0
 	if r.Budget > 0 {
 		frac = min(1, max(0, el.Seconds()/r.Budget.Seconds()))
@@ -105,15 +120,22 @@ func (p *runProgress) tick() {
 		best = 0
 	}
 	counts := fmt.Sprintf("trials %3d  results %4d  failed %2d  best acc %.4f", c.Trials, c.Results, c.Failed, best)
-	if !p.live {
-		fmt.Fprintf(p.w, "[%d/%d] %-18s %s/%s (%3.0f%%)  %s\n", r.Index+1, r.Total, r.ID,
-			el.Round(time.Second), r.Budget, 100*frac, counts)
-		return
-	}
+	head := fmt.Sprintf("[%d/%d] %-18s", r.Index+1, r.Total, r.ID)
 	const width = 16
 	fill := int(frac * width)
-	fmt.Fprintf(p.w, "\r[%d/%d] %-18s [%s%s] %5s/%s  %s ", r.Index+1, r.Total, r.ID,
-		strings.Repeat("=", fill), strings.Repeat(" ", width-fill), el.Round(time.Second), r.Budget, counts)
+	bar := "[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "]"
+	switch {
+	case r.ComputeClock && live:
+		return fmt.Sprintf("%s %s compute %s/%s · wall %s  %s", head, bar,
+			el.Round(100*time.Millisecond), r.Budget, wall.Round(time.Second), counts)
+	case r.ComputeClock:
+		return fmt.Sprintf("%s compute %s/%s (%3.0f%%) · wall %s  %s", head,
+			el.Round(100*time.Millisecond), r.Budget, 100*frac, wall.Round(time.Second), counts)
+	case live:
+		return fmt.Sprintf("%s %s %5s/%s  %s", head, bar, el.Round(time.Second), r.Budget, counts)
+	default:
+		return fmt.Sprintf("%s %s/%s (%3.0f%%)  %s", head, el.Round(time.Second), r.Budget, 100*frac, counts)
+	}
 }
 
 // RunEnded implements reproduce.Observer: the line of a finished (or

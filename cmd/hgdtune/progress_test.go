@@ -103,3 +103,42 @@ func TestProgressLinesOffTerminal(t *testing.T) {
 		t.Errorf("interrupted line:\n%s", buf.String())
 	}
 }
+
+// On the compute clock the line shows the run's compute time against its
+// budget, so 100% means the run is done, and its wall time apart: a run
+// that has used 12.3 s of its 15 s of compute time in 50 s of wall time
+// is at 82%, not 100%.
+func TestProgressLineComputeClock(t *testing.T) {
+	r := reproduce.RunStatus{Index: 19, Total: 24, ID: reproduce.RunID{Algorithm: reproduce.PBT, Arm: "hgd", Seed: 1},
+		Budget: 15 * time.Second, ComputeClock: true}
+	c := reproduce.Counts{Trials: 5, Results: 12, Failed: 1, Best: 0.25, Elapsed: 12300 * time.Millisecond}
+	for _, tc := range []struct {
+		live bool
+		want string
+	}{
+		{false, "[20/24] pbt-hgd-s1         compute 12.3s/15s ( 82%) · wall 50s  trials   5  results   12  failed  1  best acc 0.2500"},
+		{true, "[20/24] pbt-hgd-s1         [=============   ] compute 12.3s/15s · wall 50s  trials   5  results   12  failed  1  best acc 0.2500"},
+	} {
+		if got := progressLine(r, c, 50*time.Second, tc.live); got != tc.want {
+			t.Errorf("live %v:\n%s\nwant\n%s", tc.live, got, tc.want)
+		}
+	}
+}
+
+// On the wall clock the line shows the wall time against the budget, as
+// it always has; the run's experiment time (Counts.Elapsed) does not show.
+func TestProgressLineWallClock(t *testing.T) {
+	r := reproduce.RunStatus{Index: 1, Total: 4, ID: reproduce.RunID{Algorithm: reproduce.ASHA, Arm: "sgd", Seed: 0}, Budget: time.Minute}
+	c := reproduce.Counts{Trials: 3, Results: 7, Failed: 0, Best: 0.5, Elapsed: 41 * time.Second}
+	for _, tc := range []struct {
+		live bool
+		want string
+	}{
+		{false, "[2/4] asha-sgd-s0        45s/1m0s ( 75%)  trials   3  results    7  failed  0  best acc 0.5000"},
+		{true, "[2/4] asha-sgd-s0        [============    ]   45s/1m0s  trials   3  results    7  failed  0  best acc 0.5000"},
+	} {
+		if got := progressLine(r, c, 45*time.Second, tc.live); got != tc.want {
+			t.Errorf("live %v:\n%s\nwant\n%s", tc.live, got, tc.want)
+		}
+	}
+}

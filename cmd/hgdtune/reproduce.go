@@ -168,14 +168,19 @@ flags:`)
 		_, err = fmt.Fprintf(stdout, "%s\nwrote %s in %s\n", s.Table.Markdown(), strings.Join(s.Files, ", "), *out)
 		return err
 	}
-	if !given(fs, "costs") {
-		// A folder is resumed with the cost model it was made with.
-		note, err := keepCosts(&p, *out)
-		if err != nil {
-			return err
+	// A folder is resumed with the cost model and algorithm variants it was
+	// made with, saying so when they are not today's.
+	if prev, ok, err := reproduce.Recorded(*out); err != nil {
+		return err
+	} else if ok {
+		var explicit []string
+		if given(fs, "costs") {
+			explicit = append(explicit, "costs")
 		}
-		if note != "" {
-			fmt.Fprintln(stderr, note)
+		var notes []string
+		p, notes = p.Resume(prev, explicit...)
+		if len(notes) > 0 {
+			fmt.Fprintf(stderr, "%s was made with %s: resuming with them\n", *out, strings.Join(notes, ", "))
 		}
 	}
 	if err := p.Validate(); err != nil {
@@ -296,27 +301,4 @@ func given(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
 	return found
-}
-
-// keepCosts gives p, a compute-clock preset, the cost model of the results
-// folder dir when dir was made with another one, and returns a line that
-// says so ("" when nothing changed).
-func keepCosts(p *reproduce.Preset, dir string) (string, error) {
-	if p.Clock != reproduce.ClockCompute {
-		return "", nil
-	}
-	prev, ok, err := reproduce.Recorded(dir)
-	if err != nil || !ok || prev.Clock != reproduce.ClockCompute {
-		return "", err
-	}
-	current := p.Costs
-	if current == "" {
-		current = reproduce.CostsCurrent
-	}
-	if prev.Costs == current {
-		return "", nil
-	}
-	p.Costs = prev.Costs
-	return fmt.Sprintf("%s was made with the compute clock's cost model %s: resuming with it (new folders get %s)",
-		dir, prev.Costs, reproduce.CostsCurrent), nil
 }

@@ -195,21 +195,22 @@ func TestWorkerStatusFlags(t *testing.T) {
 	}
 }
 
-// A folder made with an older cost model of the compute clock is resumed
-// with it, saying so; asking for another model explicitly is refused
-// before any data are loaded, naming it.
+// A folder made before cost models and algorithm variants had names (none
+// recorded) is resumed with what it was made with, saying so; asking for
+// another cost model explicitly is refused before any data are loaded,
+// naming it.
 func TestReproduceKeepsFolderCosts(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p := reproduce.Presets()["cpu-study"]
-	p.Costs = reproduce.CostsGoMLX0282
+	p.Costs, p.AHBWeights, p.GeneticMutation = reproduce.CostsGoMLX0282, reproduce.AHBWeightsHyperband, reproduce.GeneticMutationPerArm
 	b, err := json.Marshal(map[string]any{"preset": p, "backend": "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(b), "costs") {
+	if strings.Contains(string(b), "costs") || strings.Contains(string(b), "ahb_weights") || strings.Contains(string(b), "genetic_mutation") {
 		t.Fatalf("the old model is written: %s", b)
 	}
 	if err := os.WriteFile(filepath.Join(out, "config.json"), b, 0o644); err != nil {
@@ -219,7 +220,7 @@ func TestReproduceKeepsFolderCosts(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "not found") {
 		t.Fatalf("code %d, want the missing data error after the folder was accepted:\n%s", code, stderr)
 	}
-	if want := "cost model " + reproduce.CostsGoMLX0282 + ": resuming with it"; !strings.Contains(stderr, want) {
+	if want := "made with costs " + reproduce.CostsGoMLX0282 + " (new folders get " + reproduce.CostsCurrent + "), ahb_weights hyperband (new folders get ray), genetic_mutation per-arm (new folders get shared): resuming with them"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 	code, _, stderr = runCmd(t, reproduceArgs(t, out, "-preset=cpu-study", "-costs="+reproduce.CostsGoMLX02816)...)

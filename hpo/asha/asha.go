@@ -33,14 +33,27 @@
 //
 // Asynchronous Hyperband (Brackets > 1, or NewAsyncHyperband) runs several
 // ASHA brackets side by side, bracket s = 0, 1, … with minimum budget
-// r·η^s (s ≤ s_max = ⌊log_η(R/r)⌋). Each new trial is assigned a bracket by
-// a seeded rule independent of the order of events: u = hpo.Unit(Seed, id)
-// selects bracket s with probability proportional to the number of
-// configurations Hyperband's corresponding bracket starts,
-// n = ⌈(s_max+1)·η^(s_max−s)/(s_max−s+1)⌉ (so the most aggressive bracket,
-// s = 0, gets the most trials, as in Hyperband). A trial's Group is its
-// bracket. In promotion mode get_job looks for a promotion in every bracket
-// (s = 0 first) before starting a new trial.
+// r·η^s (s ≤ s_max = ⌊log_η(R/r)⌋) and rungs Rungs(s): bracket 0 has the
+// most rungs, each next bracket one fewer. Each new trial is assigned a
+// bracket with the probabilities of Ray Tune's AsyncHyperBandScheduler
+// (ASHAScheduler is another name for it, with one bracket by default).
+// Ray's bracket s has the rungs grace_period·η^(s+k) for
+// k < n_s = int(log(max_t/grace_period)/log(η) − s + 1), and its
+// on_trial_add draws the bracket of a new trial with numpy.random.choice
+// from the probabilities e^(n_s − max n) / Σ_j e^(n_j − max n): a softmax
+// of the rung counts. Here the rung counts are those of Rungs (one more
+// than Ray's in every bracket when R is not r times a power of η, since R
+// is then a rung of its own; Ray's otherwise), so the probabilities are
+// Ray's: p_s = e^−s / Σ_j e^−j, 0.731 and 0.269 for two brackets, 0.665,
+// 0.245 and 0.090 for three. Unlike Ray's draw from NumPy's global
+// generator, the draw is seeded and independent of the order of events:
+// trial id goes to the bracket in whose share of the cumulative
+// probabilities u = hpo.Unit(Seed, id) falls. A trial's Group is its
+// bracket. In promotion mode get_job looks for a promotion in every
+// bracket (s = 0 first) before starting a new trial. Config.Weights
+// HyperbandWeights weights the brackets instead by the number of
+// configurations Hyperband's bracket of the same minimum budget starts
+// (0.53, 0.29, 0.18 for three brackets of η = 3).
 //
 // Ties between equal metrics are broken by trial id (lower first), so the
 // scheduler is deterministic.
@@ -83,7 +96,22 @@ type Config struct {
 	// asynchronous Hyperband with brackets s = 0…k−1 (k ≤ s_max+1).
 	Brackets int
 	Seed     uint64 // bracket assignment
+	// Weights is how brackets share new trials: RayWeights (the zero
+	// value: Ray Tune's softmax of the rung counts) or HyperbandWeights
+	// (proportional to the configurations Hyperband's bracket with the same
+	// minimum budget starts, ⌈(s_max+1)·η^(s_max−s)/(s_max−s+1)⌉).
+	Weights Weights
 }
+
+// Weights is how Async Hyperband assigns new trials to brackets
+// (Config.Weights).
+type Weights int
+
+// Bracket weights.
+const (
+	RayWeights       Weights = iota // e^(rungs(s) − rungs(0)), normalized (Ray Tune)
+	HyperbandWeights                // Hyperband's bracket sizes n_s
+)
 
 func (c Config) minBudget() int { return cmp.Or(c.MinBudget, 1) }
 
@@ -112,6 +140,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: asha η = %d < 2", hpo.ErrInvalid, c.Eta)
 	case c.Brackets < 0:
 		return fmt.Errorf("%w: asha brackets %d < 0", hpo.ErrInvalid, c.Brackets)
+	case c.Weights != RayWeights && c.Weights != HyperbandWeights:
+		return fmt.Errorf("%w: asha bracket weights %d", hpo.ErrInvalid, c.Weights)
 	case c.brackets() > c.SMax()+1:
 		return fmt.Errorf("%w: asha brackets %d > s_max+1 = %d", hpo.ErrInvalid, c.Brackets, c.SMax()+1)
 	}
@@ -200,20 +230,28 @@ func New(c Config) (*Scheduler, error) {
 		return nil, err
 	}
 	s := &Scheduler{cfg: c, eta: c.eta(), group: map[hpo.TrialID]int{}}
-	smax := c.SMax()
-	var total float64
 	for b := range c.brackets() {
 		var rs []*rung
 		for _, budget := range c.Rungs(b) {
 			rs = append(rs, &rung{budget: budget, promoted: map[hpo.TrialID]bool{}})
 		}
 		s.brackets = append(s.brackets, rs)
-		hs := smax - b // the Hyperband bracket with the same minimum budget
-		es := 1
-		for range hs {
-			es *= c.eta()
+	}
+	// Ray Tune's bracket weights: a softmax of the rung counts (bracket 0
+	// has the most); or Hyperband's bracket sizes.
+	top, smax := len(s.brackets[0]), c.SMax()
+	var total float64
+	for b, rs := range s.brackets {
+		if c.Weights == HyperbandWeights {
+			hs := smax - b // the Hyperband bracket with the same minimum budget
+			es := 1
+			for range hs {
+				es *= c.eta()
+			}
+			total += float64(((smax+1)*es + hs) / (hs + 1))
+		} else {
+			total += math.Exp(float64(len(rs) - top))
 		}
-		total += float64(((smax+1)*es + hs) / (hs + 1))
 		s.cum = append(s.cum, total)
 	}
 	for i := range s.cum {

@@ -2,6 +2,7 @@ package asha
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/hgdtune/hgdtune/hpo"
@@ -84,5 +85,104 @@ func TestCutoffMatchesNumpyPercentile(t *testing.T) {
 	}
 	if _, ok := mkRung(nil).cutoff(3); ok {
 		t.Error("cutoff of an empty rung")
+	}
+}
+
+// rayRungs is the number of rungs of bracket s in Ray Tune's
+// AsyncHyperBandScheduler (_Bracket's MAX_RUNGS):
+// int(log(max_t/min_t)/log(η) − s + 1).
+func rayRungs(minT, maxT, eta, s int) int {
+	return int(math.Log(float64(maxT)/float64(minT))/math.Log(float64(eta)) - float64(s) + 1)
+}
+
+// rayProbs is Ray Tune's on_trial_add: bracket s is drawn with probability
+// e^(n_s − max n) / Σ_j e^(n_j − max n), n_s the rung counts.
+func rayProbs(minT, maxT, eta, brackets int) []float64 {
+	n := make([]int, brackets)
+	for s := range n {
+		n[s] = rayRungs(minT, maxT, eta, s)
+	}
+	top := slices.Max(n)
+	var sum float64
+	p := make([]float64, brackets)
+	for s := range p {
+		p[s] = math.Exp(float64(n[s] - top))
+		sum += p[s]
+	}
+	for s := range p {
+		p[s] /= sum
+	}
+	return p
+}
+
+// The brackets of Async Hyperband are drawn with Ray Tune's probabilities:
+// a softmax of the brackets' rung counts, which fall by one from each
+// bracket to the next, so p_s = e^−s / Σ_j e^−j.
+func TestBracketWeightsMatchRay(t *testing.T) {
+	e1, e2 := math.Exp(-1), math.Exp(-2)
+	byHand := map[int][]float64{
+		1: {1},
+		2: {1 / (1 + e1), e1 / (1 + e1)},                               // 0.731, 0.269
+		3: {1 / (1 + e1 + e2), e1 / (1 + e1 + e2), e2 / (1 + e1 + e2)}, // 0.665, 0.245, 0.090
+	}
+	if p := byHand[3]; math.Abs(p[0]-0.6652) > 1e-4 || math.Abs(p[1]-0.2447) > 1e-4 || math.Abs(p[2]-0.0900) > 1e-4 {
+		t.Fatalf("hand-computed probabilities %v", p)
+	}
+	for _, c := range []Config{
+		{MinBudget: 1, MaxBudget: 27, Eta: 3},  // R a power of η: 4, 3, 2 rungs here and in Ray
+		{MinBudget: 1, MaxBudget: 10, Eta: 3},  // R is a rung of its own here: 4, 3, 2 rungs; Ray's 3, 2, 1
+		{MinBudget: 2, MaxBudget: 100, Eta: 2}, // s_max = 5
+	} {
+		for brackets, want := range byHand {
+			c.Brackets = brackets
+			s, err := New(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ray := rayProbs(c.MinBudget, c.MaxBudget, c.Eta, brackets)
+			prev := 0.0
+			for b, cum := range s.cum {
+				if got := cum - prev; math.Abs(got-want[b]) > 1e-12 || math.Abs(got-ray[b]) > 1e-12 {
+					t.Errorf("r=%d R=%d η=%d, %d brackets: bracket %d has probability %.4f, want %.4f (Ray: %.4f)",
+						c.MinBudget, c.MaxBudget, c.Eta, brackets, b, got, want[b], ray[b])
+				}
+				prev = cum
+			}
+		}
+	}
+	// Frequencies over 200,000 seeded assignments: the standard error of
+	// each is below 0.0012, the tolerance 0.006.
+	const n = 200000
+	s, err := New(Config{MaxBudget: 27, Brackets: 3, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, 3)
+	for id := range hpo.TrialID(n) {
+		counts[s.Bracket(id)]++
+	}
+	for b, p := range byHand[3] {
+		if f := float64(counts[b]) / n; math.Abs(f-p) > 0.006 {
+			t.Errorf("bracket %d: %.4f of the trials, want %.4f ± 0.006", b, f, p)
+		}
+	}
+}
+
+// HyperbandWeights weights the brackets by Hyperband's bracket sizes n_s:
+// for R = 27, η = 3 and three brackets s = 0, 1, 2 (Hyperband's s = 3, 2,
+// 1 of s_max = 3): 27, 12, 6 → 0.6, 0.2667, 0.1333.
+func TestHyperbandWeights(t *testing.T) {
+	s, err := New(Config{MaxBudget: 27, Brackets: 3, Weights: HyperbandWeights})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{27.0 / 45, 39.0 / 45, 1}
+	for i, c := range s.cum {
+		if math.Abs(c-want[i]) > 1e-12 {
+			t.Errorf("cumulative weight %d = %v, want %v", i, c, want[i])
+		}
+	}
+	if err := (Config{MaxBudget: 27, Weights: 7}).Validate(); err == nil {
+		t.Error("unknown weights accepted")
 	}
 }

@@ -3,6 +3,7 @@ package asha_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"sort"
@@ -191,13 +192,17 @@ func TestBracketAssignment(t *testing.T) {
 			t.Fatal("bracket not deterministic")
 		}
 	}
-	// Weights follow Hyperband's n: s=0 ↔ 5 s_max bracket with 81 configs,
-	// then 34, 15, 8, 5 (total 143).
-	want := []float64{81, 34, 15, 8, 5}
-	for b, n := range want {
+	// Ray Tune's weights: bracket s (5−s rungs) with probability
+	// proportional to e^−s. The standard error of each frequency is below
+	// 0.0036, the tolerance 0.02.
+	var sum float64
+	for b := range 5 {
+		sum += math.Exp(-float64(b))
+	}
+	for b := range 5 {
 		frac := float64(counts[b]) / 20000
-		if exp := n / 143; frac < exp*0.9 || frac > exp*1.1 {
-			t.Errorf("bracket %d: %.3f of trials, want ≈ %.3f", b, frac, exp)
+		if exp := math.Exp(-float64(b)) / sum; math.Abs(frac-exp) > 0.02 {
+			t.Errorf("bracket %d: %.3f of trials, want %.3f ± 0.02", b, frac, exp)
 		}
 	}
 	s2, _ := asha.NewAsyncHyperband(asha.Config{MaxBudget: 81, Seed: 10})

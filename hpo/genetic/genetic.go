@@ -12,10 +12,11 @@
 //   - uniform crossover: with probability CrossoverProb each gene
 //     (parameter) of the child comes from either parent with probability ½,
 //     otherwise the child copies the first parent;
-//   - mutation: each gene mutates with probability MutationProb — Float,
-//     Int and ordered Choice genes by adding Gaussian noise N(0, σ²) to
-//     their unit-cube coordinate (clamped to [0, 1]), unordered Choice genes
-//     by resampling from the prior;
+//   - mutation: each gene mutates with probability MutationProb
+//     (Config.Mutation, by default 1/len(Space): one gene per child on
+//     average) — Float, Int and ordered Choice genes by adding Gaussian
+//     noise N(0, σ²) to their unit-cube coordinate (clamped to [0, 1]),
+//     unordered Choice genes by resampling from the prior;
 //
 // and every child is trained (the scheduler, typically hpo.FIFO, gives every
 // trial the same fixed budget); fitness is the trial's latest metric
@@ -40,6 +41,11 @@
 // and the searcher reads the population through the View, keeping no state
 // of its own; it is therefore deterministic and replays from the journal.
 // Ties in fitness are broken by trial id.
+//
+// The default mutation probability depends on the size of the space: to
+// compare searches over spaces that share genes (the same model with and
+// without some hyperparameters, say), set Mutation to one value in all of
+// them so that the shared genes mutate alike.
 package genetic
 
 import (
@@ -63,7 +69,7 @@ type Config struct {
 	Elite       int     // E, survivors per generation; 0 means 1; negative means none
 	Tournament  int     // k; 0 means 3
 	Crossover   float64 // CrossoverProb; 0 means 0.9; negative means never
-	Mutation    float64 // MutationProb per gene; 0 means 1/len(Space); negative means never
+	Mutation    float64 // MutationProb per gene, ≤ 1; 0 means 1/len(Space); negative means never
 	Sigma       float64 // σ of the unit-cube Gaussian mutation; 0 means 0.1
 	SteadyState bool
 	Seed        uint64
@@ -129,6 +135,10 @@ func New(c Config) (*Searcher, error) {
 
 // Validate implements hpo.Validator.
 func (s *Searcher) Validate() error { return s.cfg.Validate() }
+
+// MutationProb returns the probability with which each gene of a child
+// mutates: Config.Mutation with its default applied (0 when negative).
+func (s *Searcher) MutationProb() float64 { return s.cfg.mutation() }
 
 // Observe implements hpo.Searcher; the searcher reads results from the View.
 func (s *Searcher) Observe(hpo.View, hpo.Result, hpo.Status) {}

@@ -194,3 +194,75 @@ func TestKillChild(t *testing.T) { killtest.Child(t, killExperiment) }
 func TestKillAndResume(t *testing.T) {
 	killtest.KillAndResumeSlots(t, killExperiment, killtest.Options{})
 }
+
+// view is an hpo.View of the given trials, all completed.
+type view struct {
+	trials map[hpo.TrialID]hpo.Trial
+}
+
+func (v view) Trial(id hpo.TrialID) (hpo.Trial, bool) { t, ok := v.trials[id]; return t, ok }
+func (v view) NextTrial() (hpo.TrialID, bool)         { return hpo.TrialID(len(v.trials)), true }
+func (v view) Metric() hpo.Metric                     { return hpotest.Acc }
+func (v view) Now() time.Duration                     { return 0 }
+
+// Mutation sets the per-gene mutation probability: MutationProb reports it
+// (1/len(Space) by default, 0 when negative), and the children's genes
+// mutate at that rate. The population is P copies of one configuration
+// with every Float gene in the middle of its domain, and crossover is off,
+// so a child's Float gene differs from the parents' exactly when it
+// mutated (the Gaussian noise added to its unit-cube coordinate, 0.5, is
+// never exactly 0, and clamping moves it to a bound). With 12,000 genes
+// (2,000 children of 6 Float genes) the standard error of the frequency
+// is at most 0.0046; the tolerance is 0.03, and the draws are fixed by the
+// seed.
+func TestMutationProb(t *testing.T) {
+	const P, children = 10, 2000
+	parent := hpo.Config{"k": 7, "c": "c"}
+	for i := range 6 {
+		parent[fmt.Sprint("x", i)] = 0.0
+	}
+	trials := map[hpo.TrialID]hpo.Trial{}
+	for id := range hpo.TrialID(P) {
+		trials[id] = hpo.Trial{ID: id, Config: parent, Status: hpo.Completed,
+			Results: []hpo.Result{{Budget: 1, Metrics: map[string]float64{"acc": 0.5}}}}
+	}
+	for _, tt := range []struct {
+		mutation, want float64
+	}{
+		{0, 1.0 / 8}, {-1, 0}, {0.3, 0.3}, {1, 1},
+	} {
+		t.Run(fmt.Sprint("mutation=", tt.mutation), func(t *testing.T) {
+			s, err := genetic.New(genetic.Config{Space: mixedSpace(), PopulationSize: P, Crossover: -1,
+				Mutation: tt.mutation, SteadyState: true, Seed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.MutationProb(); got != tt.want {
+				t.Fatalf("MutationProb() = %v, want %v", got, tt.want)
+			}
+			mutated := 0
+			for id := hpo.TrialID(P); id < P+children; id++ {
+				c, err := s.Suggest(view{trials}, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range 6 {
+					if c.Float(fmt.Sprint("x", i)) != 0 {
+						mutated++
+					}
+				}
+			}
+			freq := float64(mutated) / (6 * children)
+			switch tt.want {
+			case 0, 1:
+				if freq != tt.want {
+					t.Fatalf("%d of %d genes mutated, want all or none at probability %v", mutated, 6*children, tt.want)
+				}
+			default:
+				if math.Abs(freq-tt.want) > 0.03 {
+					t.Fatalf("genes mutated with frequency %.4f, want %v ± 0.03", freq, tt.want)
+				}
+			}
+		})
+	}
+}
