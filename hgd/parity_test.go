@@ -28,7 +28,7 @@ func parityCases() []parityCase {
 		{"hgd/softmax", s, def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1}), 60, f64, 1e-5},
 		{"hgd-normalized/quadratic", q, def(ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 0.02, Eta: 0.02, AlphaMax: 0.15, Normalized: true}), 60, f64, 1e-5},
 		{"hgd-wd/softmax", s, def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1, WeightDecay: 1e-2}), 60, f64, 1e-5},
-		// The horizon options (issue 14): averaged hypergradients and decayed rates.
+		// The horizon options: averaged hypergradients and decayed rates.
 		{"hgd-ema-decay/softmax", s, def(ref.Config{Kind: ref.HGD, Alpha0: 0.1, Gamma0: 0.5, Beta: 0.1, Eta: 0.1, HyperEMA: 0.9, HyperDecay: 20}), 60, f64, 1e-5},
 		{"hgd-normalized-ema/quadratic", q, def(ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 0.02, Eta: 0.02, AlphaMax: 0.15, Normalized: true, HyperEMA: 0.5}), 60, f64, 1e-5},
 		{"hgd-floor-decay/quadratic", q, def(ref.Config{Kind: ref.HGD, Alpha0: 0.02, Gamma0: 0.5, Beta: 1e-3, Eta: 1e-3, AlphaMin: 0.01, AlphaMax: 0.15, HyperDecay: 10}), 60, f64, 1e-5},

@@ -39,10 +39,10 @@
 //
 // That is 1.51–1.57 times the images per CPU-second of GoMLX v0.28.2 in
 // the same runs. GoMLX's own Convolve is 24 times slower than Im2Col there
-// (BenchmarkConv2D: 45 vs 1096 img/s for one layer). What remains (pprof of a batch-128 step): the element-by-element
-// Slice copies that build the patch matrices (31%), the matrix products
-// (29%), element-wise iteration (13%), ReduceMax's pooling (7.5%),
-// memmove and Transpose (5% each).
+// (BenchmarkConv2D: 45 vs 1096 img/s for one layer). What remains (pprof
+// of a batch-128 step): the element-by-element Slice copies that build the
+// patch matrices (31%), the matrix products (29%), element-wise iteration
+// (13%), ReduceMax's pooling (7.5%), memmove and Transpose (5% each).
 package nn
 
 import (

@@ -496,34 +496,44 @@ func (t *Table) Verdict() string {
 	return fmt.Sprintf("After Holm's correction over the %d comparisons, significant at %.3g: %s.", family, alpha, strings.Join(hits, "; "))
 }
 
-// PowerSummary says how large a difference the table's comparisons could
-// detect with 80% power at the final checkpoint: the median and the range
-// over algorithms of Paired.Detectable, in accuracy points ("" when none
-// could be computed). With fewer than MinPairs pairs it says first that
-// the seeds are too few to separate the arms.
-func (t *Table) PowerSummary() string {
+// Detectable returns the median, smallest and largest over algorithms of
+// the difference detectable at the final checkpoint with 80% power
+// (Paired.Detectable, in accuracy points), and the most pairs any
+// algorithm had there; NaNs when no algorithm had two pairs.
+func (t *Table) Detectable() (median, lo, hi float64, pairs int) {
 	var ds []float64
-	pairs := 0
 	for _, r := range t.Rows {
 		if d := r.FinalPaired.Detectable; !math.IsNaN(d) {
 			ds = append(ds, 100*d)
 		}
 		pairs = max(pairs, r.FinalPaired.Diff.N)
 	}
+	if len(ds) == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), pairs
+	}
+	sort.Float64s(ds)
+	median = ds[len(ds)/2]
+	if len(ds)%2 == 0 {
+		median = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	}
+	return median, ds[0], ds[len(ds)-1], pairs
+}
+
+// PowerSummary says how large a difference the table's comparisons could
+// detect with 80% power at the final checkpoint (Detectable), "" when
+// none could be computed. With fewer than MinPairs pairs it says first
+// that the seeds are too few to separate the arms.
+func (t *Table) PowerSummary() string {
+	med, lo, hi, pairs := t.Detectable()
 	var s string
 	if pairs < MinPairs {
 		s = fmt.Sprintf("%d seeds cannot separate the arms (at least %d pairs are needed for a test to mean much). ", pairs, MinPairs)
 	}
-	if len(ds) == 0 {
+	if math.IsNaN(med) {
 		return strings.TrimSpace(s)
 	}
-	sort.Float64s(ds)
-	med := ds[len(ds)/2]
-	if len(ds)%2 == 0 {
-		med = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-	}
 	return s + fmt.Sprintf("With %d pairs, a difference at %s s is detected with 80%% power only if it is about %.1f points or more (median over algorithms; %.1f–%.1f).",
-		pairs, formatSeconds(t.Final), med, ds[0], ds[len(ds)-1])
+		pairs, formatSeconds(t.Final), med, lo, hi)
 }
 
 // LeadsSummary describes Leads in one paragraph ("" without cells): the

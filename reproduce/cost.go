@@ -98,11 +98,16 @@ func CostModelNamed(name string) (CostModel, error) {
 	if i := slices.IndexFunc(models, func(m CostModel) bool { return m.Name == name }); i >= 0 {
 		return models[i], nil
 	}
-	names := make([]string, len(models))
-	for i, m := range models {
-		names[i] = m.Name
+	return CostModel{}, fmt.Errorf("%w: unknown cost model %q (want %s)", ErrConfig, name, strings.Join(CostModelNames(), " or "))
+}
+
+// CostModelNames lists the published cost models' names, oldest first.
+func CostModelNames() []string {
+	var names []string
+	for _, m := range CostModels() {
+		names = append(names, m.Name)
 	}
-	return CostModel{}, fmt.Errorf("%w: unknown cost model %q (want %s)", ErrConfig, name, strings.Join(names, " or "))
+	return names
 }
 
 // Step is the cost (seconds) of one training step of net with the given

@@ -118,13 +118,11 @@ func (s *runStats) sawTrial(id hpo.TrialID) {
 	}
 }
 
-// sawTime notes that the run has reached experiment time now.
+// sawTime notes that the run has reached experiment time now. The
+// runner's goroutine is its only caller (the display only reads).
 func (s *runStats) sawTime(now time.Duration) {
-	for {
-		cur := s.elapsed.Load()
-		if cur >= int64(now) || s.elapsed.CompareAndSwap(cur, int64(now)) {
-			return
-		}
+	if int64(now) > s.elapsed.Load() {
+		s.elapsed.Store(int64(now))
 	}
 }
 

@@ -3,7 +3,6 @@ package reproduce
 import (
 	"context"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +64,10 @@ func TestRunStatusElapsed(t *testing.T) {
 			if got, want := w.started[0].ComputeClock, clock == ClockCompute; got != want {
 				t.Errorf("ComputeClock = %v, want %v", got, want)
 			}
-			rep := w.report
+			if len(w.ended) != 1 {
+				t.Fatalf("%d runs ended, want 1", len(w.ended))
+			}
+			rep := w.ended[0].rep
 			if len(rep.Records) < 2 || len(w.seen) < 2 {
 				t.Fatalf("%d records, %d jobs: the test checks nothing", len(rep.Records), len(w.seen))
 			}
@@ -89,25 +91,11 @@ func TestRunStatusElapsed(t *testing.T) {
 	}
 }
 
-// elapsedWatch is an Observer whose trainables note the live
+// elapsedWatch is a recorder whose trainables note the live
 // Counts.Elapsed of the run in progress each time they start training.
 type elapsedWatch struct {
-	mu      sync.Mutex
-	started []RunStatus
-	seen    []time.Duration
-	report  *hpo.Report
-}
-
-func (w *elapsedWatch) RunStarted(r RunStatus) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.started = append(w.started, r)
-}
-
-func (w *elapsedWatch) RunEnded(_ RunStatus, rep *hpo.Report, _ error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.report = rep
+	recorder
+	seen []time.Duration
 }
 
 func (w *elapsedWatch) factory(build hpo.Factory) hpo.Factory {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -123,19 +122,13 @@ func writeSummary(dir string) (*Summary, error) {
 }
 
 // detectableText is the median detectable difference at T over the
-// table's algorithms, in words ("about 25 points").
+// table's algorithms, in words.
 func detectableText(t *plots.Table) string {
-	var ds []float64
-	for _, r := range t.Rows {
-		if d := r.FinalPaired.Detectable; !math.IsNaN(d) {
-			ds = append(ds, 100*d)
-		}
-	}
-	if len(ds) == 0 {
+	med, _, _, _ := t.Detectable()
+	if math.IsNaN(med) {
 		return "any size"
 	}
-	sort.Float64s(ds)
-	return fmt.Sprintf("up to about %.0f accuracy points (the median over algorithms of what 80%% power needs)", ds[len(ds)/2])
+	return fmt.Sprintf("up to about %.0f accuracy points (the median over algorithms of what 80%% power needs)", med)
 }
 
 // scalings describes how the preset departs from the paper's protocol.

@@ -45,7 +45,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	ckptDir := fs.String("checkpoints", "", "with -storage: keep the checkpoints in this folder (an absolute path that every machine mounts at the same place) instead of the database")
 	remote := fs.Bool("remote", false, "with -storage: the trials are trained by workers (hgdtune worker) instead of this process")
 	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
-	costs := fs.String("costs", "", "with -clock compute: the cost model ("+strings.Join(costModelNames(), ", ")+
+	costs := fs.String("costs", "", "with -clock compute: the cost model ("+strings.Join(reproduce.CostModelNames(), ", ")+
 		"); default: the one -out was made with when it exists, else "+reproduce.CostsCurrent)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: hgdtune reproduce [flags]
@@ -69,6 +69,7 @@ flags:`)
 	// is checked here, naming it, before the folder or the data are
 	// touched.
 	var bad []string
+	var explicit []string // the recorded preset fields chosen on the command line (Preset.Resume)
 	badf := func(format string, a ...any) { bad = append(bad, fmt.Sprintf(format, a...)) }
 	fs.Visit(func(f *flag.Flag) {
 		oneOf := func(v string, want ...string) {
@@ -132,8 +133,8 @@ flags:`)
 			}
 			p.Workers = *workers
 		case "costs":
-			oneOf(*costs, costModelNames()...)
-			p.Costs = *costs
+			oneOf(*costs, reproduce.CostModelNames()...)
+			p.Costs, explicit = *costs, append(explicit, "costs")
 		case "lr-prior":
 			oneOf(*lrPrior, reproduce.LRPriorLog, reproduce.LRPriorUniform)
 			p.LRPrior = *lrPrior
@@ -173,10 +174,6 @@ flags:`)
 	if prev, ok, err := reproduce.Recorded(*out); err != nil {
 		return err
 	} else if ok {
-		var explicit []string
-		if given(fs, "costs") {
-			explicit = append(explicit, "costs")
-		}
 		var notes []string
 		p, notes = p.Resume(prev, explicit...)
 		if len(notes) > 0 {
@@ -285,20 +282,4 @@ func checkList(list string, known []string) error {
 		seen = append(seen, item)
 	}
 	return nil
-}
-
-// costModelNames lists the compute clock's cost models.
-func costModelNames() []string {
-	var names []string
-	for _, m := range reproduce.CostModels() {
-		names = append(names, m.Name)
-	}
-	return names
-}
-
-// given reports whether flag name was on the command line.
-func given(fs *flag.FlagSet, name string) bool {
-	found := false
-	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
-	return found
 }

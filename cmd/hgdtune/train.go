@@ -56,8 +56,8 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.activation, "activation", "", "case 2 (-dataset cifar100) only: leaky_relu (default), relu, swish or selu; case 1 always uses ReLU")
 	fs.Float64Var(&f.dropout, "dropout", 0, "case 2 (-dataset cifar100) only: dropout rate in [0, 1) (default 0.25; 0: none)")
 	fs.IntVar(&f.batch, "batch", trainer.DefaultBatchSize, "batch size (at least 1, at most the training images)")
-	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), momentum (SGD+momentum, fixed α and γ: the paper's SGD arm), sgd (plain SGD, no momentum; "+
-		"before issue 12 sgd meant momentum), sgd-hd, sgdn-hd, adam-hd or adam")
+	fs.StringVar(&f.optimizer, "optimizer", "hgd", "hgd (α and γ adapted), momentum (SGD+momentum, fixed α and γ: the paper's SGD arm), sgd (plain SGD, no momentum), "+
+		"sgd-hd, sgdn-hd, adam-hd or adam")
 	fs.Float64Var(&f.lr, "lr", 0, "learning rate α (sgd, momentum, adam) or its initial value α0 (optimizers that adapt α), in (0, 10], or (0, 0.2] where α is adapted (adam-hd: (0, 0.1]) (default 0.01, 0.001 for adam kinds)")
 	fs.Float64Var(&f.momentum, "momentum", 0, "momentum γ (momentum), its initial value γ0 (hgd) or μ (sgdn-hd), in [0, 0.99] (default 0.9; 0: none)")
 	fs.Float64Var(&f.beta, "beta", 0, "hypergradient step size for α, ≥ 0, for optimizers that adapt α (default 1e-4, 1e-7 for adam-hd; 0: α fixed)")

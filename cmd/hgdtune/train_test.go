@@ -177,7 +177,7 @@ func TestTrainFlagsOptimizerConfig(t *testing.T) {
 		want func() hgd.Config
 	}{
 		{nil, func() hgd.Config { return hgd.Defaults(hgd.HGD) }},
-		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.SGD) }}, // plain SGD since issue 12
+		{[]string{"-optimizer", "sgd"}, func() hgd.Config { return hgd.Defaults(hgd.SGD) }}, // plain SGD, no momentum
 		{[]string{"-optimizer", "momentum"}, func() hgd.Config { return hgd.Defaults(hgd.Momentum) }},
 		{[]string{"-optimizer", "sgd-hd"}, func() hgd.Config { return hgd.Defaults(hgd.SGDHD) }},
 		{[]string{"-optimizer", "sgdn-hd"}, func() hgd.Config { return hgd.Defaults(hgd.SGDNHD) }},

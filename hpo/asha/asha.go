@@ -238,19 +238,16 @@ func New(c Config) (*Scheduler, error) {
 		s.brackets = append(s.brackets, rs)
 	}
 	// Ray Tune's bracket weights: a softmax of the rung counts (bracket 0
-	// has the most); or Hyperband's bracket sizes.
-	top, smax := len(s.brackets[0]), c.SMax()
+	// has the most); or the sizes of Hyperband's brackets, which run from
+	// s_max down, so that bracket b has the minimum budget of Hyperband's
+	// b-th.
+	hb := hyperband.Brackets(c.MaxBudget/c.minBudget(), c.eta())
 	var total float64
 	for b, rs := range s.brackets {
 		if c.Weights == HyperbandWeights {
-			hs := smax - b // the Hyperband bracket with the same minimum budget
-			es := 1
-			for range hs {
-				es *= c.eta()
-			}
-			total += float64(((smax+1)*es + hs) / (hs + 1))
+			total += float64(hb[b].Rounds[0].N)
 		} else {
-			total += math.Exp(float64(len(rs) - top))
+			total += math.Exp(float64(len(rs) - len(s.brackets[0])))
 		}
 		s.cum = append(s.cum, total)
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU checks of issue 4, for a machine with an NVIDIA GPU, Python with JAX's
+# GPU checks (XLA parity, learning, throughput), for a machine with an NVIDIA GPU, Python with JAX's
 # CUDA PJRT plugin (jax_plugins/xla_cuda13) and, for the peer, PyTorch with
 # CUDA. No Go toolchain or network is needed there: build the binaries on a
 # development machine first, from the repository root,

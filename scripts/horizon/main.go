@@ -1,4 +1,4 @@
-// Command horizon is the HGD horizon study (issue 14): how the optimizers
+// Command horizon is the HGD horizon study: how the optimizers
 // that adapt α (and γ) by hypergradients behave over many epochs on the
 // case-1 CNN, from the default start and from bad starts, against
 // SGD+momentum from the same start.
@@ -59,7 +59,7 @@ type setting struct {
 	UsesGamma bool
 }
 
-// settings are the candidates of issue 14, SGD+momentum first (the
+// settings are the study's candidates, SGD+momentum first (the
 // baseline of every paired comparison).
 func settings() []setting {
 	with := func(kind hgd.Kind, f func(c *hgd.Config)) func(a, g float64) hgd.Config {
