@@ -3,26 +3,19 @@ package reproduce
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
-	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/hpo/hyperband"
-	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 )
 
@@ -75,15 +68,6 @@ type Options struct {
 // Objective returns the objective of every run: validation accuracy
 // (trainer.MetricAccuracy), maximized.
 func Objective() hpo.Metric { return hpo.Metric{Name: trainer.MetricAccuracy, Goal: hpo.Maximize} }
-
-// runInfo is what config.json records.
-type runInfo struct {
-	Preset    Preset    `json:"preset"`
-	Backend   string    `json:"backend"`
-	Machine   string    `json:"machine"`
-	GoVersion string    `json:"go_version"`
-	Started   time.Time `json:"started"`
-}
 
 // RunID names one run.
 type RunID struct {
@@ -217,94 +201,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	return writeSummary(o.Dir)
 }
 
-func machine() string {
-	model := ""
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "model name") {
-				if _, v, ok := strings.Cut(line, ":"); ok {
-					model = strings.TrimSpace(v)
-					break
-				}
-			}
-		}
-	}
-	return fmt.Sprintf("%s, %d CPUs, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
-}
-
-// Recorded returns the preset that the results folder dir was made with
-// (its config.json), and false when dir has none.
-func Recorded(dir string) (Preset, bool, error) {
-	path := filepath.Join(dir, "config.json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Preset{}, false, nil
-	} else if err != nil {
-		return Preset{}, false, fmt.Errorf("reproduce: %w", err)
-	}
-	var prev runInfo
-	if err := json.Unmarshal(b, &prev); err != nil {
-		return Preset{}, false, fmt.Errorf("reproduce: %s: %w", path, err)
-	}
-	return prev.Preset, true, nil
-}
-
-// checkConfig checks that the config.json in dir, if any, records preset
-// p (a resumed experiment), naming the fields that differ if not.
-func checkConfig(dir string, p Preset) error {
-	prev, ok, err := Recorded(dir)
-	if err != nil || !ok {
-		return err
-	}
-	if diff := prev.Diff(p); len(diff) > 0 {
-		return fmt.Errorf("%w: %s was made with another preset (%s); use another folder, or the settings it was made with",
-			ErrConfig, dir, strings.Join(diff, "; "))
-	}
-	return nil
-}
-
-// prepareDir creates the results folder or checks that it belongs to the
-// same preset (a resumed experiment), and removes the temporary files of a
-// process killed while writing (the caller holds the folder's lock).
-func prepareDir(dir string, p Preset, backendDesc string) error {
-	if err := os.MkdirAll(filepath.Join(dir, "runs"), 0o755); err != nil {
-		return fmt.Errorf("reproduce: %w", err)
-	}
-	if err := checkConfig(dir, p); err != nil {
-		return err
-	}
-	runs, err := filepath.Glob(filepath.Join(dir, "runs", "*"))
-	if err != nil {
-		return err
-	}
-	for _, d := range append([]string{dir}, runs...) {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			if err := atomicfile.RemoveTemps(d); err != nil {
-				return fmt.Errorf("reproduce: %w", err)
-			}
-		}
-	}
-	path := filepath.Join(dir, "config.json")
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	info := runInfo{Preset: p, Backend: backendDesc, Machine: machine(), GoVersion: runtime.Version(), Started: time.Now().UTC()}
-	b, err := json.MarshalIndent(info, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
-
-// writeFileAtomic writes a results file atomically, with permissions 0644;
-// its errors name the file.
-func writeFileAtomic(path string, data []byte) error {
-	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("reproduce: %w", err)
-	}
-	return nil
-}
-
 // splitData applies the preset's subset and the paper's 70/30 split (seed 0,
 // the same for every run).
 func splitData(d *cifar.Dataset, p Preset) (trainer.Data, error) {
@@ -328,175 +224,6 @@ func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Schedule
 		return &hpo.FIFO{MaxBudget: p.MaxEpochs}, random, nil
 	}
 	return populationScheduler(p, alg, space, seed)
-}
-
-// factory builds the trainable of a trial, counted for the progress view.
-func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runStats) hpo.Factory {
-	if o.newTrainable != nil {
-		return countingFactory(o.newTrainable, stats)
-	}
-	p := o.Preset
-	onExploit := trainer.KeepAdapted
-	if p.PBTResetAdapted {
-		onExploit = trainer.ResetAdapted
-	}
-	return countingFactory(func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
-		config := func(cfg hpo.Config) (trainer.Config, error) {
-			tr, err := cnn.FromConfig(p.Case(), arm, cfg)
-			if err != nil {
-				return trainer.Config{}, err
-			}
-			return trainer.Config{
-				Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer, OnExploit: onExploit,
-				Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
-			}, nil
-		}
-		tc, err := config(cfg)
-		if err != nil {
-			return nil, err
-		}
-		t, err := trainer.New(o.Backend, data, tc)
-		if err != nil {
-			return nil, err
-		}
-		return &cnnTrial{Trainer: t, config: config}, nil
-	}, stats)
-}
-
-// cnnTrial is a trial's CNN trainer that takes a new hpo configuration in
-// place (hpo.Reconfigurer): a PBT exploit then copies variables instead of
-// building and compiling a new trainer, where the change allows it.
-type cnnTrial struct {
-	*trainer.Trainer
-	config func(hpo.Config) (trainer.Config, error)
-}
-
-// Reconfigure implements hpo.Reconfigurer.
-func (c *cnnTrial) Reconfigure(cfg hpo.Config) error {
-	tc, err := c.config(cfg)
-	if err != nil {
-		return err
-	}
-	return c.Trainer.Reconfigure(tc)
-}
-
-// countingFactory wraps build's trainables to count them for the progress
-// view.
-func countingFactory(build hpo.Factory, stats *runStats) hpo.Factory {
-	return func(ctx context.Context, id hpo.TrialID, cfg hpo.Config) (_ hpo.Trainable, err error) {
-		stats.sawTrial(id)
-		ok := false
-		defer func() {
-			if !ok || err != nil { // a panic (the runner recovers it) or an error
-				stats.failed.Add(1)
-			}
-		}()
-		t, err := build(ctx, id, cfg)
-		ok = true
-		if err != nil {
-			return nil, err
-		}
-		if t == nil {
-			stats.failed.Add(1) // the runner fails the trial
-			return nil, nil
-		}
-		return &counted{Trainable: t, stats: stats}, nil
-	}
-}
-
-// counted is a trainable that counts its results and failures for the
-// progress view. The runner calls its methods from one goroutine at a
-// time.
-type counted struct {
-	hpo.Trainable
-	stats *runStats
-	// pending is the result of the last Train, counted once Save has
-	// checkpointed it (a save error stops the run instead).
-	pending *hpo.Result
-}
-
-// guard counts a failure if the method it is deferred in panics or returns
-// an error: defer c.guard(&ok, &err) with ok set just before returning.
-func (c *counted) guard(ok *bool, err *error) {
-	if !*ok || *err != nil {
-		c.stats.failed.Add(1)
-	}
-}
-
-func (c *counted) Train(ctx context.Context, until int) (r hpo.Result, err error) {
-	c.pending = nil
-	ok := false
-	defer func() {
-		if err != nil && ctx.Err() != nil {
-			return // interrupted (time budget or Ctrl-C), not a failure
-		}
-		c.guard(&ok, &err)
-	}()
-	r, err = c.Trainable.Train(ctx, until)
-	ok = true
-	if err != nil {
-		return r, err
-	}
-	if !validMetrics(r) {
-		c.stats.failed.Add(1) // the runner fails the trial
-		return r, nil
-	}
-	c.pending = &r
-	return r, nil
-}
-
-// validMetrics reports whether the runner accepts a result: the metric is
-// there and every metric is finite.
-func validMetrics(r hpo.Result) bool {
-	if _, ok := r.Metrics[trainer.MetricAccuracy]; !ok {
-		return false
-	}
-	for _, v := range r.Metrics {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// Save counts the pending result once it is checkpointed. A save error is
-// no trial's failure: the runner stops the run with hpo.ErrStorage.
-func (c *counted) Save(dir string) (err error) {
-	err = c.Trainable.Save(dir)
-	if err == nil && c.pending != nil {
-		c.stats.results.Add(1)
-		c.stats.mu.Lock()
-		c.stats.best = max(c.stats.best, c.pending.Metrics[trainer.MetricAccuracy])
-		c.stats.mu.Unlock()
-	}
-	c.pending = nil
-	return err
-}
-
-func (c *counted) Restore(dir string) (err error) {
-	ok := false
-	defer c.guard(&ok, &err)
-	err = c.Trainable.Restore(dir)
-	ok = true
-	return err
-}
-
-// Reconfigure implements hpo.Reconfigurer for trainables that do (the CNN
-// trainer does); the others are rebuilt (hpo.ErrRebuild).
-func (c *counted) Reconfigure(cfg hpo.Config) (err error) {
-	rc, ok := c.Trainable.(hpo.Reconfigurer)
-	if !ok {
-		return fmt.Errorf("%T: %w", c.Trainable, hpo.ErrRebuild)
-	}
-	done := false
-	defer func() {
-		if !done || (err != nil && !errors.Is(err, hpo.ErrRebuild)) {
-			c.stats.failed.Add(1) // the runner fails the trial
-		}
-	}()
-	err = rc.Reconfigure(cfg)
-	done = true
-	return err
 }
 
 // experiment builds run id's experiment (its trainables counted in
