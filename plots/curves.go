@@ -91,6 +91,7 @@ type CurvesFigure struct {
 	Level          float64
 	xLabel, yLabel string
 	cols           int
+	legend         string // after each arm's name in the legend; "" : "(mean, <level> CI)"
 }
 
 // Curves computes and lays out the paper's accuracy-vs-time figure (Figures
@@ -293,7 +294,11 @@ func (f *CurvesFigure) panelPlots() ([]*plot.Plot, []legendItem) {
 		styles[arms[i]] = sty
 		l := &plotter.Line{LineStyle: sty}
 		bd := &band{color: translucent(sty.Color, 60)}
-		items = append(items, legendItem{label: fmt.Sprintf("%s (mean, %s CI)", arms[i], levelPercent(f.Level)), thumbs: []plot.Thumbnailer{bd, l}})
+		legend := f.legend
+		if legend == "" {
+			legend = fmt.Sprintf("(mean, %s CI)", levelPercent(f.Level))
+		}
+		items = append(items, legendItem{label: fmt.Sprintf("%s %s", arms[i], legend), thumbs: []plot.Thumbnailer{bd, l}})
 	}
 	g := newGridLayout(len(f.Panels), f.cols)
 	ps := make([]*plot.Plot, len(f.Panels))

@@ -28,11 +28,17 @@ type TableConfig struct {
 	// Test is the paired test whose p-values the table shows: TestT (the
 	// default, "") or TestWilcoxon. Both are computed (TableRow.EarlyPaired).
 	Test string
+	// PairNote says what makes seed k of the two arms a pair, opening the
+	// notes of the paired comparisons. Default DefaultPairNote.
+	PairNote string
 	// Checkpoints are the times over which Table.Leads counts the cells
 	// where the treatment leads. Default Checkpoints(Budget, 6): the 1/6,
 	// …, 5/6 T of Figures 4/5 (Final instead of Budget when that is zero).
 	Checkpoints []float64
 }
+
+// DefaultPairNote is the pairing of the paper's protocol with paired draws.
+const DefaultPairNote = "Seed k of both arms is a pair (the same architectures and batch sizes)."
 
 // Paired tests a table can show (TableConfig.Test).
 const (
@@ -83,6 +89,8 @@ type Table struct {
 	// procedure over the family of every row's early and final comparison.
 	Paired bool
 	Test   string
+	// PairNote says what makes the pairs (TableConfig.PairNote).
+	PairNote string
 	// Leads counts the cells (algorithm × checkpoint) and the distinct
 	// comparisons where the treatment's mean is above the baseline's.
 	Leads Leads
@@ -133,7 +141,10 @@ func NewTable(e *Experiment, cfg TableConfig) (*Table, error) {
 	if t.Treatment == "" {
 		t.Treatment = HGD
 	}
-	t.Paired, t.Test = true, cfg.Test
+	t.Paired, t.Test, t.PairNote = true, cfg.Test, cfg.PairNote
+	if t.PairNote == "" {
+		t.PairNote = DefaultPairNote
+	}
 	if t.Test == "" {
 		t.Test = TestT
 	}

@@ -202,8 +202,8 @@ func (t *Table) pairedCells(f tableFormat) (header []string, body [][]string, no
 		}
 	}
 	notes = append(notes, f.escape(fmt.Sprintf(
-		"Seed k of both arms is a pair (the same architectures and batch sizes). Δ: %s − %s in accuracy points, mean of the per-seed differences with its %s Student-t interval. Geometric-mean gain: exp(mean of log(%s_k/%s_k)) − 1 with its interval. p: two-sided paired t-test and Wilcoxon signed-rank test (zero differences dropped, midranks, exact for ≤ %d pairs) of the differences; * p < %.3g. p Holm: the %s p-values adjusted by Holm's step-down procedure over the %d comparisons of this table (family-wise error ≤ %.3g). Detectable Δ: the smallest true mean difference a paired t-test at %.3g detects with 80%% power given the observed spread, (t_{%.3g, n−1} + t_{0.8, n−1})·SD/√n: a difference not significant here may still be any size below it.",
-		t.Treatment, t.Baseline, lp, t.Treatment, t.Baseline, WilcoxonExactMax, alpha, t.testName(), 2*len(t.Rows), alpha, alpha, 1-alpha/2)))
+		"%s Δ: %s − %s in accuracy points, mean of the per-seed differences with its %s Student-t interval. Geometric-mean gain: exp(mean of log(%s_k/%s_k)) − 1 with its interval. p: two-sided paired t-test and Wilcoxon signed-rank test (zero differences dropped, midranks, exact for ≤ %d pairs) of the differences; * p < %.3g. p Holm: the %s p-values adjusted by Holm's step-down procedure over the %d comparisons of this table (family-wise error ≤ %.3g). Detectable Δ: the smallest true mean difference a paired t-test at %.3g detects with 80%% power given the observed spread, (t_{%.3g, n−1} + t_{0.8, n−1})·SD/√n: a difference not significant here may still be any size below it.",
+		t.PairNote, t.Treatment, t.Baseline, lp, t.Treatment, t.Baseline, WilcoxonExactMax, alpha, t.testName(), 2*len(t.Rows), alpha, alpha, 1-alpha/2)))
 	if s := t.LeadsSummary(); s != "" {
 		notes = append(notes, f.escape(s))
 	}

@@ -25,3 +25,13 @@ func ExampleCostModelNamed() {
 	// gomlx-v0.28.2: 34.8 ms per step of batch 32 (SGD), 35.0 ms (HGD)
 	// gomlx-v0.28.16: 21.3 ms per step of batch 32 (SGD), 21.3 ms (HGD)
 }
+
+// The effective sample size of importance weights: n for equal weights,
+// less when a few weights dominate.
+func ExampleESS() {
+	fmt.Printf("%.1f\n", reproduce.ESS([]float64{1, 1, 1, 1}))
+	fmt.Printf("%.1f\n", reproduce.ESS([]float64{2, 2, 0.5, 0.5}))
+	// Output:
+	// 4.0
+	// 2.9
+}

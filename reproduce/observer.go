@@ -31,6 +31,9 @@ type RunStatus struct {
 	// time. Otherwise Budget is wall time.
 	Budget       time.Duration
 	ComputeClock bool
+	// Pool and Epochs, for a run that records a curve pool, are the
+	// number of configurations it trains and their epochs; 0 otherwise.
+	Pool, Epochs int
 	stats        *runStats
 }
 

@@ -59,6 +59,17 @@
 // the initial populations of PBT, PB2 and the genetic algorithm, and the
 // start configurations of the other algorithms.
 //
+// # Curve pools and replays
+//
+// Record trains a curve pool (the algorithm Recording: each configuration
+// of PoolSGD/PoolHGD trained to MaxEpochs, one result per epoch; pool.go,
+// record.go) and writes curves.json. A preset with Replay set runs its
+// runs on that pool (Options.Curves; replay.go): the real schedulers and
+// runner on the compute clock, with trials served from the recorded
+// curves, exactly what real training with the same draws gives. Targets
+// compares the arms' times to target accuracies with a bootstrap over the
+// pool's members (targets.go).
+//
 // # Results folder
 //
 // Run writes one folder per experiment:
@@ -124,6 +135,9 @@ const (
 	PBT       = "pbt"
 	PB2       = "pb2"
 	Random    = "random" // not in the paper: a baseline for checks
+	// Recording is not an HPO algorithm: it records a curve pool (Record),
+	// training PoolSGD and PoolHGD configurations to MaxEpochs.
+	Recording = "curves"
 )
 
 // PaperAlgorithms lists the paper's six algorithms in its column order: the
@@ -231,6 +245,13 @@ type Preset struct {
 	// (1/len(the arm's space): the HGD arm's genes mutate more often; what a
 	// preset read from JSON without this field ran).
 	GeneticMutation string `json:"genetic_mutation,omitempty"`
+	// PoolSGD and PoolHGD, with the algorithm Recording alone (Record), are
+	// the numbers of configurations the curve pool records in each arm.
+	PoolSGD int `json:"pool_sgd,omitempty"`
+	PoolHGD int `json:"pool_hgd,omitempty"`
+	// Replay, when set, is the identity of the curve pool (Curves.ID) that
+	// the runs replay instead of training (Options.Curves).
+	Replay string `json:"replay,omitempty"`
 	// Workers, with the compute clock, is how many of a run's Slots train
 	// at once for real (0: Slots); it changes the wall time, never the
 	// results. One per core uses a CPU, where a trial runs mostly on one
@@ -318,7 +339,7 @@ func PresetNames() []string {
 
 // Validate checks the preset before anything runs.
 func (p Preset) Validate() error {
-	known := append(PaperAlgorithms(), Random)
+	known := append(PaperAlgorithms(), Random, Recording)
 	switch {
 	case p.Dataset != "cifar10" && p.Dataset != "cifar100":
 		return fmt.Errorf("%w: dataset %q (want cifar10 or cifar100)", ErrConfig, p.Dataset)
@@ -367,6 +388,9 @@ func (p Preset) Validate() error {
 		if _, err := CostModelNamed(p.Costs); err != nil {
 			return err
 		}
+	}
+	if err := p.validatePool(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Algorithms {

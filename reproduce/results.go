@@ -287,7 +287,12 @@ func (r *Results) Paper() plots.PaperResults {
 // Table returns Table 3 or 4 of these results, with the paper's numbers
 // beside ours (at T/6 and T, as in summary.md).
 func (r *Results) Table() (*plots.Table, error) {
-	return plots.NewTable(r.Experiment, plots.TableConfig{Reference: r.Paper().Table()})
+	cfg := plots.TableConfig{Reference: r.Paper().Table()}
+	if r.Config.Replay != "" {
+		cfg.PairNote = "Seed k of both arms is a pair by its index only: a replay draws each arm's configurations from that arm's own pool, " +
+			"so the two runs of a pair are independent; the paired tests stay valid, with the power of unpaired ones."
+	}
+	return plots.NewTable(r.Experiment, cfg)
 }
 
 // CurvesConfig returns the configuration of Figures 2/3: the y range spans

@@ -59,6 +59,14 @@ type Options struct {
 	// (default 5 s).
 	Wait time.Duration
 
+	// Curves is the curve pool that a preset with Replay set replays
+	// (LoadCurves); such a run needs neither Data nor Backend, trains
+	// nothing and keeps its runs in Dir only.
+	Curves *Curves
+
+	// mem, set by Targets, keeps a replay's checkpoints in memory.
+	mem *memStore
+
 	// Test seams, nil in real use: newTrainable replaces the CNN trainer,
 	// runClock the wall clock of the runs' budgets.
 	newTrainable hpo.Factory
@@ -124,38 +132,56 @@ func Lock(dir string, p Preset) (*dirlock.Lock, error) {
 // Run runs (or resumes) every run of the preset and writes the summary. It
 // holds the results folder's lock throughout (see Options.Lock). When ctx
 // is cancelled it returns an error wrapping ErrInterrupted and ctx's error.
+// A preset that records a curve pool is Record's.
 func Run(ctx context.Context, o Options) (*Summary, error) {
-	p := o.Preset
-	if err := p.Validate(); err != nil {
+	if o.Preset.recording() {
+		return nil, fmt.Errorf("%w: the algorithm %q records a curve pool: use Record", ErrConfig, Recording)
+	}
+	if err := runAll(ctx, o); err != nil {
 		return nil, err
 	}
-	if o.Data == nil || o.Backend == nil || o.Dir == "" {
-		return nil, fmt.Errorf("%w: Options need Data, Backend and Dir", ErrConfig)
+	return writeSummary(o.Dir)
+}
+
+// runAll runs (or resumes) every run of the preset, holding the results
+// folder's lock.
+func runAll(ctx context.Context, o Options) error {
+	p := o.Preset
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := o.check(); err != nil {
+		return err
 	}
 	for _, arm := range p.Arms {
 		if _, err := p.Space(parseArm(arm)); err != nil {
-			return nil, err
+			return err
 		}
-	}
-	if want := p.Case().Classes(); len(o.Data.Classes) != want {
-		return nil, fmt.Errorf("%w: %s has %d classes, the %s network %d", ErrConfig, o.Data.Name, len(o.Data.Classes), p.Case(), want)
 	}
 	if o.Lock == nil {
 		l, err := Lock(o.Dir, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer l.Unlock()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &interruptedError{cause: err}
+		return &interruptedError{cause: err}
 	}
-	if err := prepareDir(o.Dir, p, backend.Describe(o.Backend, o.BackendSpec)); err != nil {
-		return nil, err
-	}
-	data, err := splitData(o.Data, p)
-	if err != nil {
-		return nil, err
+	var data trainer.Data
+	if p.Replay != "" {
+		c := o.Curves
+		if err := prepareDir(o.Dir, p, fmt.Sprintf("none: a replay of curve pool %s, recorded with %s", c.ID(), c.Backend)); err != nil {
+			return err
+		}
+	} else {
+		if err := prepareDir(o.Dir, p, backend.Describe(o.Backend, o.BackendSpec)); err != nil {
+			return err
+		}
+		var err error
+		if data, err = splitData(o.Data, p); err != nil {
+			return err
+		}
 	}
 	// Validate bounds the number of runs.
 	var runs []RunStatus
@@ -163,14 +189,18 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	for _, alg := range p.Algorithms {
 		for _, arm := range p.Arms {
 			for s := range p.Seeds {
-				runs = append(runs, RunStatus{Index: len(runs), Total: total, ID: RunID{alg, arm, s},
-					Budget: time.Duration(p.Budget), ComputeClock: p.compute(), stats: &runStats{}})
+				st := RunStatus{Index: len(runs), Total: total, ID: RunID{alg, arm, s},
+					Budget: time.Duration(p.Budget), ComputeClock: p.compute(), stats: &runStats{}}
+				if alg == Recording {
+					st.Pool, st.Epochs = p.poolSize(parseArm(arm)), p.MaxEpochs
+				}
+				runs = append(runs, st)
 			}
 		}
 	}
 	shared, err := openShared(ctx, o, runs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer closeShared(shared)
 	for len(runs) > 0 {
@@ -179,11 +209,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			err := runOne(ctx, o, data, st, shared[st.ID])
 			switch {
 			case err != nil && ctx.Err() != nil:
-				return nil, &interruptedError{run: st.ID.String(), cause: ctx.Err()}
+				return &interruptedError{run: st.ID.String(), cause: ctx.Err()}
 			case errors.Is(err, hpo.ErrLocked) && shared != nil:
 				held = append(held, st) // another process runs it: later
 			case err != nil:
-				return nil, fmt.Errorf("reproduce: run %s: %w", st.ID, err)
+				return fmt.Errorf("reproduce: run %s: %w", st.ID, err)
 			}
 		}
 		if len(held) > 0 {
@@ -192,19 +222,54 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 			select {
 			case <-ctx.Done():
-				return nil, &interruptedError{cause: ctx.Err()}
+				return &interruptedError{cause: ctx.Err()}
 			case <-time.After(o.wait()):
 			}
 		}
 		runs = held
 	}
-	return writeSummary(o.Dir)
+	return nil
 }
 
 // splitData applies the preset's subset and the paper's 70/30 split (seed 0,
 // the same for every run).
 func splitData(d *cifar.Dataset, p Preset) (trainer.Data, error) {
 	return trainer.SplitData(d.Head(p.TrainImages), cifar.SplitConfig{})
+}
+
+// check checks the options against the preset: the data and backend of a
+// run that trains, or the pool of a replay.
+func (o Options) check() error {
+	p := o.Preset
+	if o.Dir == "" {
+		return fmt.Errorf("%w: Options need Dir", ErrConfig)
+	}
+	if p.Replay != "" {
+		switch {
+		case o.Curves == nil || o.Curves.ID() != p.Replay:
+			return fmt.Errorf("%w: the preset replays curve pool %s: Options.Curves must be that pool", ErrConfig, p.Replay)
+		case o.Shared != nil:
+			return fmt.Errorf("%w: a replay trains nothing and is not shared: run it without a shared storage", ErrConfig)
+		}
+		return o.Curves.Fits(p)
+	}
+	if o.Data == nil || o.Backend == nil {
+		return fmt.Errorf("%w: Options need Data and Backend", ErrConfig)
+	}
+	if want := p.Case().Classes(); len(o.Data.Classes) != want {
+		return fmt.Errorf("%w: %s has %d classes, the %s network %d", ErrConfig, o.Data.Name, len(o.Data.Classes), p.Case(), want)
+	}
+	return nil
+}
+
+// evalImages is the number of validation images each result is evaluated
+// on.
+func evalImages(p Preset, data trainer.Data) int {
+	n := data.Val.Len()
+	if p.EvalLimit > 0 {
+		n = min(n, p.EvalLimit)
+	}
+	return n
 }
 
 // scheduler builds the algorithm's scheduler and searcher.
@@ -236,25 +301,48 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 		return hpo.Experiment{}, err
 	}
 	seed := uint64(id.Seed)
-	sched, search, err := scheduler(p, id.Algorithm, space, seed)
+	var sched hpo.Scheduler
+	var search hpo.Searcher
+	if id.Algorithm == Recording {
+		sched = &hpo.FIFO{MaxBudget: p.MaxEpochs, Step: 1}
+		search, err = newPoolDraws(space, arm, seed, p.poolSize(arm))
+	} else {
+		sched, search, err = scheduler(p, id.Algorithm, space, seed)
+	}
 	if err != nil {
 		return hpo.Experiment{}, err
 	}
 	e := hpo.Experiment{
-		Space: space, Metric: Objective(), Factory: factory(o, data, arm, seed, stats),
+		Space: space, Metric: Objective(),
 		Scheduler: &timedScheduler{sched, stats}, Searcher: search, Slots: p.Slots,
 		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.runClock,
+	}
+	var trainImages, evalCount int
+	if p.Replay != "" {
+		members := o.Curves.Arms[id.Arm]
+		f, err := replayFactory(space, members, o.mem)
+		if err != nil {
+			return hpo.Experiment{}, err
+		}
+		if o.newTrainable != nil {
+			f = o.newTrainable // the same draws trained for real (a test's)
+		}
+		e.Factory = countingFactory(f, stats)
+		e.Searcher = &replayDraws{members: members, order: replayOrder(replayWeights(p, arm, members), seed)}
+		if o.mem != nil {
+			e.Storage = o.mem
+		}
+		trainImages, evalCount = o.Curves.TrainImages, o.Curves.EvalImages
+	} else {
+		e.Factory = factory(o, data, arm, seed, stats)
+		trainImages, evalCount = data.Train.Len(), evalImages(p, data)
 	}
 	if p.compute() {
 		m, err := p.costModel()
 		if err != nil {
 			return hpo.Experiment{}, err
 		}
-		evalImages := data.Val.Len()
-		if p.EvalLimit > 0 {
-			evalImages = min(evalImages, p.EvalLimit)
-		}
-		e.Cost, e.Workers = m.trialCost(p, arm, data.Train.Len(), evalImages), p.Workers
+		e.Cost, e.Workers = m.trialCost(p, arm, trainImages, evalCount), p.Workers
 	}
 	return e, nil
 }
@@ -265,17 +353,27 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 // that another process holds fails with an error wrapping hpo.ErrLocked.
 func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus, sr SharedRun) error {
 	p, id, stats := o.Preset, st.ID, st.stats
+	dir := filepath.Join(o.Dir, "runs", id.String())
+	var mem *memStore
+	if p.Replay != "" && o.newTrainable == nil {
+		// A replayed run keeps its checkpoints in memory and writes its
+		// journal when it ends (memStore).
+		mem = newMemStore()
+		mem.path = filepath.Join(dir, "journal.jsonl")
+		o.mem = mem
+	}
 	e, err := experiment(o, data, id, stats)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(o.Dir, "runs", id.String())
 	if err := writeRunFile(dir, id, p.Dataset); err != nil {
 		return err
 	}
-	if sr == nil {
+	switch {
+	case mem != nil: // the experiment's Storage
+	case sr == nil:
 		e.Dir = dir
-	} else {
+	default:
 		e.Storage = sr
 		if o.Remote {
 			e.Remote = sr.Remote()
@@ -285,6 +383,9 @@ func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus, sr 
 		o.Observer.RunStarted(st)
 	}
 	rep, err := hpo.Run(ctx, e)
+	if err == nil && mem != nil {
+		err = mem.writeJournal()
+	}
 	if o.Observer != nil {
 		o.Observer.RunEnded(st, rep, err)
 	}

@@ -130,6 +130,9 @@ func Lookup(lo LookupOptions) func(ctx context.Context, name string, settings []
 		if err := p.Validate(); err != nil {
 			return hpo.Experiment{}, err
 		}
+		if p.Replay != "" {
+			return hpo.Experiment{}, fmt.Errorf("%w: %q is a replay of a curve pool, which workers do not run", ErrConfig, name)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		d := loaded[p.Dataset]

@@ -104,6 +104,10 @@ func writeSummary(dir string) (*Summary, error) {
 	fmt.Fprintf(&b, "- T = %v per run, %d seeds, %d slots; algorithms %s; arms %s\n", time.Duration(p.Budget), p.Seeds, p.Slots,
 		strings.Join(p.Algorithms, ", "), strings.Join(p.Arms, ", "))
 	fmt.Fprintf(&b, "- scalings: %s\n", scalings(p))
+	if p.Replay != "" {
+		fmt.Fprintf(&b, "- **a replay** of curve pool %s: no trial was trained; each was served from the pool's recorded curves (hgdtune curves record), "+
+			"its configurations drawn without replacement from the arm's pool, weighted to the learning-rate prior\n", p.Replay)
+	}
 	fmt.Fprintf(&b, "- trials: %d, failed: %d\n\n", r.Trials, r.Failed)
 	if p.Seeds < plots.MinPairs {
 		fmt.Fprintf(&b, "**%d seeds cannot separate the arms**: a paired test needs at least %d pairs to mean much, and differences of %s would go unnoticed here. "+

@@ -16,32 +16,42 @@ func factory(o Options, data trainer.Data, arm cnn.Arm, seed uint64, stats *runS
 	if o.newTrainable != nil {
 		return countingFactory(o.newTrainable, stats)
 	}
+	return countingFactory(func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+		t, err := newCNNTrial(o, data, arm, hpo.Mix(seed, uint64(id)), cfg)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	}, stats)
+}
+
+// newCNNTrial builds the CNN trainer of configuration cfg of the preset's
+// space in arm, its weights and batch order seeded by seed.
+func newCNNTrial(o Options, data trainer.Data, arm cnn.Arm, seed uint64, cfg hpo.Config) (*cnnTrial, error) {
 	p := o.Preset
 	onExploit := trainer.KeepAdapted
 	if p.PBTResetAdapted {
 		onExploit = trainer.ResetAdapted
 	}
-	return countingFactory(func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
-		config := func(cfg hpo.Config) (trainer.Config, error) {
-			tr, err := cnn.FromConfig(p.Case(), arm, cfg)
-			if err != nil {
-				return trainer.Config{}, err
-			}
-			return trainer.Config{
-				Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer, OnExploit: onExploit,
-				Augment: p.Augment, Seed: hpo.Mix(seed, uint64(id)), Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
-			}, nil
-		}
-		tc, err := config(cfg)
+	config := func(cfg hpo.Config) (trainer.Config, error) {
+		tr, err := cnn.FromConfig(p.Case(), arm, cfg)
 		if err != nil {
-			return nil, err
+			return trainer.Config{}, err
 		}
-		t, err := trainer.New(o.Backend, data, tc)
-		if err != nil {
-			return nil, err
-		}
-		return &cnnTrial{Trainer: t, config: config}, nil
-	}, stats)
+		return trainer.Config{
+			Net: tr.Net, BatchSize: tr.BatchSize, Optimizer: tr.Optimizer, OnExploit: onExploit,
+			Augment: p.Augment, Seed: seed, Unit: trainer.Epochs, EvalLimit: p.EvalLimit,
+		}, nil
+	}
+	tc, err := config(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t, err := trainer.New(o.Backend, data, tc)
+	if err != nil {
+		return nil, err
+	}
+	return &cnnTrial{Trainer: t, config: config}, nil
 }
 
 // cnnTrial is a trial's CNN trainer that takes a new hpo configuration in

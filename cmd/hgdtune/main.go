@@ -3,6 +3,7 @@
 //
 //	hgdtune reproduce [flags]   run the paper's experiment; write Tables 3/4 and Figures 2-5
 //	hgdtune data  [flags]   find, download and verify CIFAR data; print a summary
+//	hgdtune curves record [flags]   record a curve pool that reproduce -curves replays
 //	hgdtune train [flags]   train one configuration of the paper's CNN
 //	hgdtune worker -storage URL   train the trials of experiments shared through PostgreSQL
 //	hgdtune status -storage URL   show a database's experiments, trials and workers
@@ -32,6 +33,7 @@ func commands() []command {
 	return []command{
 		{"data", "find, download and verify CIFAR-10/100; print a summary and the 70/30 split", runData},
 		{"reproduce", "run the paper's experiment (six HPO algorithms × SGD/HGD arms × seeds) and write its tables and figures", runReproduce},
+		{"curves", "record a curve pool (configurations trained once, every epoch evaluated) for fast exact replays", runCurves},
 		{"train", "train one configuration of the paper's CNN with SGD+momentum or HGD", runTrain},
 		{"worker", "train the trials of experiments shared through PostgreSQL (-storage), on any machine", runWorker},
 		{"status", "show the experiments, trials and workers of a PostgreSQL database (-storage)", runStatus},

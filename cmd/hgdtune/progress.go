@@ -121,6 +121,9 @@ func progressLine(r reproduce.RunStatus, c reproduce.Counts, wall time.Duration,
 	}
 	counts := fmt.Sprintf("trials %3d  results %4d  failed %2d  best acc %.4f", c.Trials, c.Results, c.Failed, best)
 	head := fmt.Sprintf("[%d/%d] %-18s", r.Index+1, r.Total, r.ID)
+	if r.Pool > 0 {
+		return head + " " + recordingProgress(r, c, wall)
+	}
 	const width = 16
 	fill := int(frac * width)
 	bar := "[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "]"
@@ -181,4 +184,18 @@ func (p *runProgress) Waiting(runs []reproduce.RunStatus) {
 		ids = append(ids, r.ID.String())
 	}
 	fmt.Fprintf(p.w, "waiting for %d runs held by other processes: %s\n", len(runs), strings.Join(ids, ", "))
+}
+
+// recordingProgress is the progress of a run that records a curve pool:
+// the configurations started against the pool's size, and the time left
+// at the rate of this process's results (one per epoch).
+func recordingProgress(r reproduce.RunStatus, c reproduce.Counts, wall time.Duration) string {
+	started := min(c.Trials, r.Pool)
+	left := "?"
+	if c.Results > 0 {
+		rest := (r.Pool - started) * r.Epochs
+		left = time.Duration(float64(wall) / float64(c.Results) * float64(rest)).Round(time.Second).String()
+	}
+	return fmt.Sprintf("configurations %d/%d (%3.0f%%) · results %d · failed %d · wall %s · left ≈ %s",
+		started, r.Pool, 100*float64(started)/float64(r.Pool), c.Results, c.Failed, wall.Round(time.Second), left)
 }

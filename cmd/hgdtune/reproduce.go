@@ -45,6 +45,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	ckptDir := fs.String("checkpoints", "", "with -storage: keep the checkpoints in this folder (an absolute path that every machine mounts at the same place) instead of the database")
 	remote := fs.Bool("remote", false, "with -storage: the trials are trained by workers (hgdtune worker) instead of this process")
 	lrPrior := fs.String("lr-prior", "log", "prior of the SGD arm's learning rate on Table 2's [1e-5, 0.2]: log (log-uniform) or uniform")
+	curves := fs.String("curves", "", "replay the runs on this curve pool (curves.json of hgdtune curves record) instead of training: Hyperband, ASHA, Async Hyperband and random search, on the compute clock, in seconds")
 	costs := fs.String("costs", "", "with -clock compute: the cost model ("+strings.Join(reproduce.CostModelNames(), ", ")+
 		"); default: the one -out was made with when it exists, else "+reproduce.CostsCurrent)
 	fs.Usage = func() {
@@ -158,8 +159,26 @@ flags:`)
 		}
 		return fmt.Errorf("%w: %s", errUsage, strings.Join(bad, "; "))
 	}
+	var pool *reproduce.Curves
+	if *curves != "" {
+		if *storage != "" {
+			fmt.Fprintln(stderr, "invalid flag -curves with -storage: a replay trains nothing and is not shared")
+			return fmt.Errorf("%w: -curves with -storage", errUsage)
+		}
+		var err error
+		if pool, err = reproduce.LoadCurves(*curves); err != nil {
+			return err
+		}
+		p.Replay = pool.ID()
+		if err := pool.Fits(p); err != nil {
+			return err
+		}
+	}
 	if *out == "" {
 		*out = filepath.Join("results", p.Name+"-"+p.Dataset)
+		if pool != nil {
+			*out += "-replay"
+		}
 	}
 	if *summaryOnly {
 		s, err := reproduce.Summarize(*out)
@@ -182,6 +201,9 @@ flags:`)
 	}
 	if err := p.Validate(); err != nil {
 		return err
+	}
+	if pool != nil {
+		return replay(ctx, p, pool, *out, stdout, stderr)
 	}
 	df.dataset = p.Dataset
 	spec := backend.Resolve(*be, nil)
@@ -246,6 +268,30 @@ func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out
 		return fmt.Errorf("writing the summary to standard output: %w", err)
 	}
 	return nil
+}
+
+// replay runs the preset's runs on a curve pool in the results folder out.
+func replay(ctx context.Context, p reproduce.Preset, pool *reproduce.Curves, out string, stdout, stderr io.Writer) error {
+	lock, err := reproduce.Lock(out, p)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	fmt.Fprintf(stderr, "replay of curve pool %s (%d SGD, %d HGD configurations); results in %s; %d runs of %v\n",
+		pool.ID(), len(pool.Arms["sgd"]), len(pool.Arms["hgd"]), out, len(p.Algorithms)*len(p.Arms)*p.Seeds, time.Duration(p.Budget))
+	start := time.Now()
+	prog := newRunProgress(stderr, 0, nil)
+	s, err := reproduce.Run(ctx, reproduce.Options{Preset: p, Dir: out, Curves: pool, Observer: prog, Lock: lock})
+	prog.stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n%d trials (%d failed) replayed in %v; wrote %s in %s\n", s.Table.Markdown(), s.Trials, s.Failed,
+		time.Since(start).Round(time.Millisecond), strings.Join(s.Files, ", "), out)
+	return err
 }
 
 // sharing is reproduce's -storage, -name and -remote.
