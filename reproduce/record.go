@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/hgdtune/hgdtune/cifar"
@@ -224,15 +226,14 @@ func collectCurves(dir, data string, trainImages, evalImages int) (*Curves, erro
 // Train: the trainer's own error follows it.
 var trainFailure = hpo.ErrTrial.Error() + ": train: "
 
-// Write writes the pool as JSON: the header, then one member a line.
-func (c *Curves) Write(w *bytes.Buffer) error {
-	b, err := json.MarshalIndent(c, "", " ")
+// Write writes the pool as compact JSON, as LoadCurves reads it.
+func (c *Curves) Write(w io.Writer) error {
+	b, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("reproduce: encoding the curve pool: %w", err)
 	}
-	w.Write(b)
-	w.WriteByte('\n')
-	return nil
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // ErrCurves wraps the errors of a curve file that cannot be read or does
@@ -308,18 +309,9 @@ func (c *Curves) check() error {
 		}
 	}
 	for armName := range c.Arms {
-		if !containsString(p.Arms, armName) {
+		if !slices.Contains(p.Arms, armName) {
 			return fmt.Errorf("members of arm %q, which the pool's preset does not record", armName)
 		}
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

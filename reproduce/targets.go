@@ -3,6 +3,7 @@ package reproduce
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -197,7 +198,7 @@ func bootstrapPool(c *Curves, rng *rand.Rand) *Curves {
 	b := *c
 	b.id = ""
 	b.Arms = map[string][]Member{}
-	for _, arm := range slices.Sorted(mapsKeys(c.Arms)) {
+	for _, arm := range slices.Sorted(maps.Keys(c.Arms)) {
 		ms := c.Arms[arm]
 		out := make([]Member, len(ms))
 		for i := range out {
@@ -206,16 +207,6 @@ func bootstrapPool(c *Curves, rng *rand.Rand) *Curves {
 		b.Arms[arm] = out
 	}
 	return &b
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // defaultTargets are three target accuracies that most runs reach: the
