@@ -14,6 +14,7 @@ import (
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
 	"github.com/hgdtune/hgdtune/internal/atomicfile"
+	"github.com/hgdtune/hgdtune/internal/redact"
 	"github.com/hgdtune/hgdtune/reproduce"
 )
 
@@ -147,7 +148,7 @@ func runCurvesRecord(ctx context.Context, args []string, stdout, stderr io.Write
 	if *storage != "" {
 		sh := sharing{url: *storage, name: *name, remote: *remote, checkpoints: *ckptDir}
 		o.Shared, o.Name, o.Remote = sh.open, sh.name, sh.remote
-		fmt.Fprintf(stderr, "recording kept in %s\n", redact(*storage))
+		fmt.Fprintf(stderr, "recording kept in %s\n", redact.URL(*storage))
 	}
 	c, err := reproduce.Record(ctx, o)
 	prog.stop()

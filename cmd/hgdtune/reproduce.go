@@ -14,6 +14,7 @@ import (
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
+	"github.com/hgdtune/hgdtune/internal/redact"
 	"github.com/hgdtune/hgdtune/reproduce"
 )
 
@@ -256,7 +257,7 @@ func reproduceLocked(ctx context.Context, p reproduce.Preset, df *dataFlags, out
 		if sh.remote {
 			where = "by workers (hgdtune worker)"
 		}
-		fmt.Fprintf(stderr, "runs kept in %s; trials trained %s\n", redact(sh.url), where)
+		fmt.Fprintf(stderr, "runs kept in %s; trials trained %s\n", redact.URL(sh.url), where)
 	}
 	s, err := reproduce.Run(ctx, o)
 	prog.stop()

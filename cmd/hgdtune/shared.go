@@ -12,6 +12,7 @@ import (
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/hpo/pgstore"
+	"github.com/hgdtune/hgdtune/internal/redact"
 	"github.com/hgdtune/hgdtune/reproduce"
 )
 
@@ -32,23 +33,9 @@ func checkStorage(url string, required bool) error {
 	case url == "":
 		return nil
 	case !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://"):
-		return fmt.Errorf("-storage %q: want a postgres:// URL (local folders need no -storage)", redact(url))
+		return fmt.Errorf("-storage %q: want a postgres:// URL (local folders need no -storage)", redact.URL(url))
 	}
 	return nil
-}
-
-// redact hides the password of a URL in messages.
-func redact(url string) string {
-	at := strings.LastIndex(url, "@")
-	scheme := strings.Index(url, "://")
-	if at < 0 || scheme < 0 {
-		return url
-	}
-	userinfo := url[scheme+3 : at]
-	if user, _, ok := strings.Cut(userinfo, ":"); ok {
-		return url[:scheme+3] + user + ":xxxxx" + url[at:]
-	}
-	return url
 }
 
 // parseStorageFlags parses the flags of a command that needs -storage.
@@ -106,7 +93,7 @@ flags:`)
 	}
 	w := &pgstore.Worker{Slots: *slots, Own: *own, LeaseTTL: *lease, Log: stderr,
 		Lookup: reproduce.Lookup(reproduce.LookupOptions{Backend: b, BackendSpec: spec, Load: load})}
-	fmt.Fprintf(stderr, "worker on %s with %s, %d slots; Ctrl-C stops it\n", redact(*storage), backend.Describe(b, spec), *slots)
+	fmt.Fprintf(stderr, "worker on %s with %s, %d slots; Ctrl-C stops it\n", redact.URL(*storage), backend.Describe(b, spec), *slots)
 	return w.Run(ctx, *storage)
 }
 

@@ -6,7 +6,8 @@
 // The lock is an advisory flock(2) on the file ".lock" inside the folder, so
 // the kernel releases it when the holder exits in any way, kill -9 included:
 // a stale lock file never blocks anybody. The file holds a line describing
-// the holder (pid, host, command, start time), which the error quotes.
+// the holder (pid, host, command with its passwords masked by package
+// redact, start time), which the error quotes, masked again.
 package dirlock
 
 import (
@@ -16,6 +17,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/hgdtune/hgdtune/internal/redact"
 )
 
 // ErrLocked is returned (wrapped) when another process holds the folder.
@@ -49,7 +52,7 @@ func Acquire(dir string) (*Lock, error) {
 	if !held {
 		b, _ := os.ReadFile(path)
 		f.Close()
-		holder := strings.TrimSpace(string(b))
+		holder := redact.URL(strings.TrimSpace(string(b))) // whoever wrote the file
 		if holder == "" {
 			holder = "a process that has not yet written its name"
 		}
@@ -57,7 +60,7 @@ func Acquire(dir string) (*Lock, error) {
 	}
 	host, _ := os.Hostname()
 	desc := fmt.Sprintf("pid %d on %s (%s), since %s\n", os.Getpid(), host,
-		strings.Join(os.Args, " "), time.Now().Format(time.RFC3339))
+		strings.Join(redact.Args(os.Args), " "), time.Now().Format(time.RFC3339))
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(desc), 0) // informative only: a failure here changes nothing
 	}
