@@ -333,8 +333,12 @@ func (r *Run) openLog(t *Trainer, backend string, step int, evalKept bool) error
 	if c.Checkpoint != "" {
 		start["checkpoint"] = c.Checkpoint
 	}
-	if b, err := json.Marshal(start); err == nil {
-		fmt.Fprintf(r.log, "%s\n", b)
+	b, err := json.Marshal(start)
+	if err != nil {
+		return fmt.Errorf("-log %s: encoding the start line: %w", c.LogPath, err)
+	}
+	if _, err := r.log.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("-log %s: writing the start line: %w", c.LogPath, err)
 	}
 	return nil
 }

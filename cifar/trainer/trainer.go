@@ -244,14 +244,16 @@ func (t *Trainer) Step() (float64, error) {
 	t.trainTime += time.Since(start)
 	if math.IsNaN(l) || math.IsInf(l, 0) {
 		t.closed = true
-		t.logEvent(map[string]any{"event": "diverged", "step": t.steps, "loss": fmt.Sprint(l)})
-		return l, fmt.Errorf("%w at step %d", ErrDiverged, t.steps)
+		lerr := t.logEvent(map[string]any{"event": "diverged", "step": t.steps, "loss": fmt.Sprint(l)})
+		return l, errors.Join(fmt.Errorf("%w at step %d", ErrDiverged, t.steps), lerr)
 	}
 	t.lossSum += l
 	t.lossN++
 	if t.cfg.Log != nil {
-		t.logEvent(map[string]any{"event": "step", "step": t.steps, "loss": l,
-			"alpha": t.Alpha(), "gamma": t.Gamma()})
+		if err := t.logEvent(map[string]any{"event": "step", "step": t.steps, "loss": l,
+			"alpha": t.Alpha(), "gamma": t.Gamma()}); err != nil {
+			return l, err
+		}
 	}
 	return l, nil
 }
@@ -293,8 +295,10 @@ func (t *Trainer) Evaluate(ctx context.Context) (Eval, error) {
 	}
 	e := Eval{Accuracy: correct / float64(n), Loss: lossSum / float64(n), N: n}
 	if t.cfg.Log != nil {
-		t.logEvent(map[string]any{"event": "eval", "step": t.steps, "epochs": t.Epochs(),
-			"accuracy": e.Accuracy, "loss": finiteOr(e.Loss), "alpha": t.Alpha(), "gamma": t.Gamma()})
+		if err := t.logEvent(map[string]any{"event": "eval", "step": t.steps, "epochs": t.Epochs(),
+			"accuracy": e.Accuracy, "loss": finiteOr(e.Loss), "alpha": t.Alpha(), "gamma": t.Gamma()}); err != nil {
+			return e, err
+		}
 	}
 	return e, nil
 }
@@ -424,16 +428,22 @@ func (t *Trainer) Close() error {
 	return nil
 }
 
-func (t *Trainer) logEvent(ev map[string]any) {
+// logEvent writes ev as one line of the log (Config.Log). A line that
+// cannot be encoded or written is an error of the step or evaluation that
+// logged it: training does not go on with a log that lost lines.
+func (t *Trainer) logEvent(ev map[string]any) error {
 	if t.cfg.Log == nil {
-		return
+		return nil
 	}
 	ev["time"] = time.Since(t.started).Seconds()
 	b, err := json.Marshal(ev)
 	if err != nil {
-		return
+		return fmt.Errorf("trainer: encoding a log line: %w", err)
 	}
-	_, _ = t.cfg.Log.Write(append(b, '\n'))
+	if _, err := t.cfg.Log.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("trainer: writing the log at step %d: %w", t.steps, err)
+	}
+	return nil
 }
 
 func finiteOr(v float64) any {

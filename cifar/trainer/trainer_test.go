@@ -273,6 +273,36 @@ func TestLog(t *testing.T) {
 	}
 }
 
+// failingWriter accepts n bytes, then fails every write (a full disk).
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errDiskFull
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// A log that cannot be written stops training with the write's error,
+// at the step whose line was lost: no later step trains unlogged.
+func TestLogWriteError(t *testing.T) {
+	be := backendtest.Go(t)
+	w := &failingWriter{n: 300}
+	tr := newTrainer(t, be, toyData(t, 100, 10, 1), Config{Net: small1, BatchSize: 8, Log: w})
+	_, err := tr.Train(context.Background(), 5)
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "log") {
+		t.Fatalf("Train with a full disk: %v, want the log's write error", err)
+	}
+	if tr.Steps() >= 5 {
+		t.Errorf("trained %d steps after the log failed", tr.Steps())
+	}
+}
+
 // PBT may explore the batch size: a checkpoint restores into a trainer with
 // another batch size at the same place in the data, with steps converted.
 func TestRestoreOtherBatchSize(t *testing.T) {
