@@ -142,6 +142,19 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: fc%d width %d must be > 0", ErrConfig, i+1, w)
 		}
 	}
+	for i, w := range append(append([]int{}, c.Conv[:]...), c.FC[:]...) {
+		if w > MaxWidth {
+			name := fmt.Sprintf("conv%d", i+1)
+			if i >= len(c.Conv) {
+				name = fmt.Sprintf("fc%d", i-len(c.Conv)+1)
+			}
+			return fmt.Errorf("%w: %s width %d is more than %d", ErrConfig, name, w, MaxWidth)
+		}
+	}
+	if m := c.TrainingMemory(1); m > MemoryLimit {
+		return fmt.Errorf("%w: the network has %d parameters and needs about %.1f GiB to train, more than the %d GiB limit", ErrConfig,
+			c.Params(), m/(1<<30), MemoryLimit>>30)
+	}
 	if c.Dropout >= 1 {
 		return fmt.Errorf("%w: dropout %v must be < 1", ErrConfig, c.Dropout)
 	}
@@ -203,6 +216,42 @@ func (c Config) Params() int {
 		in = w
 	}
 	return n + in*c.Case.Classes() + c.Case.Classes()
+}
+
+// Activations returns the number of values one image's forward pass
+// produces in the network's layers (the convolutions' outputs at their
+// resolutions and the dense layers'), which a training step keeps for the
+// backward pass.
+func (c Config) Activations() int {
+	n, res := 0, 32
+	if c.Case == Case2 {
+		n += res * res * FixedConvFilters
+	}
+	for _, w := range c.Conv {
+		n += res * res * w
+		res /= 2
+	}
+	for _, w := range c.FC {
+		n += w
+	}
+	return n + c.Case.Classes()
+}
+
+// MaxWidth is the widest layer (channels or units) Validate accepts.
+const MaxWidth = 1 << 16
+
+// MemoryLimit is the most memory (bytes) that TrainingMemory may estimate
+// for a network that Validate accepts: far beyond Table 2's networks (a few
+// MiB), it stops a typo in a width from ending in an out-of-memory crash.
+const MemoryLimit = 32 << 30
+
+// TrainingMemory estimates the memory (bytes, float32) of training the
+// network with batch images a step: its parameters four times (weights,
+// gradients and two optimizer states) and, per image of the batch, its
+// activations three times (forward values, their gradients and a
+// workspace).
+func (c Config) TrainingMemory(batch int) float64 {
+	return 4 * (4*float64(c.Params()) + 3*float64(batch)*float64(c.Activations()))
 }
 
 // FLOPs returns the floating-point operations of one forward pass of one

@@ -2,6 +2,7 @@ package cnn
 
 import (
 	"errors"
+	"strings"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -230,5 +231,32 @@ func TestFLOPs(t *testing.T) {
 	want2 := 2.0 * (32*32*25*3*32 + 32*32*9*32*16 + 16*16*9*16*32 + 8*8*9*32*64 + 4*4*64*128 + 128*64 + 64*100)
 	if got := c2.FLOPs(); got != want2 {
 		t.Errorf("case 2: %v FLOPs, want %v", got, want2)
+	}
+}
+
+// Widths far beyond Table 2's are refused before anything is built, with
+// the parameter count and the memory they would need; Table 2's largest
+// networks pass.
+func TestValidateRefusesHugeNetworks(t *testing.T) {
+	huge := Config{Case: Case1, Conv: [3]int{8, 8, 8}, FC: [2]int{99999999, 99999999}}
+	err := huge.Validate()
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "fc1 width 99999999") {
+		t.Errorf("fc 99999999: err %v, want ErrConfig naming the width", err)
+	}
+	wide := Config{Case: Case1, Conv: [3]int{8, 8, 8}, FC: [2]int{60000, 60000}}
+	err = wide.Validate()
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "parameters") || !strings.Contains(err.Error(), "GiB") {
+		t.Errorf("fc 60000,60000: err %v, want ErrConfig with the parameters and the memory", err)
+	}
+	for _, c := range []Case{Case1, Case2} {
+		w := Table2(c)
+		big := Config{Case: c, Conv: [3]int{w.Conv[0][len(w.Conv[0])-1], w.Conv[1][len(w.Conv[1])-1], w.Conv[2][len(w.Conv[2])-1]},
+			FC: [2]int{w.FC[0][len(w.FC[0])-1], w.FC[1][len(w.FC[1])-1]}}
+		if err := big.Validate(); err != nil {
+			t.Errorf("Table 2's largest %s network: %v", c, err)
+		}
+		if m := big.TrainingMemory(w.Batch[len(w.Batch)-1]); m > MemoryLimit/2 {
+			t.Errorf("Table 2's largest %s network needs %.1f GiB by the estimate", c, m/(1<<30))
+		}
 	}
 }

@@ -116,6 +116,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: unknown unit %d", ErrConfig, int(c.Unit))
 	case c.Optimizer.Alpha0 > 10:
 		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.Optimizer.Alpha0)
+	case c.Net.TrainingMemory(c.BatchSize) > cnn.MemoryLimit:
+		return fmt.Errorf("%w: %s with batches of %d needs about %.1f GiB to train, more than the %d GiB limit", ErrConfig,
+			c.Net, c.BatchSize, c.Net.TrainingMemory(c.BatchSize)/(1<<30), cnn.MemoryLimit>>30)
 	}
 	// The optimizer's own rules (known kind, finite and non-negative
 	// values, γ0 within its bound, …).
