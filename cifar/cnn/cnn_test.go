@@ -2,10 +2,10 @@ package cnn
 
 import (
 	"errors"
-	"strings"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
