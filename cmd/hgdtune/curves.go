@@ -95,6 +95,9 @@ func runCurvesRecord(ctx context.Context, args []string, stdout, stderr io.Write
 	if *nHGD > 0 {
 		p.Arms, p.PoolHGD = append(p.Arms, "hgd"), *nHGD
 	}
+	if p.Workers < 0 || p.Workers > p.Slots {
+		bad = append(bad, fmt.Sprintf("-workers %d: want 0 (all slots) to -slots %d", p.Workers, p.Slots))
+	}
 	if *nSGD < 0 || *nHGD < 0 || len(p.Arms) == 0 {
 		bad = append(bad, fmt.Sprintf("-sgd %d -hgd %d: want sizes ≥ 0, not both 0", *nSGD, *nHGD))
 	}

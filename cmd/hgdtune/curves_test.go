@@ -121,7 +121,7 @@ func TestCurvesCommands(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"curves"}, {"curves", "replay"}, {"curves", "record", "-sgd", "0", "-hgd", "0"},
-		{"curves", "targets"}, {"curves", "targets", "-curves", pool, "-targets", "1.5"}} {
+		{"curves", "record", "-workers", "3"}, {"curves", "targets"}, {"curves", "targets", "-curves", pool, "-targets", "1.5"}} {
 		if code, _, stderr := runCmd(t, args...); code != 2 {
 			t.Errorf("%v: code %d, want 2:\n%s", args, code, stderr)
 		}

@@ -28,6 +28,21 @@ type dataFlags struct {
 	baseURL string
 }
 
+// folderFlag is a flag naming a folder: a path that exists and is not a
+// folder is refused when the flag is parsed (a usage error naming the
+// flag); a missing one is created when used.
+type folderFlag string
+
+func (f *folderFlag) String() string { return string(*f) }
+
+func (f *folderFlag) Set(v string) error {
+	if st, err := os.Stat(v); err == nil && !st.IsDir() {
+		return fmt.Errorf("%s is a file, not a folder", v)
+	}
+	*f = folderFlag(v)
+	return nil
+}
+
 // defaultDataDir is $HGDTUNE_DATA, else ./data.
 func defaultDataDir() string {
 	if d := os.Getenv(cifar.EnvData); d != "" {
@@ -40,7 +55,7 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataset, "dataset", "cifar10", "data set: cifar10 or cifar100")
 	fs.StringVar(&f.dataDir, "data", defaultDataDir(),
 		"read-only folder holding cifar-10-batches-bin/, cifar-100-binary/ or the official .tar.gz archives ($"+cifar.EnvData+")")
-	fs.StringVar(&f.cacheDir, "cache", "",
+	fs.Var((*folderFlag)(&f.cacheDir), "cache",
 		"writable folder for downloads and MD5 stamps (default $"+cifar.EnvCache+", else the user cache folder/hgdtune)")
 	fs.BoolVar(&f.download, "download", true, "download missing files from the dataset authors' site")
 	fs.BoolVar(&f.skipMD5, "skip-md5", false, "accept files whose MD5 differs from the official one (user-supplied copies)")

@@ -65,7 +65,8 @@ flags:`)
 	}
 	p, ok := reproduce.Presets()[*preset]
 	if !ok {
-		return fmt.Errorf("unknown -preset %q (want %s)", *preset, strings.Join(reproduce.PresetNames(), ", "))
+		fmt.Fprintf(stderr, "invalid flag -preset %q: want %s\n", *preset, strings.Join(reproduce.PresetNames(), ", "))
+		return fmt.Errorf("%w: unknown -preset %q", errUsage, *preset)
 	}
 	// Only flags given on the command line override the preset, and each
 	// is checked here, naming it, before the folder or the data are
@@ -145,6 +146,11 @@ flags:`)
 			}
 		}
 	})
+	if p.Workers > p.Slots {
+		badf("-workers %d: want 0 (all slots) to -slots %d", p.Workers, p.Slots)
+	} else if p.Workers > 0 && p.Clock != reproduce.ClockCompute {
+		badf("-workers %d: needs -clock compute (with the wall clock every slot trains at once)", p.Workers)
+	}
 	if err := checkStorage(*storage, false); err != nil {
 		badf("%v", err)
 	}

@@ -235,3 +235,32 @@ func TestReproduceKeepsFolderCosts(t *testing.T) {
 		t.Errorf("an unknown model: code %d:\n%s", code, stderr)
 	}
 }
+
+// An unknown preset and a -workers above -slots are usage errors (exit
+// 2, naming the flag), as the README documents for every flag value out of
+// range; a -cache that is a file is refused, naming it.
+func TestReproduceUsageExitCodes(t *testing.T) {
+	for _, extra := range [][]string{{"-preset", "nope"}, {"-workers", "5"}, {"-slots", "2", "-workers", "3"}} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, _, stderr := runCmd(t, reproduceArgs(t, out, extra...)...)
+		if code != 2 || !strings.Contains(stderr, extra[len(extra)-2]) {
+			t.Errorf("%v: code %d, want 2 naming %s:\n%s", extra, code, extra[len(extra)-2], stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the results folder was created", extra)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "cache-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"data", "-data", t.TempDir(), "-download=false", "-cache", file},
+		append(reproduceArgs(t, filepath.Join(t.TempDir(), "out")), "-cache", file),
+	} {
+		code, _, stderr := runCmd(t, args...)
+		if code != 2 || !strings.Contains(stderr, "-cache") || !strings.Contains(stderr, "not a folder") {
+			t.Errorf("%v: code %d, want 2 saying -cache is not a folder:\n%s", args[0], code, stderr)
+		}
+	}
+}
