@@ -104,6 +104,9 @@ func runCurvesRecord(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := checkStorage(*storage, false); err != nil {
 		bad = append(bad, err.Error())
 	}
+	if err := checkName(*name); err != nil {
+		bad = append(bad, err.Error())
+	}
 	if *storage == "" && (*name != "" || *remote || *ckptDir != "") {
 		bad = append(bad, "-name, -remote and -checkpoints need -storage")
 	}

@@ -154,6 +154,9 @@ flags:`)
 	if err := checkStorage(*storage, false); err != nil {
 		badf("%v", err)
 	}
+	if err := checkName(*name); err != nil {
+		badf("%v", err)
+	}
 	if *storage == "" && (*name != "" || *remote || *ckptDir != "") {
 		badf("-name, -remote and -checkpoints need -storage")
 	}

@@ -58,6 +58,8 @@ func TestReproduceRejectsBadFlags(t *testing.T) {
 		{"name", "other"}, // without -storage
 		{"remote", "true"},
 		{"checkpoints", "/mnt/shared"}, // without -storage
+		{"name", "a\nb"},
+		{"name", "red\x1b[31m"},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

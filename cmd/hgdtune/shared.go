@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
@@ -34,6 +35,17 @@ func checkStorage(url string, required bool) error {
 		return nil
 	case !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://"):
 		return fmt.Errorf("-storage %q: want a postgres:// URL (local folders need no -storage)", redact.URL(url))
+	}
+	return nil
+}
+
+// checkName refuses a -name with characters that do not print (newlines,
+// tabs, terminal escapes): it is shown in tables and progress lines.
+func checkName(name string) error {
+	for _, r := range name {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) && r != ' ' {
+			return fmt.Errorf("-name %q: want printable characters only", name)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -150,7 +152,7 @@ func (o *Overview) Write(w io.Writer) error {
 			}
 			elapsed = r.Elapsed.Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\n", x.Name, trials, results, failed, best, elapsed, x.Queued, x.Training, x.State())
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\n", printable(x.Name), trials, results, failed, best, elapsed, x.Queued, x.Training, x.State())
 	}
 	if len(o.Workers) > 0 {
 		fmt.Fprintln(tw, "\nWORKER\tTASKS\tTRAINING\tSEEN\tHOLDER")
@@ -159,10 +161,19 @@ func (o *Overview) Write(w io.Writer) error {
 			if wk.Stale {
 				seen += " (stale)"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", wk.ID[:8], wk.Tasks, wk.Training, seen, wk.Holder)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", printable(wk.ID[:8]), wk.Tasks, wk.Training, seen, printable(wk.Holder))
 		}
 	}
 	return tw.Flush()
+}
+
+// printable is s with its control characters (newlines, tabs, terminal
+// escapes), backslashes and invalid UTF-8 escaped as in a Go string
+// literal, so that a name read from the database prints as one cell of a
+// table.
+func printable(s string) string {
+	q := strconv.QuoteToGraphic(s)
+	return strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
 }
 
 // Check connects to the database at url and creates or migrates its

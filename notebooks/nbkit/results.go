@@ -61,9 +61,21 @@ func LoadSharedResults(ctx context.Context, url, name string) (*Results, error) 
 	if err != nil {
 		return nil, err
 	}
+	runs := sharedRuns(o, name)
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("nbkit: no runs of a reproduction %q in the database", name)
+	}
+	return reproduce.LoadShared(runs)
+}
+
+// sharedRuns are the runs of the reproduction called name in o: the
+// experiments "<name>/<run>" (not those of a reproduction "<name>/<x>",
+// whose runs are "<name>/<x>/<run>") whose settings are a run's.
+func sharedRuns(o *pgstore.Overview, name string) []reproduce.SharedRunReport {
 	var runs []reproduce.SharedRunReport
 	for _, x := range o.Experiments {
-		if !strings.HasPrefix(x.Name, name+"/") {
+		run, ok := strings.CutPrefix(x.Name, name+"/")
+		if !ok || strings.Contains(run, "/") {
 			continue
 		}
 		var s reproduce.RunSettings
@@ -72,8 +84,5 @@ func LoadSharedResults(ctx context.Context, url, name string) (*Results, error) 
 		}
 		runs = append(runs, reproduce.SharedRunReport{Settings: s, Report: x.Report})
 	}
-	if len(runs) == 0 {
-		return nil, fmt.Errorf("nbkit: no runs of a reproduction %q in the database", name)
-	}
-	return reproduce.LoadShared(runs)
+	return runs
 }
