@@ -52,8 +52,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -z "${NOTEBOOK_SKIP_INSTALL:-}" ] || { echo "missing Debian packages: ${missing[*]}" >&2; exit 1; }
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # --- GoNB, goimports, gopls --------------------------------------------------

@@ -48,8 +48,8 @@ install_pg() {
     exit 1
   fi
   log "installing Debian's postgresql (apt-get)"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq postgresql >&2
 }
 
 # as_owner runs a command as the cluster's owner: postgres when we are root.
