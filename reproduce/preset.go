@@ -417,7 +417,9 @@ func (p Preset) Validate() error {
 
 // Diff lists the fields in which q differs from p, as "field: p's value →
 // q's value", fields named as in config.json; empty if they are equal.
+// Workers is left out: it changes the wall time, never the results.
 func (p Preset) Diff(q Preset) []string {
+	p.Workers, q.Workers = 0, 0
 	pv, qv := reflect.ValueOf(p.resolved()), reflect.ValueOf(q.resolved())
 	var out []string
 	for i, f := range reflect.VisibleFields(pv.Type()) {

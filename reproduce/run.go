@@ -168,21 +168,6 @@ func runAll(ctx context.Context, o Options) error {
 	if err := ctx.Err(); err != nil {
 		return &interruptedError{cause: err}
 	}
-	var data trainer.Data
-	if p.Replay != "" {
-		c := o.Curves
-		if err := prepareDir(o.Dir, p, fmt.Sprintf("none: a replay of curve pool %s, recorded with %s", c.ID(), c.Backend)); err != nil {
-			return err
-		}
-	} else {
-		if err := prepareDir(o.Dir, p, backend.Describe(o.Backend, o.BackendSpec)); err != nil {
-			return err
-		}
-		var err error
-		if data, err = splitData(o.Data, p); err != nil {
-			return err
-		}
-	}
 	// Validate bounds the number of runs.
 	var runs []RunStatus
 	total := len(p.Algorithms) * len(p.Arms) * p.Seeds
@@ -198,11 +183,27 @@ func runAll(ctx context.Context, o Options) error {
 			}
 		}
 	}
+	// The shared runs are opened (a name used with other settings is
+	// refused) before the folder records the preset.
 	shared, err := openShared(ctx, o, runs)
 	if err != nil {
 		return err
 	}
 	defer closeShared(shared)
+	var data trainer.Data
+	if p.Replay != "" {
+		c := o.Curves
+		if err := prepareDir(o.Dir, p, fmt.Sprintf("none: a replay of curve pool %s, recorded with %s", c.ID(), c.Backend)); err != nil {
+			return err
+		}
+	} else {
+		if err := prepareDir(o.Dir, p, backend.Describe(o.Backend, o.BackendSpec)); err != nil {
+			return err
+		}
+		if data, err = splitData(o.Data, p); err != nil {
+			return err
+		}
+	}
 	for len(runs) > 0 {
 		var held []RunStatus
 		for _, st := range runs {

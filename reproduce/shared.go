@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -27,8 +28,13 @@ type SharedRun interface {
 
 // Shared opens the experiment called name in a shared storage, creating it
 // with settings if it is new, and refusing a name created with other
-// settings (pgstore.Open).
+// settings with an error wrapping ErrSharedSettings (pgstore.Open, its
+// pgstore.ErrSettingsMismatch wrapped).
 type Shared func(ctx context.Context, name string, settings []byte) (SharedRun, error)
+
+// ErrSharedSettings is what a Shared's error wraps when the name exists
+// with other settings.
+var ErrSharedSettings = errors.New("reproduce: the shared run exists with other settings")
 
 // Waiter is an optional Observer capability: Run calls Waiting with the
 // runs that other processes hold, before it waits to look at them again.
@@ -66,12 +72,7 @@ func openShared(ctx context.Context, o Options, runs []RunStatus) (map[RunID]Sha
 	}
 	m := map[RunID]SharedRun{}
 	for _, st := range runs {
-		settings, err := json.Marshal(RunSettings{Preset: o.Preset, Algorithm: st.ID.Algorithm, Arm: st.ID.Arm, Seed: st.ID.Seed})
-		if err != nil {
-			closeShared(m)
-			return nil, err
-		}
-		sr, err := o.Shared(ctx, o.name()+"/"+st.ID.String(), settings)
+		sr, err := openSharedRun(ctx, o, st.ID)
 		if err != nil {
 			closeShared(m)
 			return nil, fmt.Errorf("reproduce: run %s: %w", st.ID, err)
@@ -79,6 +80,29 @@ func openShared(ctx context.Context, o Options, runs []RunStatus) (map[RunID]Sha
 		m[st.ID] = sr
 	}
 	return m, nil
+}
+
+// openSharedRun opens run id in o.Shared. Its settings leave Workers out
+// (it changes the wall time, never the results, and each process and
+// worker chooses its own); a run created with the workers in its settings
+// is opened with them.
+func openSharedRun(ctx context.Context, o Options, id RunID) (SharedRun, error) {
+	rs := RunSettings{Preset: o.Preset, Algorithm: id.Algorithm, Arm: id.Arm, Seed: id.Seed}
+	rs.Preset.Workers = 0
+	settings, err := json.Marshal(rs)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := o.Shared(ctx, o.name()+"/"+id.String(), settings)
+	if errors.Is(err, ErrSharedSettings) && o.Preset.Workers != 0 {
+		rs.Preset.Workers = o.Preset.Workers
+		if legacy, lerr := json.Marshal(rs); lerr == nil {
+			if sr2, err2 := o.Shared(ctx, o.name()+"/"+id.String(), legacy); err2 == nil {
+				return sr2, nil
+			}
+		}
+	}
+	return sr, err
 }
 
 func closeShared(m map[RunID]SharedRun) {

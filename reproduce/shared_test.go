@@ -3,6 +3,10 @@ package reproduce
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +31,11 @@ func TestRunShared(t *testing.T) {
 	p := tinyPreset(ASHA, PBT)
 	data := toyDataset(400)
 	shared := func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
-		return pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
+		st, err := pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
+		if errors.Is(err, pgstore.ErrSettingsMismatch) {
+			return nil, fmt.Errorf("%w: %w", ErrSharedSettings, err)
+		}
+		return st, err
 	}
 	run := func(name string, remote bool) string {
 		dir := t.TempDir()
@@ -75,12 +83,28 @@ func TestRunShared(t *testing.T) {
 	})
 
 	t.Run("other settings", func(t *testing.T) {
+		// Refused naming the field, before the folder gets a config.json
+		// that would then refuse the right settings.
 		q := p
-		q.Seeds = 2
-		_, err := Run(context.Background(), Options{Preset: q, Dir: t.TempDir(), Data: data, Backend: be, BackendSpec: "go",
+		q.Budget = Duration(time.Second)
+		dir := t.TempDir()
+		_, err := Run(context.Background(), Options{Preset: q, Dir: dir, Data: data, Backend: be, BackendSpec: "go",
 			Name: "shared", Shared: shared})
-		if !errors.Is(err, pgstore.ErrSettingsMismatch) {
-			t.Fatalf("the same name with another preset: %v, want ErrSettingsMismatch", err)
+		if !errors.Is(err, pgstore.ErrSettingsMismatch) || !strings.Contains(err.Error(), `preset.budget: "1.5s" → "1s"`) {
+			t.Fatalf("the same name with another budget: %v, want ErrSettingsMismatch naming the budget", err)
+		}
+		if strings.Contains(err.Error(), `"algorithms"`) {
+			t.Errorf("the error dumps the stored settings: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+			t.Error("the refused run wrote config.json")
+		}
+		// -workers changes the wall time only: no difference.
+		w := p
+		w.Workers = 1
+		if _, err := Run(context.Background(), Options{Preset: w, Dir: dir, Data: data, Backend: be, BackendSpec: "go",
+			Name: "shared", Shared: shared, Wait: 50 * time.Millisecond}); err != nil {
+			t.Errorf("the same reproduction with -workers 1: %v", err)
 		}
 	})
 }

@@ -315,7 +315,11 @@ func (sh sharing) open(ctx context.Context, name string, settings []byte) (repro
 	if sh.checkpoints != "" {
 		opts = append(opts, pgstore.CheckpointDir(sh.checkpoints))
 	}
-	return pgstore.Open(ctx, sh.url, name, settings, opts...)
+	st, err := pgstore.Open(ctx, sh.url, name, settings, opts...)
+	if errors.Is(err, pgstore.ErrSettingsMismatch) {
+		return nil, fmt.Errorf("%w: %w", reproduce.ErrSharedSettings, err)
+	}
+	return st, err
 }
 
 // knownAlgorithms lists the values of -algorithms.

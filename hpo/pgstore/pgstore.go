@@ -347,7 +347,7 @@ func (s *Store) openExperiment(ctx context.Context, settings []byte) error {
 			s.id = id
 			return nil
 		case err == nil:
-			return fmt.Errorf("%w: %s was created with settings %s; the settings given differ%s", ErrSettingsMismatch, s, stored, differing([]byte(stored), settings))
+			return fmt.Errorf("%w: %s was created with other settings (%s)", ErrSettingsMismatch, s, differing([]byte(stored), settings))
 		case !errors.Is(err, pgx.ErrNoRows):
 			return s.storageErr(err, "reading the experiment")
 		}
@@ -373,26 +373,60 @@ func where(dir string) string {
 	return "folder " + dir
 }
 
-// differing names the top-level fields in which two JSON objects differ.
+// differing names the fields in which two JSON values differ, as
+// "path: stored → given" with dotted paths into nested objects
+// ("preset.budget: \"4s\" → \"3s\""), values cut to 40 characters; "the
+// settings differ" when they cannot be told apart so.
 func differing(a, b []byte) string {
-	var ma, mb map[string]any
-	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
-		return ""
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return "the settings differ"
 	}
-	var keys []string
-	for k, v := range ma {
-		if w, ok := mb[k]; !ok || !reflect.DeepEqual(v, w) {
-			keys = append(keys, k)
+	var out []string
+	diffJSON("", va, vb, &out)
+	if len(out) == 0 {
+		return "the settings differ"
+	}
+	return strings.Join(out, "; ")
+}
+
+func diffJSON(path string, a, b any, out *[]string) {
+	ma, okA := a.(map[string]any)
+	mb, okB := b.(map[string]any)
+	if okA && okB {
+		keys := map[string]bool{}
+		for k := range ma {
+			keys[k] = true
 		}
-	}
-	for k := range mb {
-		if _, ok := ma[k]; !ok {
-			keys = append(keys, k)
+		for k := range mb {
+			keys[k] = true
 		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			diffJSON(p, ma[k], mb[k], out)
+		}
+		return
 	}
-	if len(keys) == 0 {
-		return ""
+	if reflect.DeepEqual(a, b) {
+		return
 	}
-	sort.Strings(keys)
-	return " in " + strings.Join(keys, ", ")
+	show := func(v any) string {
+		if v == nil {
+			return "(none)"
+		}
+		j, _ := json.Marshal(v)
+		if s := string(j); len(s) <= 40 {
+			return s
+		}
+		return string(j[:37]) + "…"
+	}
+	*out = append(*out, fmt.Sprintf("%s: %s → %s", path, show(a), show(b)))
 }

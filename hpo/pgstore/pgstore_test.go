@@ -222,7 +222,7 @@ func TestSettingsMismatch(t *testing.T) {
 	if !errors.Is(err, pgstore.ErrSettingsMismatch) {
 		t.Fatalf("open with other settings: %v, want ErrSettingsMismatch", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "algorithms, seeds") || strings.Contains(msg, "preset,") {
+	if msg := err.Error(); !strings.Contains(msg, `algorithms: ["asha"] → ["pbt"]; seeds: 2 → 3`) || strings.Contains(msg, "preset") {
 		t.Errorf("the error does not name the fields that differ: %s", msg)
 	}
 	if n := count(t, url, "hgdtune_experiments"); n != 1 {

@@ -25,3 +25,15 @@ func TestOverviewEscapesNames(t *testing.T) {
 		t.Errorf("the name is not shown escaped:\n%s", out)
 	}
 }
+
+// A settings mismatch names the fields that differ, nested ones by their
+// path, with both values, and does not dump the stored settings.
+func TestDiffering(t *testing.T) {
+	stored := `{"preset":{"budget":"4s","seeds":10,"arms":["sgd","hgd"]},"algorithm":"asha","seed":0}`
+	given := `{"preset":{"budget":"3s","seeds":10,"arms":["sgd"]},"algorithm":"asha","seed":0}`
+	got := differing([]byte(stored), []byte(given))
+	want := `preset.arms: ["sgd","hgd"] → ["sgd"]; preset.budget: "4s" → "3s"`
+	if got != want {
+		t.Errorf("differing = %q, want %q", got, want)
+	}
+}
