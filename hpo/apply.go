@@ -281,14 +281,12 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 // checkpoint at that budget. The copy is taken by the runner's goroutine,
 // after the decision is journaled and before the checkpoint event, and only
 // when live: a run killed in between copies again when it resumes. A donor
-// checkpoint that cannot be read is the target's failure (returned as
-// trialErr: its job fails at once, at no compute time, journaled like any
-// failure); the checkpoint event records it (Error), so that a replay —
-// which copies nothing — knows the job failed, charges it nothing and,
-// should the run have been killed before the failure was journaled, fails
-// it again with the same error. A copy that cannot be written is a storage
-// error of the experiment (err: nothing more is journaled, and the rerun
-// retries the copy).
+// checkpoint that cannot be read, or a copy that cannot be written, is a
+// storage error of the experiment (err, wrapping ErrStorage and naming the
+// checkpoint: nothing more is journaled, and the rerun retries the copy).
+// A journal may record a copy's failure as the target's (an event with
+// Error, from a run that treated an unreadable donor so): replayed, the
+// job fails at once, at no compute time, as it did (trialErr).
 func (r *runner) copyFromDonor(t, donor *Trial, budget int) (trialErr, err error) {
 	rel := filepath.Join(trialDir(t.ID), fmt.Sprintf("b%06d-from%d", budget, donor.ID))
 	f := donor.ID
@@ -301,8 +299,8 @@ func (r *runner) copyFromDonor(t, donor *Trial, budget int) (trialErr, err error
 		if errors.Is(err, ErrStorage) {
 			return nil, storageFailure(err, fmt.Sprintf("copying trial %d's checkpoint for trial %d", donor.ID, t.ID))
 		}
-		trialErr = fmt.Errorf("%w: copy trial %d's checkpoint %s: %w", ErrTrial, donor.ID, donor.Checkpoint, err)
-		ev.Error = trialErr.Error()
+		return nil, storageFailure(fmt.Errorf("%w: %w", ErrCheckpointData, err),
+			fmt.Sprintf("trial %d's checkpoint %s cannot be read back to copy it for trial %d", donor.ID, donor.Checkpoint, t.ID))
 	}
 	if err := r.emit(ev); err != nil {
 		return nil, err

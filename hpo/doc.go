@@ -122,8 +122,10 @@
 // contract on errors that lets Run tell whose fault a failure is: an error
 // wrapping ErrStorage is the storage's own (Run stops, resumable), any
 // other error comes from the callback (Save's, which stops the run too;
-// Restore's, which fails the trial) or, from CopyCheckpoint, from reading
-// the source (the exploiting trial fails). Another holder of the lock is
+// Restore's, which fails the trial unless the checkpoint is missing or its
+// data cannot be read back — fs.ErrNotExist, ErrCheckpointData —, which
+// stops the run too) or, from CopyCheckpoint, from reading the source
+// (which stops the run, naming the checkpoint). Another holder of the lock is
 // ErrLocked, naming it. The runner goroutine's calls (journal, copies,
 // removals) get a context that the run's cancellation does not interrupt;
 // the workers' saves and loads are cancelled with the run, which leaves

@@ -23,11 +23,18 @@ var (
 	// decision than the one recorded: the scheduler, searcher or experiment
 	// settings changed between runs, or one of them is not deterministic.
 	ErrReplay = errors.New("hpo: replay diverged from journal")
-	// ErrTrial wraps the error of a failed trial (Train, Restore, factory,
-	// a donor checkpoint that cannot be read, or a non-finite metric).
-	// Failed trials do not stop the experiment; the error is recorded in
-	// Trial.Err.
+	// ErrTrial wraps the error of a failed trial (Train, Reconfigure,
+	// factory, or a non-finite metric). Failed trials do not stop the
+	// experiment; the error is recorded in Trial.Err.
 	ErrTrial = errors.New("hpo: trial failed")
+	// ErrCheckpointData is what Trainable.Restore wraps when the data of a
+	// checkpoint cannot be read back (a checksum that does not match, a
+	// file that is missing or cut short). Like a missing checkpoint, or a
+	// donor's that cannot be copied, it stops the experiment with an error
+	// wrapping ErrStorage that names the checkpoint: data that cannot be
+	// read back is never a trial's failure, which would change the
+	// results.
+	ErrCheckpointData = errors.New("hpo: checkpoint data cannot be read")
 	// ErrRebuild is returned (wrapped) by Reconfigurer.Reconfigure when the
 	// new configuration needs a new trainable: the runner then builds one
 	// with the factory instead of failing the trial.

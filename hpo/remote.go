@@ -78,6 +78,8 @@ func RunTask(ctx context.Context, st Storage, sp Space, f Factory, metric string
 	if task.Restore != "" {
 		if err := st.LoadCheckpoint(ctx, task.Restore, t.Restore); errors.Is(err, ErrStorage) {
 			return Result{}, storageFailure(err, fmt.Sprintf("loading trial %d's checkpoint %s", task.Trial, task.Restore))
+		} else if unreadable(err) {
+			return Result{}, storageFailure(err, fmt.Sprintf("trial %d's checkpoint %s cannot be read back", task.Trial, task.Restore))
 		} else if err != nil {
 			return Result{}, fmt.Errorf("%w: restore: %w", ErrTrial, err)
 		}

@@ -231,6 +231,13 @@ func storageFailure(err error, what string) error {
 	return fmt.Errorf("%w: %s: %w", ErrStorage, what, err)
 }
 
+// unreadable reports whether a checkpoint's load failed because its data
+// are missing or cannot be read back (ErrCheckpointData): a storage
+// problem, not the trial's.
+func unreadable(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrCheckpointData)
+}
+
 // wraps reports whether target itself (not an error that only matches it
 // through an Is method) is in err's chain: then err's message holds
 // target's text.

@@ -78,6 +78,8 @@ func (r *runner) runJob(j *job) (o outcome) {
 			// The storage could not hand the checkpoint over (a lost
 			// connection): the experiment's problem, as for a save.
 			return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("loading trial %d's checkpoint %s", j.id, j.restore))}
+		} else if unreadable(err) {
+			return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("trial %d's checkpoint %s cannot be read back", j.id, j.restore))}
 		} else if err != nil {
 			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
 		}

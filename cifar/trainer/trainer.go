@@ -64,7 +64,7 @@ var (
 	// ErrClosed is returned by a Trainer after Close or after it diverged.
 	ErrClosed = errors.New("trainer: trainer is closed")
 	// ErrCheckpoint wraps errors reading a checkpoint.
-	ErrCheckpoint = errors.New("trainer: bad checkpoint")
+	ErrCheckpoint = fmt.Errorf("trainer: bad checkpoint (%w)", hpo.ErrCheckpointData)
 )
 
 // Data is what a Trainer trains and evaluates on.
