@@ -64,6 +64,11 @@ type TargetReport struct {
 	Cells []TargetCell
 	// Tests tests each cell's speed-up (SpeedTest), in Cells' order.
 	Tests []SpeedTest
+	// PoolSize and ESS are, per arm, the pool's configurations and their
+	// effective sample size under the preset's learning-rate prior (ESS of
+	// the replay weights; the pool's size for the HGD arm).
+	PoolSize map[string]int
+	ESS      map[string]float64
 	// Anytime holds, per algorithm and arm (algorithm-major), the mean best
 	// accuracy over the main runs at each grid time and its bootstrap
 	// interval.
@@ -125,7 +130,11 @@ func Targets(ctx context.Context, o TargetOptions) (*TargetReport, error) {
 			return nil, fmt.Errorf("%w: target accuracy %v not in (0, 1]", ErrConfig, t)
 		}
 	}
-	r := &TargetReport{Algorithms: p.Algorithms, Arms: p.Arms}
+	r := &TargetReport{Algorithms: p.Algorithms, Arms: p.Arms, PoolSize: map[string]int{}, ESS: map[string]float64{}}
+	for _, arm := range p.Arms {
+		ms := o.Curves.Arms[arm]
+		r.PoolSize[arm], r.ESS[arm] = len(ms), ESS(replayWeights(p, parseArm(arm), ms))
+	}
 	T := time.Duration(p.Budget).Seconds()
 	for i := range o.GridPoints {
 		r.Grid = append(r.Grid, T*float64(i)/float64(o.GridPoints-1))

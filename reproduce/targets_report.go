@@ -81,6 +81,10 @@ func (r *TargetReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Time to target accuracy, %s learning-rate prior** (T = %v compute time; %d seeds per algorithm and arm; intervals: %d pool bootstrap replicates of %d seeds each)\n\n",
 		p.lrPrior(), time.Duration(p.Budget), p.Seeds, o.Boot, o.BootSeeds)
+	for _, arm := range r.Arms {
+		fmt.Fprintf(&b, "- %s pool: %d configurations, effective sample size %.0f under this prior\n", strings.ToUpper(arm), r.PoolSize[arm], r.ESS[arm])
+	}
+	b.WriteString("\n")
 	b.WriteString("| algorithm | target | reached by T: SGD | HGD | median time SGD [95% CI] | HGD [95% CI] | HGD speed-up [95% CI] | p | p Holm | detectable speed-up |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	si, hi := indexOf(r.Arms, "sgd"), indexOf(r.Arms, "hgd")

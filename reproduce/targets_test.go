@@ -3,6 +3,7 @@ package reproduce
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,8 +87,11 @@ func TestTargetsSeparatesArms(t *testing.T) {
 					}
 				}
 			}
-			if md := r.Markdown(); len(md) == 0 {
-				t.Error("empty report")
+			if md := r.Markdown(); !strings.Contains(md, "- SGD pool: 60 configurations, effective sample size") {
+				t.Errorf("the report does not give the pool's effective sample size:\n%s", md)
+			}
+			if r.ESS["hgd"] != 60 || !(r.ESS["sgd"] > 30 && r.ESS["sgd"] < 60) {
+				t.Errorf("ESS %v, want 60 for HGD and between 30 and 60 for SGD", r.ESS)
 			}
 			if _, err := r.Figures(t.TempDir(), "x-"); err != nil {
 				t.Error(err)
