@@ -48,7 +48,18 @@ type RunConfig struct {
 	Messages io.Writer
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Settings are what shapes the training and the log, which a resumed
+	// checkpoint must keep (hgdtune train's flags: data, split, seed,
+	// network, batch size, optimizer), by flag name; budgets and
+	// evaluation settings are not among them. With a Checkpoint, OpenRun
+	// records them in the folder's run.json and refuses to resume a
+	// checkpoint with other settings (ErrSettings, naming each).
+	Settings map[string]string
 }
+
+// ErrSettings reports a checkpoint folder that cannot be resumed with the
+// settings given, or whose run.json is missing beside a checkpoint.
+var ErrSettings = errors.New("trainer: the checkpoint folder was trained with other settings")
 
 // RunHooks is what Train tells its caller, and the description of the
 // backend it cannot know. The zero value reports nothing.
@@ -114,7 +125,10 @@ func OpenRun(cfg RunConfig) (*Run, error) {
 		}
 		r.lock = lock
 		r.ckpt = findCheckpoint(cfg.Checkpoint)
-		if r.id, err = runID(cfg.Checkpoint); err != nil {
+		// A checkpoint of the layout without current/ has no run.json to
+		// check against: its settings are recorded from now on.
+		layout := r.ckpt != "" && r.ckpt != cfg.Checkpoint
+		if r.id, err = runID(cfg.Checkpoint, cfg.Settings, layout); err != nil {
 			r.Close()
 			return nil, err
 		}

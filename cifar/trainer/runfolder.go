@@ -35,6 +35,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Entries of a -checkpoint folder.
@@ -220,23 +222,64 @@ func ReadSession(folder string) (s Session, err error) {
 	return s, nil
 }
 
+// runFile is run.json: the run's identity, which its log lines carry (in
+// "start" events, so that trimLog touches no other run), and the settings
+// its checkpoints were trained with.
+type runFile struct {
+	Run      string            `json:"run"`
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
 // runID returns the identity of the run in -checkpoint folder dir, creating
-// it on the first run. A run keeps its identity across resumes; its log
-// lines carry it (in "start" events), so that trimLog touches no other run.
-func runID(dir string) (string, error) {
+// it on the first run, and checks settings against those recorded: a
+// folder holding a checkpoint (hasCheckpoint) is resumed only with the
+// settings it was trained with, and only with its run.json. Without a
+// checkpoint, or when run.json records none, settings are recorded.
+func runID(dir string, settings map[string]string, hasCheckpoint bool) (string, error) {
 	path := filepath.Join(dir, ckRunFile)
-	var r struct {
-		Run string `json:"run"`
+	var r runFile
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && hasCheckpoint:
+		return "", fmt.Errorf("%w: %s holds a checkpoint but no %s, which identifies its run in the log and records its settings; restore the file or use another folder",
+			ErrSettings, dir, ckRunFile)
+	case err == nil:
+		if json.Unmarshal(b, &r) != nil || r.Run == "" {
+			return "", fmt.Errorf("%w: %s is damaged; restore it or use another folder", ErrSettings, path)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("checkpoint: %w", err)
 	}
-	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &r) == nil && r.Run != "" {
+	if hasCheckpoint && r.Settings != nil {
+		if diff := settingsDiff(r.Settings, settings); diff != "" {
+			return "", fmt.Errorf("%w: %s was trained with other settings (%s); resume it with its settings or use another folder",
+				ErrSettings, dir, diff)
+		}
+	}
+	if r.Run != "" && (hasCheckpoint && r.Settings != nil || len(settings) == 0) {
 		return r.Run, nil
 	}
-	r.Run = newRunID()
-	b, _ := json.Marshal(r)
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if r.Run == "" {
+		r.Run = newRunID()
+	}
+	r.Settings = settings
+	out, _ := json.Marshal(r)
+	if err := writeFileAtomic(path, append(out, '\n')); err != nil {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	return r.Run, nil
+}
+
+// settingsDiff lists the settings that differ, "-name old → new", sorted.
+func settingsDiff(was, now map[string]string) string {
+	var out []string
+	for k, v := range was {
+		if w, ok := now[k]; ok && w != v {
+			out = append(out, fmt.Sprintf("-%s %s → %s", k, v, w))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 func newRunID() string { return rand.Text() }

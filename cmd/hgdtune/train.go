@@ -77,6 +77,20 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.checkpointEvery, "checkpoint-every", DefaultCheckpointEvery, "with -checkpoint: also save after this much training time since the last save (0: only at the end and on interrupt)")
 }
 
+// settings are what a -checkpoint folder must be resumed with, by flag
+// name (trainer.RunConfig.Settings): the data and its split, the seed, the
+// network, the batch size and the optimizer, as cfg resolved them.
+func (f *trainFlags) settings(cfg trainer.Config) map[string]string {
+	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	o := cfg.Optimizer
+	return map[string]string{
+		"dataset": f.data.dataset, "train-files": strconv.Itoa(f.data.files), "subset": strconv.Itoa(f.subset),
+		"train-fraction": g(f.trainFraction), "seed": strconv.FormatUint(f.seed, 10), "augment": strconv.FormatBool(f.augment),
+		"network": cfg.Net.String(), "batch": strconv.Itoa(cfg.BatchSize), "optimizer": o.Kind.String(),
+		"lr": g(o.Alpha0), "momentum": g(o.Gamma0), "beta": g(o.Beta), "eta": g(o.Eta), "weight-decay": g(o.WeightDecay),
+	}
+}
+
 // fmtFlag is "-name value" as an error message starts.
 func fmtFlag(name string, v any) string {
 	if x, ok := v.(float64); ok {
@@ -303,6 +317,7 @@ flags:`)
 	run, err := trainer.OpenRun(trainer.RunConfig{
 		Steps: f.steps, Epochs: f.epochs, Time: f.duration, EvalEvery: f.evalEvery,
 		Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery, LogPath: f.logPath, Messages: stderr,
+		Settings: f.settings(cfg),
 	})
 	if err != nil {
 		return err

@@ -474,3 +474,32 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// A checkpoint is resumed only with the settings it was trained with: a
+// new -seed (another 70/30 split: validation images trained on) or -batch
+// (steps the log already holds) is refused, naming the flag, before any
+// data is read; a folder whose run.json is gone is refused too. Budgets
+// may change.
+func TestTrainResumeRefusesOtherSettings(t *testing.T) {
+	dir := t.TempDir()
+	ck, log := filepath.Join(dir, "ck"), filepath.Join(dir, "run.jsonl")
+	mustTrain(t, "-steps", "6", "-checkpoint", ck, "-log", log)
+	for _, c := range []struct{ flag, value string }{{"seed", "7"}, {"batch", "16"}, {"lr", "0.05"}} {
+		var o, e bytes.Buffer
+		args := append(append([]string{}, tinyArgs...), "-steps", "12", "-checkpoint", ck, "-log", log, "-"+c.flag, c.value)
+		err := trainWith(context.Background(), args, &o, &e, noLoader(t))
+		if err == nil || !strings.Contains(err.Error(), "-"+c.flag) || !strings.Contains(err.Error(), "→ "+c.value) {
+			t.Errorf("resume with -%s %s: %v, want the flag named", c.flag, c.value, err)
+		}
+	}
+	mustTrain(t, "-steps", "12", "-checkpoint", ck, "-log", log)
+	checkLogSteps(t, log, 12)
+	if err := os.Remove(filepath.Join(ck, "run.json")); err != nil {
+		t.Fatal(err)
+	}
+	var o, e bytes.Buffer
+	err := trainWith(context.Background(), append(append([]string{}, tinyArgs...), "-steps", "18", "-checkpoint", ck, "-log", log), &o, &e, noLoader(t))
+	if err == nil || !strings.Contains(err.Error(), "run.json") {
+		t.Errorf("resume without run.json: %v, want it named", err)
+	}
+}
