@@ -108,3 +108,44 @@ func TestRunShared(t *testing.T) {
 		}
 	})
 }
+
+// A curve pool is recorded through a shared storage like any reproduction,
+// its configurations trained by a worker, and gives the pool that a
+// recording in a folder gives.
+func TestRecordShared(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny CNN pool")
+	}
+	url := pgtest.DB(t)
+	be := backendtest.Go(t)
+	data := toyDataset(400)
+	p := tinyPreset(Recording)
+	p.PoolSGD, p.PoolHGD, p.Budget = 3, 2, Duration(BudgetLimit)
+	local, err := Record(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: data, Backend: be, BackendSpec: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	w := &pgstore.Worker{Slots: 2, Poll: 50 * time.Millisecond, Lookup: Lookup(LookupOptions{Backend: be, BackendSpec: "go",
+		Load: func(context.Context, string) (*cifar.Dataset, error) { return data, nil }})}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := w.Run(ctx, url); err != nil {
+			t.Error(err)
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+	shared := func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
+		return pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
+	}
+	remote, err := Record(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: data, Backend: be, BackendSpec: "go",
+		Name: "pool", Shared: shared, Remote: true, Wait: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remote.ID() != local.ID() {
+		t.Errorf("the pool recorded by a worker is %s, in a folder %s", remote.ID(), local.ID())
+	}
+}
