@@ -146,6 +146,8 @@ type member struct {
 	exploits int
 	group    int             // the population slot (Trial.Group)
 	replaced bool            // failed, and a replacement was started for it
+	// replacement: started by replace; reported: has had a result.
+	replacement, reported bool
 	seg      Segment         // the segment being trained
 	copied   map[string]bool // donor checkpoints already copied
 }
@@ -159,11 +161,19 @@ type Scheduler struct {
 	// inherit is the replacement being started (set by Next, used by Add).
 	inherit      *member
 	replacements int
+	// failStreak counts the replacements that failed before their first
+	// result since a replacement last reported one.
+	failStreak int
 }
 
+// cannotRecover reports whether a population's worth of replacements in a
+// row failed before their first result: replacing goes no further.
+func (s *Scheduler) cannotRecover() bool { return s.failStreak >= s.cfg.PopulationSize }
+
 // maxReplacements bounds the replacements of failed members over a run (one
-// per member and perturbation interval), so that a population whose
-// replacements keep failing still ends.
+// per member and perturbation interval); cannotRecover stops them sooner,
+// once a population's worth in a row failed before their first result, so
+// that a population whose replacements keep failing ends, saying so.
 func (s *Scheduler) maxReplacements() int {
 	return s.cfg.PopulationSize * ((s.cfg.MaxBudget + s.cfg.Interval - 1) / s.cfg.Interval)
 }
@@ -219,6 +229,9 @@ func (s *Scheduler) Next(v hpo.View) hpo.Decision {
 			return hpo.WaitDecision()
 		}
 	}
+	if len(s.members) > 0 && s.cannotRecover() {
+		return hpo.FinishDecision(fmt.Sprintf("pbt: population cannot recover: the last %d replacements of failed members failed before their first result", s.failStreak))
+	}
 	if len(s.members) > 0 {
 		return hpo.FinishDecision("population done")
 	}
@@ -229,7 +242,7 @@ func (s *Scheduler) Next(v hpo.View) hpo.Decision {
 func (s *Scheduler) Add(_ hpo.View, t hpo.Trial) {
 	m := &member{id: t.ID, group: t.Group, seg: Segment{Trial: t.ID, Config: t.Config}, copied: map[string]bool{}}
 	if r := s.inherit; r != nil && r.id == t.ID { // a replacement, started from a donor
-		m.score, m.scored, m.seg = r.score, true, r.seg
+		m.score, m.scored, m.seg, m.replacement = r.score, true, r.seg, true
 		s.inherit = nil
 	}
 	s.members = append(s.members, m)
@@ -250,7 +263,7 @@ func (s *Scheduler) replace(v hpo.View) (hpo.Decision, bool) {
 			break
 		}
 	}
-	if failed == nil || s.replacements >= s.maxReplacements() {
+	if failed == nil || s.replacements >= s.maxReplacements() || s.cannotRecover() {
 		return hpo.Decision{}, false
 	}
 	id, ok := v.NextTrial()
@@ -297,6 +310,10 @@ func (s *Scheduler) OnResult(v hpo.View, r hpo.Result) hpo.Decision {
 	if m == nil { // not a member (should not happen)
 		return hpo.StopTrial(r.Trial, "not a pbt member")
 	}
+	if m.replacement && !m.reported {
+		s.failStreak = 0
+	}
+	m.reported = true
 	val, _ := v.Metric().Value(r)
 	m.score, m.scored = v.Metric().Score(val), true
 	seg := m.seg
@@ -339,6 +356,9 @@ func (s *Scheduler) OnEnd(v hpo.View, id hpo.TrialID, _ hpo.Status) {
 	m := s.byID[id]
 	if m == nil {
 		return
+	}
+	if m.replacement && !m.reported && !m.terminal {
+		s.failStreak++
 	}
 	m.terminal, m.due, m.scored = true, false, false
 	m.seg.Failed = true

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -291,3 +292,38 @@ func TestToyProblem(t *testing.T) {
 }
 
 func spaceOf() hpo.Space { return synthetic.Space() }
+
+// Replacements that keep failing before their first result do not loop:
+// after a population's worth of them in a row, no more are started, the
+// healthy members train to the end, and the run's reason says that the
+// population could not recover.
+func TestReplacementsThatKeepFailing(t *testing.T) {
+	s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 1000, Seed: 9})
+	e, p := hpotest.Synth(s, 2, 3, 0.01, t.TempDir())
+	e.Cost = p.Cost
+	e.Factory = func(_ context.Context, id hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+		st, err := p.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case id == 0:
+			return hpotest.FailingAt{Trainable: st, At: 3}, nil // fails in its second interval
+		case id >= 4:
+			return hpotest.FailingAt{Trainable: st, At: 0}, nil // every replacement fails at once
+		}
+		return hpotest.FailingAt{Trainable: st, At: 9}, nil // the others end at budget 9
+	}
+	rep, err := hpo.Run(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At most the population, a population's worth of replacements, and
+	// those already started when the last of them failed (2 slots).
+	if n := len(rep.Trials); n > 4+4+1 {
+		t.Errorf("%d trials: replacements went on after a population's worth failed in a row", n)
+	}
+	if !strings.Contains(rep.Reason, "cannot recover") {
+		t.Errorf("reason %q, want it to say the population cannot recover", rep.Reason)
+	}
+}
