@@ -172,7 +172,11 @@
 // (so the time budget counts time already spent), and new events are
 // appended. A torn last line (a kill during a write) is ignored and
 // truncated; a corrupt line elsewhere is ErrJournal, as is a header that
-// does not match the experiment. Killing the process at any moment and
+// does not match the experiment. Every line ends with a checksum (Sum,
+// SealEvent) of itself and of the line before it, so that a line changed,
+// removed or inserted is ErrJournal too, naming its line (JournalChain);
+// lines without one are read as before only at the start of a journal
+// (journals written before lines were sealed). Killing the process at any moment and
 // running the same command again therefore loses no journaled result and
 // duplicates none; work in flight at the kill is redone from the last
 // checkpoint.

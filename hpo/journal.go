@@ -3,6 +3,8 @@ package hpo
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +62,72 @@ type Event struct {
 	// Clock is "compute" for an experiment on compute time
 	// (Experiment.Cost), "" for wall-clock time.
 	Clock string `json:"clock,omitempty"`
+
+	// Sum chains the event to the journal's line before it (SealEvent): a
+	// line changed, or one removed or inserted before it, no longer
+	// matches. It is the last field, so that it ends the line. Journals
+	// written before lines were sealed have none.
+	Sum string `json:"sum,omitempty"`
 }
+
+// sumDigits is the length of Event.Sum in hex digits.
+const sumDigits = 16
+
+// SealEvent sets e.Sum, the checksum that chains e to the line before it
+// in its journal (prev: that line's Sum, "" for the first line): the first
+// 16 hex digits of the SHA-256 of prev, a newline and e's JSON without its
+// Sum. Every JournalWriter seals the events it appends, once it has
+// numbered them.
+func SealEvent(e *Event, prev string) error {
+	e.Sum = ""
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("%w: encode: %v", ErrJournal, err)
+	}
+	e.Sum = chainSum(prev, b)
+	return nil
+}
+
+func chainSum(prev string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write([]byte{'\n'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))[:sumDigits]
+}
+
+// JournalChain checks the checksums of a journal's lines as they are read
+// in order (the file journal and package pgstore use it). The zero value
+// is ready; Last is the Sum to seal the next appended event with.
+type JournalChain struct {
+	last   string
+	sealed bool
+}
+
+// Check verifies event e, decoded from raw (its exact JSON text, without
+// the newline). A line without a Sum is accepted only while no line before
+// it had one (a journal written before lines were sealed).
+func (c *JournalChain) Check(raw []byte, e *Event) error {
+	if e.Sum == "" {
+		if c.sealed {
+			return errors.New("the line has no checksum, but the lines before it have")
+		}
+		return nil
+	}
+	suffix := []byte(`,"sum":"` + e.Sum + `"}`)
+	if len(e.Sum) != sumDigits || !bytes.HasSuffix(raw, suffix) {
+		return errors.New("the line's checksum is not where hpo writes it")
+	}
+	body := append(append([]byte{}, raw[:len(raw)-len(suffix)]...), '}')
+	if chainSum(c.last, body) != e.Sum {
+		return errors.New("the line's checksum does not match: the line, or a line before it, was changed, removed or inserted")
+	}
+	c.last, c.sealed = e.Sum, true
+	return nil
+}
+
+// Last is the Sum of the last line checked.
+func (c *JournalChain) Last() string { return c.last }
 
 func (e *Event) isInput() bool {
 	return e.Kind == EvResult || e.Kind == EvFail || e.Kind == EvTimeout
@@ -83,16 +150,21 @@ func readJournal(r io.Reader) ([]Event, int64, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var events []Event
 	var good int64
+	var chain JournalChain
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if len(b) > 0 && b[len(b)-1] == '\n' {
 			var e Event
-			if jerr := json.Unmarshal(bytes.TrimSpace(b), &e); jerr != nil {
+			raw := bytes.TrimSpace(b)
+			if jerr := json.Unmarshal(raw, &e); jerr != nil {
 				// A complete but corrupt line: torn only if it is the last.
 				if _, perr := br.Peek(1); perr == io.EOF {
 					return events, good, nil
 				}
 				return nil, 0, fmt.Errorf("%w: line %d: %v", ErrJournal, line, jerr)
+			}
+			if cerr := chain.Check(raw, &e); cerr != nil {
+				return nil, 0, fmt.Errorf("%w: line %d: %v", ErrJournal, line, cerr)
 			}
 			events = append(events, e)
 			good += int64(len(b))
@@ -109,10 +181,11 @@ func readJournal(r io.Reader) ([]Event, int64, error) {
 // journal is DirStorage's JournalWriter: it appends events, one write per
 // line so that a killed process leaves at most one torn line.
 type journal struct {
-	f   *os.File
-	seq int64
-	buf bytes.Buffer
-	err error // the first write error: the journal takes no more lines
+	f    *os.File
+	seq  int64
+	last string // the last line's Sum
+	buf  bytes.Buffer
+	err  error // the first write error: the journal takes no more lines
 }
 
 func openJournal(path string) (*journal, []Event, error) {
@@ -132,7 +205,7 @@ func openJournal(path string) (*journal, []Event, error) {
 	}
 	j := &journal{f: f}
 	if n := len(events); n > 0 {
-		j.seq = events[n-1].Seq + 1
+		j.seq, j.last = events[n-1].Seq+1, events[n-1].Sum
 	}
 	return j, events, nil
 }
@@ -141,6 +214,9 @@ func openJournal(path string) (*journal, []Event, error) {
 func (j *journal) Append(e *Event) error {
 	e.Seq = j.seq
 	j.seq++
+	if err := SealEvent(e, j.last); err != nil {
+		return err
+	}
 	j.buf.Reset()
 	enc := json.NewEncoder(&j.buf)
 	if err := enc.Encode(e); err != nil {
@@ -149,6 +225,7 @@ func (j *journal) Append(e *Event) error {
 	if j.err != nil {
 		return j.err
 	}
+	j.last = e.Sum
 	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 		// A short write leaves a torn line, which only the next open may
 		// drop: no line may follow it.

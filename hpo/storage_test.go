@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -194,5 +195,56 @@ func TestUnreadableCheckpointStopsRun(t *testing.T) {
 		if tr.Status == hpo.Failed {
 			t.Errorf("trial %d failed: %s", tr.ID, tr.Err)
 		}
+	}
+}
+
+// A journal line that was changed — a result's accuracy raised, say — is
+// refused with its line number, by LoadReport and by a resumed run; so is
+// one removed from the middle. A journal without checksums (written before
+// lines were sealed) still reads.
+func TestEditedJournalRefused(t *testing.T) {
+	dir := t.TempDir()
+	e, _ := synth(mustASHA(t, ashaPromotion()), 1, 6, dir)
+	if _, err := hpo.Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "journal.jsonl")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(orig), "\n")
+	result := -1
+	for i, l := range lines {
+		if strings.Contains(l, `"ev":"result"`) {
+			result = i
+		}
+	}
+	if result < 0 {
+		t.Fatal("no result in the journal")
+	}
+	accuracy := regexp.MustCompile(`"acc":[0-9.e-]+`)
+	edited := append([]string{}, lines...)
+	edited[result] = accuracy.ReplaceAllString(lines[result], `"acc":0.95`)
+	removed := append(append([]string{}, lines[:result]...), lines[result+1:]...)
+	for name, text := range map[string]string{"edited": strings.Join(edited, ""), "line removed": strings.Join(removed, "")} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		line := fmt.Sprintf("line %d:", result+1)
+		if _, err := hpo.LoadReport(dir); !errors.Is(err, hpo.ErrJournal) || !strings.Contains(err.Error(), line) {
+			t.Errorf("%s: LoadReport: %v, want ErrJournal at %s", name, err, line)
+		}
+		again, _ := synth(mustASHA(t, ashaPromotion()), 1, 6, dir)
+		if _, err := hpo.Run(context.Background(), again); !errors.Is(err, hpo.ErrJournal) {
+			t.Errorf("%s: resumed run: %v, want ErrJournal", name, err)
+		}
+	}
+	sumField := regexp.MustCompile(`,"sum":"[0-9a-f]+"`)
+	if err := os.WriteFile(path, sumField.ReplaceAll(orig, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hpo.LoadReport(dir); err != nil {
+		t.Errorf("a journal without checksums: %v", err)
 	}
 }

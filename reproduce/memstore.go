@@ -61,7 +61,7 @@ func (m *memStore) OpenJournal(context.Context) ([]hpo.Event, hpo.JournalWriter,
 	defer m.mu.Unlock()
 	j := &memJournal{m: m}
 	if n := len(m.events); n > 0 {
-		j.seq = m.events[n-1].Seq + 1
+		j.seq, j.last = m.events[n-1].Seq+1, m.events[n-1].Sum
 	}
 	return slices.Clone(m.events), j, nil
 }
@@ -166,13 +166,20 @@ func (m *memStore) load(dir string) (curveState, bool, error) {
 // memJournal numbers events, and keeps them when its store has a journal
 // file.
 type memJournal struct {
-	m   *memStore
-	seq int64
+	m    *memStore
+	seq  int64
+	last string // the last event's Sum
 }
 
 func (j *memJournal) Append(e *hpo.Event) error {
 	e.Seq = j.seq
 	j.seq++
+	if j.m.path != "" {
+		if err := hpo.SealEvent(e, j.last); err != nil {
+			return err
+		}
+		j.last = e.Sum
+	}
 	if j.m.path != "" {
 		j.m.mu.Lock()
 		j.m.events = append(j.m.events, *e)

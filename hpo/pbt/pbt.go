@@ -144,12 +144,12 @@ type member struct {
 	terminal bool
 	due      bool // paused at a perturbation point, decision pending
 	exploits int
-	group    int             // the population slot (Trial.Group)
-	replaced bool            // failed, and a replacement was started for it
+	group    int  // the population slot (Trial.Group)
+	replaced bool // failed, and a replacement was started for it
 	// replacement: started by replace; reported: has had a result.
 	replacement, reported bool
-	seg      Segment         // the segment being trained
-	copied   map[string]bool // donor checkpoints already copied
+	seg                   Segment         // the segment being trained
+	copied                map[string]bool // donor checkpoints already copied
 }
 
 // Scheduler is PBT; it implements hpo.Scheduler.

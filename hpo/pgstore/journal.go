@@ -21,6 +21,7 @@ func (s *Store) ReadJournal(ctx context.Context) ([]hpo.Event, error) {
 	}
 	defer rows.Close()
 	var events []hpo.Event
+	var chain hpo.JournalChain
 	for rows.Next() {
 		var seq int64
 		var body string
@@ -32,6 +33,9 @@ func (s *Store) ReadJournal(ctx context.Context) ([]hpo.Event, error) {
 		}
 		var e hpo.Event
 		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			return nil, fmt.Errorf("%w: %s: event %d: %v", hpo.ErrJournal, s, seq, err)
+		}
+		if err := chain.Check([]byte(body), &e); err != nil {
 			return nil, fmt.Errorf("%w: %s: event %d: %v", hpo.ErrJournal, s, seq, err)
 		}
 		events = append(events, e)
@@ -48,14 +52,19 @@ func (s *Store) OpenJournal(ctx context.Context) ([]hpo.Event, hpo.JournalWriter
 	if err != nil {
 		return nil, nil, err
 	}
-	return events, &journal{s: s, seq: int64(len(events))}, nil
+	j := &journal{s: s, seq: int64(len(events))}
+	if n := len(events); n > 0 {
+		j.last = events[n-1].Sum
+	}
+	return events, j, nil
 }
 
 // journal appends events, one row each.
 type journal struct {
-	s   *Store
-	seq int64
-	err error // the first failure: the journal takes no more events
+	s    *Store
+	seq  int64
+	last string // the last event's Sum
+	err  error  // the first failure: the journal takes no more events
 }
 
 // Append implements hpo.JournalWriter. An event whose number another
@@ -65,6 +74,9 @@ func (j *journal) Append(e *hpo.Event) error {
 		return j.err
 	}
 	e.Seq = j.seq
+	if err := hpo.SealEvent(e, j.last); err != nil {
+		return err
+	}
 	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("%w: encode: %v", hpo.ErrJournal, err)
@@ -90,6 +102,7 @@ func (j *journal) Append(e *hpo.Event) error {
 		j.err = s.lostLease()
 	default:
 		j.seq++
+		j.last = e.Sum
 	}
 	return j.err
 }

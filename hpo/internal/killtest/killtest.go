@@ -250,7 +250,7 @@ func Comparable(events []hpo.Event) []hpo.Event {
 		if e.Kind == hpo.EvResume {
 			continue
 		}
-		e.Time, e.Seq = time.Time{}, 0
+		e.Time, e.Seq, e.Sum = time.Time{}, 0, "" // the sums chain the times
 		out = append(out, e)
 	}
 	return out

@@ -88,6 +88,10 @@ func appendAll(t *testing.T, w hpo.JournalWriter, first int64, evs []hpo.Event) 
 		if want := first + int64(i); e.Seq != want {
 			t.Fatalf("event %d appended with seq %d, want %d", i, e.Seq, want)
 		}
+		if e.Sum == "" {
+			t.Fatalf("event %d appended without a checksum: the writer must seal it (hpo.SealEvent)", i)
+		}
+		evs[i].Sum = e.Sum // as the journal reads it back
 	}
 }
 
