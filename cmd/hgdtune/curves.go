@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/backend"
-	"github.com/hgdtune/hgdtune/hpo/pgstore"
 	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"github.com/hgdtune/hgdtune/internal/redact"
 	"github.com/hgdtune/hgdtune/reproduce"
@@ -71,7 +70,8 @@ func runCurvesRecord(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	p, ok := reproduce.Presets()[*preset]
 	if !ok {
-		return fmt.Errorf("%w: unknown -preset %q (want %s)", errUsage, *preset, strings.Join(reproduce.PresetNames(), ", "))
+		fmt.Fprintf(stderr, "invalid flag -preset %q: want %s\n", *preset, strings.Join(reproduce.PresetNames(), ", "))
+		return fmt.Errorf("%w: unknown -preset %q", errUsage, *preset)
 	}
 	var bad []string
 	fs.Visit(func(f *flag.Flag) {
@@ -123,20 +123,11 @@ func runCurvesRecord(ctx context.Context, args []string, stdout, stderr io.Write
 		*out = filepath.Join("results", "curves-"+p.Name+"-"+p.Dataset)
 	}
 	df.dataset = p.Dataset
-	spec := backend.Resolve(*be, nil)
-	if err := backend.Check(spec); err != nil {
-		return err
-	}
-	lock, err := reproduce.Lock(*out, p)
+	spec, lock, err := lockAndCheck(ctx, p, *be, *out, *storage)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	if *storage != "" {
-		if err := pgstore.Check(ctx, *storage); err != nil {
-			return err
-		}
-	}
 	data, err := df.loadTrain(ctx, stderr)
 	if err != nil {
 		return err

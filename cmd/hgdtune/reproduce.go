@@ -216,29 +216,39 @@ flags:`)
 		return replay(ctx, p, pool, *out, stdout, stderr)
 	}
 	df.dataset = p.Dataset
-	spec := backend.Resolve(*be, nil)
-	if err := backend.Check(spec); err != nil {
-		return err
-	}
-	// One process at a time per results folder, refused before the data
-	// are loaded; the lock is held until the command ends.
-	lock, err := reproduce.Lock(*out, p)
+	spec, lock, err := lockAndCheck(ctx, p, *be, *out, *storage)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	if *storage != "" {
-		// The database is checked before the data are loaded.
-		if err := pgstore.Check(ctx, *storage); err != nil {
-			return err
-		}
-	}
 	sh := sharing{url: *storage, name: *name, remote: *remote, checkpoints: *ckptDir}
 	err = reproduceLocked(ctx, p, &df, *out, spec, lock, sh, stdout, stderr)
 	if err != nil && ctx.Err() != nil {
 		return errInterrupted
 	}
 	return err
+}
+
+// lockAndCheck resolves and checks the backend, takes the results folder
+// out for preset p (a folder in use, or made with another preset, is
+// refused) and checks the database, if any: all before the data are
+// loaded. The lock is held until the command ends.
+func lockAndCheck(ctx context.Context, p reproduce.Preset, be, out, storage string) (string, *dirlock.Lock, error) {
+	spec := backend.Resolve(be, nil)
+	if err := backend.Check(spec); err != nil {
+		return "", nil, err
+	}
+	lock, err := reproduce.Lock(out, p)
+	if err != nil {
+		return "", nil, err
+	}
+	if storage != "" {
+		if err := pgstore.Check(ctx, storage); err != nil {
+			lock.Unlock()
+			return "", nil, err
+		}
+	}
+	return spec, lock, nil
 }
 
 // reproduceLocked loads the data and runs the experiment in the locked
