@@ -40,8 +40,8 @@ type TargetOptions struct {
 	// Targets are the target accuracies; nil: DefaultTargets of the main
 	// runs.
 	Targets []float64
-	// Boot is the number of pool bootstrap replicates (default 40) and
-	// BootSeeds the seeds each replays (default 40).
+	// Boot is the number of pool bootstrap replicates (default 200) and
+	// BootSeeds the seeds each replays (default 20).
 	Boot, BootSeeds int
 	// Seed seeds the bootstrap's resampling.
 	Seed uint64
@@ -114,10 +114,10 @@ func Targets(ctx context.Context, o TargetOptions) (*TargetReport, error) {
 		return nil, err
 	}
 	if o.Boot == 0 {
-		o.Boot = 40
+		o.Boot = 200
 	}
 	if o.BootSeeds == 0 {
-		o.BootSeeds = 40
+		o.BootSeeds = 20
 	}
 	if o.GridPoints == 0 {
 		o.GridPoints = 101

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,12 +15,15 @@ import (
 )
 
 // SpeedTest is the test of one speed-up (TargetCell): is log(SpeedUp)
-// zero? Its standard error is the replicates' standard deviation of the
-// log speed-up (replicates with an infinite or undefined speed-up make
-// the test impossible: SE NaN); z = log(SpeedUp)/SE, p two-sided normal,
-// PHolm Holm-adjusted over every speed-up of the report, and Detectable
-// the smallest speed-up factor (≥ 1) that a test at the Holm-corrected
-// level of the first step (0.05/m) detects with 80% power given SE.
+// zero? Its standard error SE is the bootstrap replicates' spread of the
+// log speed-up, taken robustly as their interquartile range over 1.349 (the
+// standard deviation of a normal distribution), so that a few replicates
+// whose speed-up is infinite (one arm's median beyond T) do not make it
+// infinite; NaN when a quartile is. z = log(SpeedUp)/SE, P two-sided
+// normal, PHolm Holm-adjusted over every speed-up of the report, and
+// Detectable the smallest speed-up factor (≥ 1) that a test at the
+// Holm-corrected level of the first step (0.05/m) detects with 80% power
+// given SE.
 type SpeedTest struct {
 	SE, P, PHolm, Detectable float64
 }
@@ -27,23 +31,26 @@ type SpeedTest struct {
 // speedTests tests every cell's speed-up.
 func (r *TargetReport) speedTests(logBoots [][]float64) []SpeedTest {
 	tests := make([]SpeedTest, len(r.Cells))
-	var ps []float64
-	var idx []int
+	testable := func(i int) bool {
+		c := r.Cells[i]
+		return !math.IsNaN(tests[i].SE) && tests[i].SE > 0 && c.SpeedUp > 0 && !math.IsInf(c.SpeedUp, 0)
+	}
 	m := 0
-	for i, c := range r.Cells {
-		tests[i] = SpeedTest{SE: sd(logBoots[i]), P: math.NaN(), PHolm: math.NaN(), Detectable: math.NaN()}
-		if !math.IsNaN(tests[i].SE) && c.SpeedUp > 0 && !math.IsInf(c.SpeedUp, 0) {
+	for i := range r.Cells {
+		tests[i] = SpeedTest{SE: robustSD(logBoots[i]), P: math.NaN(), PHolm: math.NaN(), Detectable: math.NaN()}
+		if testable(i) {
 			m++
 		}
 	}
 	norm := distuv.UnitNormal
+	var ps []float64
+	var idx []int
 	for i, c := range r.Cells {
-		se := tests[i].SE
-		if math.IsNaN(se) || !(c.SpeedUp > 0) || math.IsInf(c.SpeedUp, 0) {
+		if !testable(i) {
 			continue
 		}
-		z := math.Log(c.SpeedUp) / se
-		tests[i].P = 2 * norm.CDF(-math.Abs(z))
+		se := tests[i].SE
+		tests[i].P = 2 * norm.CDF(-math.Abs(math.Log(c.SpeedUp)/se))
 		tests[i].Detectable = math.Exp((norm.Quantile(1-0.025/float64(m)) + norm.Quantile(0.8)) * se)
 		ps = append(ps, tests[i].P)
 		idx = append(idx, i)
@@ -54,24 +61,25 @@ func (r *TargetReport) speedTests(logBoots [][]float64) []SpeedTest {
 	return tests
 }
 
-// sd is the sample standard deviation of xs; NaN if any is not finite or
-// fewer than two.
-func sd(xs []float64) float64 {
-	if len(xs) < 2 {
+// robustSD is the interquartile range of xs over 1.349 (±Inf values
+// allowed beyond the quartiles; NaN values left out); NaN if a quartile is
+// not finite or fewer than four values remain.
+func robustSD(xs []float64) float64 {
+	var v []float64
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	if len(v) < 4 {
 		return math.NaN()
 	}
-	var s, s2 float64
-	for _, x := range xs {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return math.NaN()
-		}
-		s += x
+	slices.Sort(v)
+	q1, q3 := quantile(v, 0.25), quantile(v, 0.75)
+	if math.IsInf(q1, 0) || math.IsInf(q3, 0) {
+		return math.NaN()
 	}
-	mean := s / float64(len(xs))
-	for _, x := range xs {
-		s2 += (x - mean) * (x - mean)
-	}
-	return math.Sqrt(s2 / float64(len(xs)-1))
+	return (q3 - q1) / 1.349
 }
 
 // Markdown is the report's tables and reading, for a results page.
@@ -112,7 +120,7 @@ func (r *TargetReport) Markdown() string {
 		"\"> T\" when half the runs or fewer reached it. Speed-up: SGD's median time over HGD's (above 1: HGD reaches the target sooner; " +
 		"∞: only HGD's median is within T). Intervals: 2.5% and 97.5% percentiles over pool bootstrap replicates (both pools resampled with replacement, " +
 		"every algorithm replayed again), so they hold the pool's chance as well as the seeds'. " +
-		"p: two-sided z-test of log speed-up = 0 with the replicates' standard deviation as its standard error (— when a replicate's speed-up is infinite or undefined); " +
+		"p: two-sided z-test of log speed-up = 0, its standard error the replicates' interquartile range of the log speed-up over 1.349 (— when a quartile is infinite); " +
 		"p Holm: adjusted over the speed-ups of this table; detectable: the smallest speed-up a test at 0.05/m detects with 80% power.\n\n")
 	b.WriteString(r.reading())
 	return b.String()
@@ -128,10 +136,10 @@ func (r *TargetReport) reading() string {
 			faster = append(faster, fmt.Sprintf("%s (%s)", name, factor(c.SpeedUp)))
 		case t.PHolm < 0.05 && c.SpeedUp < 1:
 			slower = append(slower, fmt.Sprintf("%s (%s)", name, factor(c.SpeedUp)))
-		case c.SpeedUpLo > 1:
-			faster = append(faster, fmt.Sprintf("%s (%s; interval above 1, no test: some replicate's speed-up is infinite)", name, factor(c.SpeedUp)))
-		case c.SpeedUpHi < 1:
-			slower = append(slower, fmt.Sprintf("%s (%s; interval below 1, no test: some replicate's speed-up is infinite or zero)", name, factor(c.SpeedUp)))
+		case math.IsNaN(t.P) && c.SpeedUpLo > 1:
+			faster = append(faster, fmt.Sprintf("%s (%s; untested — a quartile of the replicates is infinite — with its interval above 1)", name, factor(c.SpeedUp)))
+		case math.IsNaN(t.P) && c.SpeedUpHi < 1:
+			slower = append(slower, fmt.Sprintf("%s (%s; untested — a quartile of the replicates is infinite or zero — with its interval below 1)", name, factor(c.SpeedUp)))
 		default:
 			open = append(open, name)
 		}

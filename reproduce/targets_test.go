@@ -139,3 +139,17 @@ func TestTargetHelpers(t *testing.T) {
 		t.Errorf("default targets %v, want [0.095 0.245 0.495]", got)
 	}
 }
+
+// The speed-up test's spread is robust to a few infinite replicates.
+func TestRobustSD(t *testing.T) {
+	inf := math.Inf(1)
+	if got := robustSD([]float64{-2, -1, 0, 1, 2}); math.Abs(got-2/1.349) > 1e-12 {
+		t.Errorf("robustSD = %v, want IQR 2 over 1.349", got)
+	}
+	if got := robustSD([]float64{-2, -1, 0, 1, 2, inf}); math.IsNaN(got) || math.IsInf(got, 0) {
+		t.Errorf("one infinite replicate of six: %v, want a finite spread", got)
+	}
+	if got := robustSD([]float64{0, inf, inf, inf}); !math.IsNaN(got) {
+		t.Errorf("an infinite quartile: %v, want NaN", got)
+	}
+}

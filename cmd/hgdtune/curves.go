@@ -169,8 +169,8 @@ func runCurvesTargets(ctx context.Context, args []string, stdout, stderr io.Writ
 	seeds := fs.Int("seeds", 200, fmt.Sprintf("seeds per algorithm and arm (1 to %d)", reproduce.SeedsLimit))
 	budget := fs.Duration("time", 240*time.Second, "T, the compute-time budget of each run")
 	algs := fs.String("algorithms", "hyperband,asha,ahb,random", "algorithms (replayable: hyperband, asha, ahb, random)")
-	boot := fs.Int("boot", 40, "pool bootstrap replicates")
-	bootSeeds := fs.Int("boot-seeds", 40, "seeds each bootstrap replicate replays")
+	boot := fs.Int("boot", 200, "pool bootstrap replicates")
+	bootSeeds := fs.Int("boot-seeds", 20, "seeds each bootstrap replicate replays")
 	targets := fs.String("targets", "", "target accuracies, comma-separated (default: the 10%, 25% and 50% quantiles of the runs' best at T)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, curvesUsage+"\n\nflags of targets:")
