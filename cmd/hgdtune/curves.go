@@ -68,10 +68,9 @@ func runCurvesRecord(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	p, ok := reproduce.Presets()[*preset]
-	if !ok {
-		fmt.Fprintf(stderr, "invalid flag -preset %q: want %s\n", *preset, strings.Join(reproduce.PresetNames(), ", "))
-		return fmt.Errorf("%w: unknown -preset %q", errUsage, *preset)
+	p, err := lookupPreset(*preset, stderr)
+	if err != nil {
+		return err
 	}
 	var bad []string
 	fs.Visit(func(f *flag.Flag) {

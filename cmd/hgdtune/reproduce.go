@@ -63,10 +63,9 @@ flags:`)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	p, ok := reproduce.Presets()[*preset]
-	if !ok {
-		fmt.Fprintf(stderr, "invalid flag -preset %q: want %s\n", *preset, strings.Join(reproduce.PresetNames(), ", "))
-		return fmt.Errorf("%w: unknown -preset %q", errUsage, *preset)
+	p, err := lookupPreset(*preset, stderr)
+	if err != nil {
+		return err
 	}
 	// Only flags given on the command line override the preset, and each
 	// is checked here, naming it, before the folder or the data are
@@ -330,6 +329,17 @@ func (sh sharing) open(ctx context.Context, name string, settings []byte) (repro
 		return nil, fmt.Errorf("%w: %w", reproduce.ErrSharedSettings, err)
 	}
 	return st, err
+}
+
+// lookupPreset returns the preset called name; an unknown name is a usage
+// error, printed as an invalid flag.
+func lookupPreset(name string, stderr io.Writer) (reproduce.Preset, error) {
+	p, ok := reproduce.Presets()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "invalid flag -preset %q: want %s\n", name, strings.Join(reproduce.PresetNames(), ", "))
+		return p, fmt.Errorf("%w: unknown -preset %q", errUsage, name)
+	}
+	return p, nil
 }
 
 // knownAlgorithms lists the values of -algorithms.
