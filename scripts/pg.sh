@@ -7,6 +7,8 @@
 #   bash scripts/pg.sh start   # initdb + start; prints the connection URL
 #   bash scripts/pg.sh url     # the URL of the running cluster
 #   bash scripts/pg.sh stop    # stop it and delete its folder
+#   bash scripts/pg.sh down    # stop the server, keeping its data (an outage)
+#   bash scripts/pg.sh up      # start it again after down, on the same port
 #
 #   export HGDTUNE_TEST_PG="$(bash scripts/pg.sh start)"
 #
@@ -71,6 +73,16 @@ url() {
 
 running() { [ -f "$data/postmaster.pid" ] && [ -f "$state/port" ] && as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
+# serve starts the server of $data on port $1.
+serve() {
+  if ! as_owner "$bin/pg_ctl" -D "$data" -l "$state/server.log" -w -t 60 \
+    -o "-p $1 -k $state -c listen_addresses=127.0.0.1 -c fsync=off" start >&2; then
+    cat "$state/server.log" >&2 || true
+    log "the server did not start"
+    exit 1
+  fi
+}
+
 start() {
   if running; then
     log "already running in $state"
@@ -95,12 +107,7 @@ start() {
     fi
     port=$((port + 1))
   done
-  if ! as_owner "$bin/pg_ctl" -D "$data" -l "$state/server.log" -w -t 60 \
-    -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c fsync=off" start >&2; then
-    cat "$state/server.log" >&2 || true
-    log "the server did not start"
-    exit 1
-  fi
+  serve "$port"
   echo "$port" >"$state/port"
   log "running in $state on 127.0.0.1:$port"
   url
@@ -118,11 +125,28 @@ stop() {
   log "stopped; $state deleted"
 }
 
+down() {
+  running || { log "no cluster is running"; exit 1; }
+  as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >&2
+  log "down; its data kept in $state (bash scripts/pg.sh up)"
+}
+
+up() {
+  local port
+  port=$(cat "$state/port" 2>/dev/null) || { log "no cluster to start again (bash scripts/pg.sh start)"; exit 1; }
+  if running; then
+    log "already running"
+    return
+  fi
+  serve "$port"
+  log "up again on 127.0.0.1:$port"
+}
+
 cmd=${1:-}
 case "$cmd" in
-  start | stop | url) ;;
+  start | stop | url | down | up) ;;
   *)
-    echo "usage: bash scripts/pg.sh start|stop|url" >&2
+    echo "usage: bash scripts/pg.sh start|stop|url|down|up" >&2
     exit 2
     ;;
 esac

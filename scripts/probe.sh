@@ -9,6 +9,9 @@
 #
 # Usage: bash scripts/probe.sh [DATA_DIR]   (default $HGDTUNE_DATA, else ../shared/data)
 #        PROBE_PG=postgres://… adds the database checks (scripts/pg.sh start prints one).
+#        PROBE_PARTS="input kill full db" (the default) chooses the parts: bad
+#        input and damaged folders here; kill -9, full disks and the database's
+#        troubles in probe-crash.sh.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-${HGDTUNE_DATA:-$src/../shared/data}}
@@ -26,6 +29,9 @@ run() { "$bin" "$@" >"$work/out" 2>"$work/err"; echo $?; }
 
 echo "# hgdtune probe, $(date -u +%Y-%m-%dT%H:%MZ), $(cd "$src" && git rev-parse --short HEAD), data $data"
 
+part() { case " ${PROBE_PARTS:-input kill full db} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if part input; then
 # 1. Passwords: never in a message or a file.
 for url in "postgres://me:$secret@127.0.0.1:1/hpo?connect_timeout=3" "postgres://me@127.0.0.1:1/hpo?connect_timeout=3&password=$secret" "me:$secret@127.0.0.1:1/hpo"; do
   out="$work/pw-out"; rm -rf "$out"
@@ -123,6 +129,9 @@ if [ -n "${PROBE_PG:-}" ]; then
   code3=$(run reproduce "${r[@]:1}" -out "$work/sh2" -storage "$PROBE_PG" -name probe -seeds 1 -workers 1)
   check "the same shared reproduction with another -workers opens" "$code3" "exit $code3: $(head -c 300 "$work/err")"
 fi
+
+fi
+if part kill || part full || part db; then . "$src/scripts/probe-crash.sh"; fi
 
 echo
 echo "probe: $pass passed, $fail failed"

@@ -23,10 +23,6 @@ func Abandon(ctx context.Context, st *Store, expire bool) error {
 	return err
 }
 
-// RenewEvery makes the heartbeat renew the lease every d instead of every
-// third of the TTL.
-func RenewEvery(d time.Duration) Option { return func(s *Store) { s.renew = d } }
-
 // LeaseExpires returns the expiry of st's experiment's lease as the
 // database holds it.
 func LeaseExpires(ctx context.Context, st *Store) (time.Time, error) {
@@ -37,9 +33,6 @@ func LeaseExpires(ctx context.Context, st *Store) (time.Time, error) {
 
 // KnownVersion is the schema version this program creates.
 var KnownVersion = knownVersion
-
-// SetRenew makes w renew its leases every d.
-func SetRenew(w *Worker, d time.Duration) { w.renew = d }
 
 // CheckpointFolder is the checkpoint folder recorded for st's experiment.
 func CheckpointFolder(ctx context.Context, st *Store) (string, error) {

@@ -89,7 +89,7 @@ func TestWorkerProcess(t *testing.T) {
 			}
 			return killExperiment(t, 50*time.Millisecond), nil
 		}}
-	pgstore.SetRenew(w, 200*time.Millisecond)
+	w.Renew = 200 * time.Millisecond
 	if err := w.Run(ctx, url); err != nil {
 		t.Fatal(err)
 	}

@@ -157,11 +157,14 @@ type Store struct {
 	// shared: the pool belongs to a Worker, not to this Store.
 	shared bool
 	ttl    time.Duration
-	// renew is how often the heartbeat renews the lease (ttl/3 when 0;
-	// tests set it shorter, so that no test waits on the TTL).
+	// renew is how often the heartbeat renews the lease (RenewEvery;
+	// ttl/3 when 0).
 	renew time.Duration
 	poll  time.Duration // see Poll
-	// listenDelay delays the runner's listening connection (tests).
+	// listenDelay delays the runner's listening connection, as a slow
+	// network would. Only a test sets it (export_test.go's ListenDelay):
+	// no public seam reaches the connection, and one would be an API
+	// that nobody else needs.
 	listenDelay time.Duration
 	// ckptDir is the shared folder of checkpoints (CheckpointDir), "" to
 	// keep them in the database.
@@ -212,6 +215,10 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 	}
 	return s, nil
 }
+
+// RenewEvery makes the heartbeat renew the lease every d instead of every
+// third of the TTL: shorter on a network that drops packets.
+func RenewEvery(d time.Duration) Option { return func(s *Store) { s.renew = d } }
 
 // CheckpointDir keeps the experiment's checkpoints in folder dir (an
 // absolute path that every machine mounts at the same place, for models

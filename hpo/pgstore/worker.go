@@ -64,23 +64,24 @@ type Worker struct {
 	// Log receives a line per task taken and finished and per experiment
 	// owned (nil: none).
 	Log io.Writer
-
-	// renew is how often leases are renewed (LeaseTTL/3 when 0); tests
-	// set it.
-	renew time.Duration
+	// Renew is how often the worker renews its leases (default LeaseTTL/3):
+	// shorter on a network that drops packets, so that a lease survives a
+	// lost renewal or two.
+	Renew time.Duration
 }
 
 // workerRun is one Worker.Run.
 type workerRun struct {
-	w      *Worker
-	base   *Store // the connection pool, without an experiment
-	id     string // this worker's id in hgdtune_workers and on tasks
-	wake   chan struct{}
-	logMu  sync.Mutex
-	mu     sync.Mutex
-	exps   map[int64]*workerExp
-	owning map[int64]bool
-	wg     sync.WaitGroup
+	w       *Worker
+	base    *Store // the connection pool, without an experiment
+	id      string // this worker's id in hgdtune_workers and on tasks
+	wake    chan struct{}
+	logMu   sync.Mutex
+	trouble trouble // errors of the loops, shown once
+	mu      sync.Mutex
+	exps    map[int64]*workerExp
+	owning  map[int64]bool
+	wg      sync.WaitGroup
 }
 
 // workerExp is what a worker knows of one experiment.
@@ -99,8 +100,8 @@ func (w *Worker) ttl() time.Duration {
 }
 
 func (w *Worker) renewEvery() time.Duration {
-	if w.renew > 0 {
-		return w.renew
+	if w.Renew > 0 {
+		return w.Renew
 	}
 	return w.ttl() / 3
 }
@@ -126,6 +127,9 @@ func (w *Worker) maxAttempts() int {
 func (w *Worker) Run(ctx context.Context, url string) error {
 	if w.Lookup == nil {
 		return fmt.Errorf("%w: pgstore: a Worker needs a Lookup", hpo.ErrInvalid)
+	}
+	if w.Renew < 0 || w.Renew >= w.ttl() {
+		return fmt.Errorf("%w: pgstore: Worker.Renew %v must be shorter than its lease (%v), or 0", hpo.ErrInvalid, w.Renew, w.ttl())
 	}
 	base, err := dial(ctx, url, LeaseTTL(w.ttl()))
 	if err != nil && ctx.Err() != nil {
@@ -164,15 +168,6 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	return nil
 }
 
-func (r *workerRun) logf(format string, args ...any) {
-	if r.w.Log == nil {
-		return
-	}
-	r.logMu.Lock()
-	defer r.logMu.Unlock()
-	fmt.Fprintf(r.w.Log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
-}
-
 // signal wakes the slots (a task was queued or given back).
 func (r *workerRun) signal() {
 	for {
@@ -191,8 +186,11 @@ func (r *workerRun) slot(ctx context.Context) {
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		took, err := r.takeOne(ctx)
-		if err != nil && ctx.Err() == nil {
-			r.logf("worker: %v", err)
+		switch {
+		case err == nil:
+			r.worked()
+		case ctx.Err() == nil:
+			r.failed(err)
 		}
 		if took {
 			continue
@@ -214,8 +212,11 @@ func (r *workerRun) housekeeping(ctx context.Context) {
 	for {
 		r.base.pool.Exec(ctx, `UPDATE hgdtune_workers SET seen = now() WHERE id = $1`, r.id)
 		if r.w.Own {
-			if err := r.own(ctx); err != nil && ctx.Err() == nil {
-				r.logf("worker: %v", err)
+			switch err := r.own(ctx); {
+			case err == nil:
+				r.worked()
+			case ctx.Err() == nil:
+				r.failed(err)
 			}
 		}
 		select {
@@ -279,7 +280,7 @@ func (r *workerRun) runExperiment(ctx context.Context, id int64, x *workerExp) {
 	}()
 	// A Store of its own: the lease belongs to this run.
 	st := &Store{pool: r.base.pool, shared: true, name: x.st.name, id: id, addr: r.base.addr, db: r.base.db,
-		url: r.base.url, ttl: r.w.ttl(), renew: r.w.renew, poll: r.w.poll(), ckptDir: x.st.ckptDir}
+		url: r.base.url, ttl: r.w.ttl(), renew: r.w.Renew, poll: r.w.poll(), ckptDir: x.st.ckptDir}
 	defer st.Close()
 	// A fresh experiment: its scheduler and searcher start from nothing
 	// and replay the journal (the one kept for tasks may have run before).

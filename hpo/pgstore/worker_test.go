@@ -231,7 +231,7 @@ func TestWorkerOwnsAgain(t *testing.T) {
 		w.Lookup = func(context.Context, string, []byte) (hpo.Experiment, error) {
 			return killExperiment(t, 5*time.Millisecond), nil
 		}
-		pgstore.SetRenew(w, 100*time.Millisecond)
+		w.Renew = 100 * time.Millisecond
 	})
 	conn := connect(t, url)
 	defer conn.Close(ctx)
