@@ -65,6 +65,14 @@ type Experiment struct {
 	// KeepCheckpoints keeps every checkpoint; by default only the latest
 	// checkpoint of each trial is kept.
 	KeepCheckpoints bool
+	// OnEvent, when set, is called with every event of the run, in the
+	// journal's order, on the runner's goroutine (it must not block): a
+	// resumed run first passes those it replays from the journal, then
+	// those it appends, so that counting events gives the run's exact
+	// counts at any moment (a progress display). The header and the
+	// resume notes are not passed. Without a journal it sees the events a
+	// journal would hold.
+	OnEvent func(Event)
 }
 
 // Validate reports the first problem of the experiment, wrapping ErrInvalid

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"path"
 )
 
@@ -50,84 +49,28 @@ func CheckpointKey(id TrialID, budget int) string {
 
 // RunTask carries out task as a worker of a Remote does, with the
 // experiment's storage st, space sp (to decode the configuration), factory
-// f and metric name: it builds the trainable, restores task.Restore, trains
-// to task.Until, checks that the result holds the metric and only finite
-// values, saves the checkpoint CheckpointKey(task.Trial, budget) to st and
-// closes the trainable. Its errors wrap ErrStorage (st failed: a lost
-// database) or ErrTrial (anything of the trial's, a panic included).
-func RunTask(ctx context.Context, st Storage, sp Space, f Factory, metric string, task Task) (res Result, err error) {
+// f and metric name: the path of every job (trainJob) with a trainable
+// built for the task and closed after it. It builds the trainable,
+// restores task.Restore, trains to task.Until, checks the result, saves
+// the checkpoint CheckpointKey(task.Trial, budget) to st. Its errors wrap
+// ErrStorage (st failed: a lost database) or ErrTrial (anything of the
+// trial's, a panic included).
+func RunTask(ctx context.Context, st Storage, sp Space, f Factory, metric string, task Task) (Result, error) {
 	cfg, err := sp.DecodeConfig(task.Config)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: trial %d's configuration: %w", ErrTrial, task.Trial, err)
 	}
-	var t Trainable
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: trial %d panicked: %v", ErrTrial, task.Trial, p)
-		}
-		if t != nil {
-			t.Close()
-		}
-	}()
-	if t, err = f(ctx, task.Trial, cfg); err != nil {
-		return Result{}, fmt.Errorf("%w: factory: %w", ErrTrial, err)
+	t, res, _, trialErr, fatal := trainJob(ctx, st, f, metric, jobSpec{id: task.Trial, cfg: cfg, restore: task.Restore, until: task.Until})
+	if t != nil {
+		t.Close()
 	}
-	if t == nil {
-		return Result{}, fmt.Errorf("%w: factory returned nil", ErrTrial)
-	}
-	if task.Restore != "" {
-		if err := st.LoadCheckpoint(ctx, task.Restore, t.Restore); errors.Is(err, ErrStorage) {
-			return Result{}, storageFailure(err, fmt.Sprintf("loading trial %d's checkpoint %s", task.Trial, task.Restore))
-		} else if unreadable(err) {
-			return Result{}, storageFailure(err, fmt.Sprintf("trial %d's checkpoint %s cannot be read back", task.Trial, task.Restore))
-		} else if err != nil {
-			return Result{}, fmt.Errorf("%w: restore: %w", ErrTrial, err)
-		}
-	}
-	res, _, trialErr, fatal := trainAndSave(ctx, st, metric, task.Trial, task.Until, t)
-	if fatal != nil {
+	switch {
+	case fatal != nil:
 		return Result{}, fatal
+	case trialErr != nil:
+		return Result{}, trialErr
 	}
-	return res, trialErr
-}
-
-// trainAndSave trains t to until, checks its result (the metric present,
-// every value finite) and saves its checkpoint: the end of every job,
-// local or remote. trialErr fails the trial; fatal (wrapping ErrStorage)
-// stops the experiment.
-func trainAndSave(ctx context.Context, st Storage, metric string, id TrialID, until int, t Trainable) (res Result, ckpt string, trialErr, fatal error) {
-	res, err := t.Train(ctx, until)
-	if err != nil {
-		return Result{}, "", fmt.Errorf("%w: train: %w", ErrTrial, err), nil
-	}
-	if res.Budget == 0 {
-		res.Budget = until
-	}
-	if err := checkMetrics(res, metric); err != nil {
-		return Result{}, "", err, nil
-	}
-	ckpt = CheckpointKey(id, res.Budget)
-	if err := st.SaveCheckpoint(ctx, ckpt, t.Save); err != nil {
-		// A checkpoint that cannot be written (a full disk, an I/O error)
-		// is the experiment's problem, not the trial's: stop, journal
-		// nothing, and let the rerun train the interval again.
-		return Result{}, "", nil, storageFailure(err, fmt.Sprintf("saving trial %d's checkpoint at budget %d", id, res.Budget))
-	}
-	return res, ckpt, nil, nil
-}
-
-// checkMetrics fails a result without the metric or with a value that is
-// not finite.
-func checkMetrics(res Result, metric string) error {
-	if _, ok := res.Metrics[metric]; !ok {
-		return fmt.Errorf("%w: metric %q missing from result", ErrTrial, metric)
-	}
-	for k, v := range res.Metrics {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: metric %q is %v", ErrTrial, k, v)
-		}
-	}
-	return nil
+	return res, nil
 }
 
 // runRemote is runJob for an experiment with a Remote.
@@ -148,10 +91,9 @@ func (r *runner) runRemote(j *job) outcome {
 	case err != nil:
 		return outcome{job: j, err: err}
 	}
-	if res.Budget == 0 {
-		res.Budget = j.until
-	}
-	if err := checkMetrics(res, r.e.Metric.Name); err != nil {
+	// The runner checks every result it journals, whoever trained it.
+	res, err = checkResult(res, j.until, r.e.Metric.Name)
+	if err != nil {
 		return outcome{job: j, err: err}
 	}
 	return outcome{job: j, res: res, ckpt: CheckpointKey(j.id, res.Budget)}

@@ -45,12 +45,11 @@ func (r *runner) emit(e *Event) error {
 			return fmt.Errorf("%w: journal line seq %d is %s, replay produced %s", ErrReplay, want.Seq, describe(want), describe(e))
 		}
 		r.cur++
+		r.observe(want)
 		return nil
 	}
-	if !r.isLive {
-		if err := r.goLive(); err != nil {
-			return err
-		}
+	if err := r.live(); err != nil {
+		return err
 	}
 	e.Time = time.Now()
 	e.Elapsed = int64(r.now)
@@ -79,6 +78,15 @@ func describe(e *Event) string {
 		s += " " + string(e.Config)
 	}
 	return s + ")"
+}
+
+// live makes sure the runner has gone live: the replay is over, and from
+// here on inputs come from jobs and outputs are appended.
+func (r *runner) live() error {
+	if r.isLive {
+		return nil
+	}
+	return r.goLive()
 }
 
 func (r *runner) goLive() error {
@@ -132,10 +140,8 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 		}
 		return r.consume(e), nil
 	}
-	if !r.isLive {
-		if err := r.goLive(); err != nil {
-			return input{}, err
-		}
+	if err := r.live(); err != nil {
+		return input{}, err
 	}
 	if r.running == 0 {
 		return input{}, fmt.Errorf("hpo: internal: waiting with no running trial")
@@ -149,14 +155,20 @@ func (r *runner) nextInput(ctx context.Context) (input, error) {
 		r.now = max(r.experimentTime(), r.now)
 		return r.take(o)
 	case <-r.timer:
-		r.now = max(r.experimentTime(), r.now)
-		if err := r.log(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
-			return input{}, err
-		}
-		return input{kind: EvTimeout, id: -1}, nil
+		return r.timeout(max(r.experimentTime(), r.now))
 	case <-ctx.Done():
 		return input{}, ctx.Err()
 	}
+}
+
+// timeout journals the end of the time budget, at experiment time now, as
+// an input.
+func (r *runner) timeout(now time.Duration) (input, error) {
+	r.now = now
+	if err := r.log(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
+		return input{}, err
+	}
+	return input{kind: EvTimeout, id: -1}, nil
 }
 
 // take journals outcome o as an input at experiment time r.now.
@@ -206,6 +218,7 @@ func (r *runner) replayedInput() (*Event, error) {
 func (r *runner) consume(e *Event) input {
 	r.cur++
 	r.now = time.Duration(e.Elapsed)
+	r.observe(e)
 	return input{kind: e.Kind, id: e.Trial, res: Result{Budget: e.Budget, Metrics: e.Metrics}, ckpt: e.Checkpoint, err: e.Error}
 }
 
@@ -236,19 +249,13 @@ func (r *runner) nextVirtual(ctx context.Context) (input, error) {
 		}
 		return r.consume(e), nil
 	}
-	if !r.isLive {
-		if err := r.goLive(); err != nil {
-			return input{}, err
-		}
+	if err := r.live(); err != nil {
+		return input{}, err
 	}
 	if timeout {
 		// The jobs in flight would all end after the budget: they are
 		// interrupted (shutdown cancels them) and report nothing.
-		r.now = r.e.TimeBudget
-		if err := r.log(&Event{Kind: EvTimeout, Trial: -1, Time: time.Now(), Elapsed: int64(r.now)}); err != nil {
-			return input{}, err
-		}
-		return input{kind: EvTimeout, id: -1}, nil
+		return r.timeout(r.e.TimeBudget)
 	}
 	for {
 		if o, ok := r.early[next.id]; ok {

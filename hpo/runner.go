@@ -145,17 +145,29 @@ func newRunner(ctx context.Context, e Experiment, st Storage, journaled bool) (*
 	return r, nil
 }
 
-// log appends e to the journal, if there is one. A failure is a storage
-// error (or, for an event that cannot be encoded, ErrJournal).
+// log appends e to the journal, if there is one, and passes it to the
+// observer. A failure is a storage error (or, for an event that cannot be
+// encoded, ErrJournal).
 func (r *runner) log(e *Event) error {
-	if r.j == nil {
-		return nil
+	if r.j != nil {
+		if err := r.j.Append(e); err != nil {
+			if wraps(err, ErrStorage) || errors.Is(err, ErrJournal) {
+				return err
+			}
+			return storageFailure(err, "appending to the journal")
+		}
 	}
-	err := r.j.Append(e)
-	if err == nil || wraps(err, ErrStorage) || errors.Is(err, ErrJournal) {
-		return err
+	if e.Kind != EvExperiment && e.Kind != EvResume {
+		r.observe(e)
 	}
-	return storageFailure(err, "appending to the journal")
+	return nil
+}
+
+// observe passes an event of the run to Experiment.OnEvent.
+func (r *runner) observe(e *Event) {
+	if r.e.OnEvent != nil {
+		r.e.OnEvent(*e)
+	}
 }
 
 func (r *runner) header() Event {

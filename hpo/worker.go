@@ -1,31 +1,6 @@
 package hpo
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
-
-type job struct {
-	id          TrialID
-	cfg         Config
-	t           Trainable // nil: build with the factory
-	restore     string    // checkpoint to restore (relative), "" for none
-	until       int
-	reconfigure bool  // t must take cfg (an exploit)
-	failed      error // the trial fails at once with this error (a donor checkpoint that could not be copied)
-	launched    bool
-	end         time.Duration // on compute time: the virtual time at which the job ends
-}
-
-type outcome struct {
-	job   *job
-	t     Trainable
-	res   Result
-	ckpt  string
-	err   error // the trial failed
-	fatal error // the experiment must stop (storage): nothing is journaled
-}
+import "time"
 
 // ---- workers ----
 
@@ -40,51 +15,14 @@ func (r *runner) worker() {
 	}
 }
 
-func (r *runner) runJob(j *job) (o outcome) {
-	o.job = j
-	t := j.t
+// runJob carries out job j in this process (trainJob), keeping the
+// trainable for the trial's next job.
+func (r *runner) runJob(j *job) outcome {
 	if j.failed != nil {
-		return outcome{job: j, t: t, err: j.failed}
+		return outcome{job: j, t: j.t, err: j.failed}
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			o.err = fmt.Errorf("%w: trial %d panicked: %v", ErrTrial, j.id, p)
-			o.t = t
-		}
-	}()
-	if t != nil && j.reconfigure {
-		rc, ok := t.(Reconfigurer)
-		if !ok {
-			t.Close()
-			t = nil
-		} else if err := rc.Reconfigure(j.cfg); errors.Is(err, ErrRebuild) {
-			t.Close() // the change needs a new trainable
-			t = nil
-		} else if err != nil {
-			return outcome{job: j, t: t, err: fmt.Errorf("%w: reconfigure: %w", ErrTrial, err)}
-		}
-	}
-	if t == nil {
-		var err error
-		if t, err = r.e.Factory(r.wctx, j.id, j.cfg); err != nil {
-			return outcome{job: j, err: fmt.Errorf("%w: factory: %w", ErrTrial, err)}
-		}
-		if t == nil {
-			return outcome{job: j, err: fmt.Errorf("%w: factory returned nil", ErrTrial)}
-		}
-	}
-	if j.restore != "" {
-		if err := r.st.LoadCheckpoint(r.wctx, j.restore, t.Restore); errors.Is(err, ErrStorage) {
-			// The storage could not hand the checkpoint over (a lost
-			// connection): the experiment's problem, as for a save.
-			return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("loading trial %d's checkpoint %s", j.id, j.restore))}
-		} else if unreadable(err) {
-			return outcome{job: j, t: t, fatal: storageFailure(err, fmt.Sprintf("trial %d's checkpoint %s cannot be read back", j.id, j.restore))}
-		} else if err != nil {
-			return outcome{job: j, t: t, err: fmt.Errorf("%w: restore: %w", ErrTrial, err)}
-		}
-	}
-	res, ckpt, trialErr, fatal := trainAndSave(r.wctx, r.st, r.e.Metric.Name, j.id, j.until, t)
+	t, res, ckpt, trialErr, fatal := trainJob(r.wctx, r.st, r.e.Factory, r.e.Metric.Name, jobSpec{
+		id: j.id, cfg: j.cfg, t: j.t, reconfigure: j.reconfigure, restore: j.restore, until: j.until})
 	return outcome{job: j, t: t, res: res, ckpt: ckpt, err: trialErr, fatal: fatal}
 }
 
