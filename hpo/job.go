@@ -49,7 +49,7 @@ type jobSpec struct {
 // trainable (nil if none could be built). trialErr (wrapping ErrTrial, a
 // panic included) fails the trial; fatal (wrapping ErrStorage: a
 // checkpoint that cannot be read or written) stops the experiment.
-func trainJob(ctx context.Context, st Storage, f Factory, metric string, j jobSpec) (t Trainable, res Result, ckpt string, trialErr, fatal error) {
+func trainJob(ctx context.Context, st Checkpoints, f Factory, metric string, j jobSpec) (t Trainable, res Result, ckpt string, trialErr, fatal error) {
 	t = j.t
 	defer func() {
 		if p := recover(); p != nil {

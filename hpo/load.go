@@ -38,16 +38,16 @@ func LoadReportSpace(dir string, space Space) (*Report, error) {
 }
 
 // LoadReportFrom is LoadReport for an experiment kept in any Storage (a
-// DirStorage, a database): it reads the journal with Storage.ReadJournal,
+// DirStorage, a database): it reads the journal with ReadJournal,
 // takes no lock and writes nothing, so it may read an experiment while a
 // Run on another machine appends to it.
-func LoadReportFrom(ctx context.Context, st Storage) (*Report, error) {
+func LoadReportFrom(ctx context.Context, st Journal) (*Report, error) {
 	return LoadReportSpaceFrom(ctx, st, nil)
 }
 
 // LoadReportSpaceFrom is LoadReportFrom with the experiment's space, as
 // LoadReportSpace.
-func LoadReportSpaceFrom(ctx context.Context, st Storage, space Space) (*Report, error) {
+func LoadReportSpaceFrom(ctx context.Context, st Journal, space Space) (*Report, error) {
 	events, err := st.ReadJournal(ctx)
 	if err != nil {
 		return nil, err

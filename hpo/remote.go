@@ -55,7 +55,7 @@ func CheckpointKey(id TrialID, budget int) string {
 // the checkpoint CheckpointKey(task.Trial, budget) to st. Its errors wrap
 // ErrStorage (st failed: a lost database) or ErrTrial (anything of the
 // trial's, a panic included).
-func RunTask(ctx context.Context, st Storage, sp Space, f Factory, metric string, task Task) (Result, error) {
+func RunTask(ctx context.Context, st Checkpoints, sp Space, f Factory, metric string, task Task) (Result, error) {
 	cfg, err := sp.DecodeConfig(task.Config)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: trial %d's configuration: %w", ErrTrial, task.Trial, err)

@@ -28,6 +28,13 @@ type Storage interface {
 	// that dies loses the lock (at once for a folder; when its lease
 	// expires for a database). Only the holder may write.
 	Lock(ctx context.Context) (release func() error, err error)
+	Journal
+	Checkpoints
+}
+
+// Journal is the journal part of a Storage: read it (LoadReportFrom needs
+// nothing more), or open it to append.
+type Journal interface {
 	// ReadJournal returns the journal's events without writing anything
 	// and without the lock: it may run while the holder appends. A torn
 	// last event is ignored; a malformed one elsewhere wraps ErrJournal.
@@ -38,6 +45,11 @@ type Storage interface {
 	// numbering; an event whose number another writer took first is
 	// refused (an error wrapping ErrStorage).
 	OpenJournal(ctx context.Context) (events []Event, app JournalWriter, err error)
+}
+
+// Checkpoints is the checkpoint part of a Storage: what a training job
+// (RunTask, on a worker) needs.
+type Checkpoints interface {
 	// SaveCheckpoint stores the checkpoint named key (a relative path, as
 	// the journal names checkpoints: "t000003/b000009") that write puts
 	// into dir, an empty folder: all or nothing, replacing any checkpoint
