@@ -10,8 +10,10 @@ import (
 // batcherStream is the PCG stream constant of a Batcher seeded by Seed.
 const batcherStream = 0x5eed_c1fa_ba7c_0002
 
-// DefaultBatchSize is BatcherConfig's default batch size.
-const DefaultBatchSize = 128
+// DefaultBatcherBatchSize is the batch size of a Batcher whose
+// BatcherConfig leaves it 0. It is not the training batch size of
+// hgdtune's trainer, which sets its own (trainer.DefaultBatchSize).
+const DefaultBatcherBatchSize = 128
 
 // DefaultCropPadding is the zero padding (pixels per side) of the random crop.
 const DefaultCropPadding = 4
@@ -86,7 +88,8 @@ func parallelImages(n int, fn func(lo, hi int)) {
 // reshuffled every epoch from seed 0, no augmentation, and the last partial
 // batch of each epoch dropped (so every batch has the same shape).
 type BatcherConfig struct {
-	// BatchSize is the number of images per batch; 0 means DefaultBatchSize.
+	// BatchSize is the number of images per batch; 0 means
+	// DefaultBatcherBatchSize.
 	BatchSize int
 	// Augment enables the random crop (CropPadding pixels of black padding on
 	// each side, then a random 32×32 crop) followed by a random horizontal
@@ -109,7 +112,7 @@ type BatcherConfig struct {
 
 func (c BatcherConfig) withDefaults() BatcherConfig {
 	if c.BatchSize == 0 {
-		c.BatchSize = DefaultBatchSize
+		c.BatchSize = DefaultBatcherBatchSize
 	}
 	if c.CropPadding == 0 {
 		c.CropPadding = DefaultCropPadding

@@ -1,8 +1,8 @@
 // Package cifar reads CIFAR-10 and CIFAR-100 in their official binary
 // formats, splits and normalizes them as the paper does, and serves
 // (optionally augmented) NHWC float32 batches whose position can be saved
-// and restored bit-exactly. (The paper's CNNs and trainer are to join this
-// package; the data layer itself never imports GoMLX.)
+// and restored bit-exactly. It never imports GoMLX: the paper's CNNs are in
+// package cifar/cnn and their trainer in package cifar/trainer.
 //
 // # Files
 //

@@ -51,8 +51,8 @@ type CostModel struct {
 // The cost models by name.
 const (
 	// CostsGoMLX0282 is the model of GoMLX v0.28.2 / compute v0.1.2 on Go
-	// 1.26.8. A folder whose config.json names no model (written before
-	// models had names) was charged with it.
+	// 1.26.8. A folder whose config.json has the compute clock and names no
+	// model is read with it.
 	CostsGoMLX0282 = "gomlx-v0.28.2"
 	// CostsGoMLX02816 is the model of GoMLX v0.28.16 / compute v0.1.14 on
 	// Go 1.27.3.

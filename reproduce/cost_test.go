@@ -194,7 +194,7 @@ func TestOldFolderKeepsItsCosts(t *testing.T) {
 		t.Fatalf("%d runs in the committed folder", len(before))
 	}
 	o := Options{Preset: info.Preset, Dir: dir, Data: toyDataset(info.Preset.TrainImages), Backend: backendtest.Go(t), BackendSpec: "go",
-		newTrainable: func(context.Context, hpo.TrialID, hpo.Config) (hpo.Trainable, error) {
+		Trainables: func(context.Context, hpo.TrialID, hpo.Config) (hpo.Trainable, error) {
 			return nil, errors.New("trained a trial of a finished run")
 		}}
 	s2, err := Run(context.Background(), o)

@@ -99,7 +99,7 @@ func fakeOptions(t *testing.T, f *fakeTrials, algorithms ...string) Options {
 	p.TrainImages = 200
 	p.MaxEpochs = 3
 	return Options{Preset: p, Dir: filepath.Join(t.TempDir(), "results"), Data: toyDataset(200), Backend: be,
-		BackendSpec: "go", newTrainable: f.factory, runClock: f.clock}
+		BackendSpec: "go", Trainables: f.factory, Clock: f.clock}
 }
 
 // recorder is an Observer that keeps what Run told it.

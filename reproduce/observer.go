@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
@@ -50,9 +51,8 @@ type Counts struct {
 	Elapsed time.Duration
 }
 
-// Counts returns the live counts of the run in progress, as its trainables
-// see them in this process (a failure that coincides with the end of the
-// run may not be journaled; ReportCounts of the run's report is exact).
+// Counts returns the live counts of the run in progress: those of its
+// journal so far.
 func (r RunStatus) Counts() Counts {
 	if r.stats == nil {
 		return Counts{Best: math.NaN()}
@@ -93,76 +93,34 @@ func ReportCounts(rep *hpo.Report) Counts {
 	return c
 }
 
-// runStats feeds the progress view of the run in progress, from what its
-// trainables see in this process. The runner fails a trial for an error
-// of the factory, Restore or Train, a panic in any of them, or a
-// missing or non-finite metric; counted counts each of these once, where
-// it happens. (An error that coincides with the end of the run may not be
-// journaled; the line at the end of each run counts from the run's report,
-// exactly.) The run's scheduler (timedScheduler) keeps elapsed, the
-// experiment time of the latest event it was told of.
+// runStats feeds the progress view of the run in progress from the events
+// of its journal (hpo.Experiment.OnEvent): those replayed when it resumes,
+// then those it appends, so its counts are the journal's at every moment,
+// however the trials are trained (here or by workers).
 type runStats struct {
-	// trials is one more than the highest trial id built: trial ids are
-	// dense, so this counts the trials created so far, those of an earlier
-	// process (resumed) included, however often each was built again (a
-	// trial resumed from its checkpoint or exploited).
 	trials, results, failed atomic.Int64
 	elapsed                 atomic.Int64 // a time.Duration
 	mu                      sync.Mutex
 	best                    float64
 }
 
-func (s *runStats) sawTrial(id hpo.TrialID) {
-	for n := int64(id) + 1; ; {
-		cur := s.trials.Load()
-		if cur >= n || s.trials.CompareAndSwap(cur, n) {
-			return
+// event counts one event of the run. The runner's goroutine is its only
+// caller (the display only reads).
+func (s *runStats) event(e hpo.Event) {
+	if e.Elapsed > s.elapsed.Load() {
+		s.elapsed.Store(e.Elapsed)
+	}
+	switch e.Kind {
+	case hpo.EvTrial:
+		s.trials.Add(1)
+	case hpo.EvFail:
+		s.failed.Add(1)
+	case hpo.EvResult:
+		s.results.Add(1)
+		if v, ok := e.Metrics[trainer.MetricAccuracy]; ok {
+			s.mu.Lock()
+			s.best = max(s.best, v)
+			s.mu.Unlock()
 		}
 	}
-}
-
-// sawTime notes that the run has reached experiment time now. The
-// runner's goroutine is its only caller (the display only reads).
-func (s *runStats) sawTime(now time.Duration) {
-	if int64(now) > s.elapsed.Load() {
-		s.elapsed.Store(int64(now))
-	}
-}
-
-// timedScheduler is a run's scheduler, which notes in stats the experiment
-// time of every call: the runner calls its scheduler for every result and
-// failure it handles, in this process even when the trials train
-// elsewhere, and replays the journal's on resuming, so stats follow the
-// run's time (on the compute clock, its compute time).
-type timedScheduler struct {
-	hpo.Scheduler
-	stats *runStats
-}
-
-// Validate implements hpo.Validator for schedulers that do.
-func (s *timedScheduler) Validate() error {
-	if v, ok := s.Scheduler.(hpo.Validator); ok {
-		return v.Validate()
-	}
-	return nil
-}
-
-func (s *timedScheduler) Next(v hpo.View) hpo.Decision {
-	s.stats.sawTime(v.Now())
-	return s.Scheduler.Next(v)
-}
-
-func (s *timedScheduler) Add(v hpo.View, t hpo.Trial) {
-	s.stats.sawTime(v.Now())
-	s.Scheduler.Add(v, t)
-}
-
-func (s *timedScheduler) OnResult(v hpo.View, r hpo.Result) hpo.Decision {
-	s.stats.sawTime(v.Now())
-	return s.Scheduler.OnResult(v, r)
-}
-
-func (s *timedScheduler) OnEnd(v hpo.View, id hpo.TrialID, st hpo.Status) {
-	s.stats.sawTime(v.Now())
-	s.Scheduler.OnEnd(v, id, st)
 }

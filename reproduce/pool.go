@@ -173,9 +173,13 @@ func (p Preset) validatePool() error {
 		if p.Replay != "" {
 			return fmt.Errorf("%w: a curve pool cannot be recorded from a replay", ErrConfig)
 		}
-		for _, a := range p.Arms {
-			if p.poolSize(parseArm(a)) < 1 {
-				return fmt.Errorf("%w: a curve pool needs at least one configuration for the %s arm", ErrConfig, a)
+		arms, err := p.parseArms()
+		if err != nil {
+			return err
+		}
+		for _, arm := range arms {
+			if p.poolSize(arm) < 1 {
+				return fmt.Errorf("%w: a curve pool needs at least one configuration for the %s arm", ErrConfig, arm)
 			}
 		}
 		return nil

@@ -1,99 +1,3 @@
-// Package reproduce runs the paper's experiment (Seifi & Niaki 2023,
-// section 5): for one data set, each HPO algorithm in two arms — SGD
-// (learning rate and momentum searched in Table 2's domains, trained with
-// SGD+momentum) and HGD (both removed from the space and adapted by package
-// hgd) — for K seeds, each run under a wall-clock budget T on the 70/30
-// split, recording the best validation accuracy found so far over time; then
-// it writes Tables 3/4 and Figures 2–5 (package plots).
-//
-// # Presets
-//
-// A Preset fixes every knob (Presets lists them):
-//
-//   - "paper": the paper's protocol for a GPU: T = 3000 s, 5 seeds, all
-//     50,000 training images, Table 2's full domains, 27 epochs at most per
-//     trial (η = 3), populations of 8 perturbed every 3 epochs.
-//   - "cpu-quick": a few minutes in all on 2 CPU cores with the pure-Go
-//     backend. Every scaling is explicit in the preset: T = 15 s per run, 2
-//     seeds, 2,000 training images (1,400 train / 600 validation), conv
-//     widths ≤ 16, fc1 ≤ 256, fc2 ≤ 64, batch sizes 16–64 (Table 2's 4 and 8
-//     cost too much per image on a CPU), 9 epochs at most per trial,
-//     populations of 4.
-//
-// Scalings only shrink domains and budgets; the protocol (split, metric,
-// arms, algorithms) is the paper's.
-//
-// # Compute clock
-//
-// The CPU presets measure T in compute time (Clock "compute"): every
-// training step and evaluation is charged a price from the network's FLOPs
-// by a CostModel (cost.go), so that a run gives the same results on any
-// machine and under any load. Cost models are named and never change; a
-// faster backend gets a new one (CostsCurrent). The model is part of the
-// preset (Costs) and of config.json, so a folder is resumed, replayed and
-// summarized with the model it was made with, and a folder of another model
-// is refused like any other difference of preset.
-//
-// # Algorithms
-//
-// Hyperband (synchronous, R = MaxEpochs, η = Eta, repeated until T); ASHA
-// and Async Hyperband (ASHA brackets s = 0…s_max, each new trial's bracket
-// drawn with the probabilities of Ray Tune's AsyncHyperBandScheduler), both
-// in the form ASHAMode names: by default the stopping form of Ray Tune's
-// ASHAScheduler, or Li et al.'s promotion form; PBT and PB2 (population
-// Population, perturbation interval PerturbEvery epochs, members train
-// until T; only the non-structural hyperparameters — learning rate,
-// momentum, batch size — are explored, the widths are inherited); and the
-// steady-state genetic algorithm (each individual trained PerturbEvery
-// epochs; each gene mutates with probability one over the size of the SGD
-// arm's space in both arms, so that the genes the arms share mutate
-// alike). Random search and the multi-fidelity algorithms sample new
-// configurations from the space's prior. Run seed k is the searcher's seed
-// for every algorithm (common random numbers): the algorithms start from the
-// same first configurations, so their differences come from the algorithms.
-// Trial t of a run initializes its weights and batch order from (k, t), the
-// same in both arms.
-// The random draws are paired across arms (pairing.go): each parameter of
-// trial t is drawn from a stream of (k, t, parameter name) only, so trial t
-// of seed k has the same widths and batch size in the SGD and HGD arms —
-// the initial populations of PBT, PB2 and the genetic algorithm, and the
-// start configurations of the other algorithms.
-//
-// # Curve pools and replays
-//
-// Record trains a curve pool (the algorithm Recording: each configuration
-// of PoolSGD/PoolHGD trained to MaxEpochs, one result per epoch; pool.go,
-// record.go) and writes curves.json. A preset with Replay set runs its
-// runs on that pool (Options.Curves; replay.go): the real schedulers and
-// runner on the compute clock, with trials served from the recorded
-// curves, exactly what real training with the same draws gives. Targets
-// compares the arms' times to target accuracies with a bootstrap over the
-// pool's members (targets.go).
-//
-// # Results folder
-//
-// Run writes one folder per experiment:
-//
-//	.lock                         the lock file (names the process running the experiment)
-//	config.json                   the preset, backend, machine and Go version
-//	runs/<alg>-<arm>-s<seed>/     each run's hpo journal (journal.jsonl), checkpoints
-//	                              and results.csv (one row per result)
-//	summary.md                    Tables 3/4 with the paper's numbers beside ours
-//	table.tex                     the same table in LaTeX
-//	curves.png/.svg               Figures 2/3
-//	bars.png/.svg                 Figures 4/5
-//	trajectories.png/.svg         α and γ of HGD trials
-//
-// Running the same command again resumes: finished runs are replayed from
-// their journals, an interrupted run continues from its journal and
-// checkpoints (package hpo), and the summary is rewritten. A results folder
-// made with another preset is refused (the error names the fields that
-// differ). One process at a time owns a results folder: Run (or Lock, for
-// a caller that prepares data first) takes an exclusive lock on its .lock
-// file (internal/dirlock), and a second experiment on the folder fails at
-// once with an error wrapping ErrLocked that names the holder. Every file
-// is written atomically with permissions 0644 (internal/atomicfile); a
-// failed write is an error naming the file.
 package reproduce
 
 import (
@@ -105,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/plots"
 )
@@ -230,20 +135,20 @@ type Preset struct {
 	// Costs names the compute clock's cost model (CostModels): "" means
 	// CostsCurrent. A preset read from JSON (config.json, a shared
 	// reproduction's settings) that has the compute clock and no "costs"
-	// was written before cost models had names, and gets CostsGoMLX0282;
-	// written to JSON, that model is left out again, so that such folders
-	// and databases keep their exact settings. Only with the compute clock.
+	// gets CostsGoMLX0282; written to JSON, that model is left out again,
+	// so that such folders and databases keep their exact settings. Only
+	// with the compute clock.
 	Costs string `json:"costs,omitempty"`
 	// AHBWeights is how Async Hyperband shares new trials among its
 	// brackets: "ray" ("" means it: Ray Tune's softmax of the brackets' rung
 	// counts) or "hyperband" (Hyperband's bracket sizes; what a preset read
-	// from JSON without this field ran).
+	// from JSON without this field gets).
 	AHBWeights string `json:"ahb_weights,omitempty"`
 	// GeneticMutation is the genetic algorithm's per-gene mutation
 	// probability: "shared" ("" means it: 1/len(the SGD arm's space) in both
 	// arms, so that the genes the arms share mutate alike) or "per-arm"
 	// (1/len(the arm's space): the HGD arm's genes mutate more often; what a
-	// preset read from JSON without this field ran).
+	// preset read from JSON without this field gets).
 	GeneticMutation string `json:"genetic_mutation,omitempty"`
 	// PoolSGD and PoolHGD, with the algorithm Recording alone (Record), are
 	// the numbers of configurations the curve pool records in each arm.
@@ -307,19 +212,19 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func Presets() map[string]Preset {
 	return map[string]Preset{
 		"paper": {
-			Name: "paper", Dataset: "cifar10", Budget: Duration(3000 * time.Second), Seeds: 5, Slots: 4,
+			Name: "paper", Dataset: DatasetCIFAR10, Budget: Duration(3000 * time.Second), Seeds: 5, Slots: 4,
 			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
 			MaxEpochs: 27, Eta: 3, Population: 8, PerturbEvery: 3,
 		},
 		"cpu-study": {
-			Name: "cpu-study", Dataset: "cifar10", Budget: Duration(16 * time.Second), Seeds: 10, Slots: 2,
+			Name: "cpu-study", Dataset: DatasetCIFAR10, Budget: Duration(16 * time.Second), Seeds: 10, Slots: 2,
 			Clock: ClockCompute, Workers: 2,
 			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
 			TrainImages: 5000, EvalLimit: 500, MaxEpochs: 9, Eta: 3, Population: 4, PerturbEvery: 1,
 			MaxConv: 16, MaxFC1: 256, MaxFC2: 64, MinBatch: 16, MaxBatch: 64,
 		},
 		"cpu-quick": {
-			Name: "cpu-quick", Dataset: "cifar10", Budget: Duration(15 * time.Second), Seeds: 2, Slots: 2, Clock: ClockCompute,
+			Name: "cpu-quick", Dataset: DatasetCIFAR10, Budget: Duration(15 * time.Second), Seeds: 2, Slots: 2, Clock: ClockCompute,
 			Algorithms: PaperAlgorithms(), Arms: []string{"sgd", "hgd"},
 			TrainImages: 2000, EvalLimit: 0, MaxEpochs: 9, Eta: 3, Population: 4, PerturbEvery: 1,
 			MaxConv: 16, MaxFC1: 256, MaxFC2: 64, MinBatch: 16, MaxBatch: 64,
@@ -340,9 +245,10 @@ func PresetNames() []string {
 // Validate checks the preset before anything runs.
 func (p Preset) Validate() error {
 	known := append(PaperAlgorithms(), Random, Recording)
+	if _, err := datasetCase(p.Dataset); err != nil {
+		return err
+	}
 	switch {
-	case p.Dataset != "cifar10" && p.Dataset != "cifar100":
-		return fmt.Errorf("%w: dataset %q (want cifar10 or cifar100)", ErrConfig, p.Dataset)
 	case p.Budget <= 0 || time.Duration(p.Budget) > BudgetLimit:
 		return fmt.Errorf("%w: budget %v not in (0, %v]", ErrConfig, time.Duration(p.Budget), BudgetLimit)
 	case p.Seeds < 1 || p.Seeds > SeedsLimit:
@@ -402,11 +308,12 @@ func (p Preset) Validate() error {
 		}
 		seen[a] = true
 	}
-	seenArm := map[string]bool{}
-	for _, a := range p.Arms {
-		if a != "sgd" && a != "hgd" {
-			return fmt.Errorf("%w: unknown arm %q (want sgd or hgd)", ErrConfig, a)
-		}
+	arms, err := p.parseArms()
+	if err != nil {
+		return err
+	}
+	seenArm := map[cnn.Arm]bool{}
+	for _, a := range arms {
 		if seenArm[a] {
 			return fmt.Errorf("%w: arm %q listed twice", ErrConfig, a)
 		}

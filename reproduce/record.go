@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/hgdtune/hgdtune/cifar"
 	"github.com/hgdtune/hgdtune/cifar/cnn"
+	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
@@ -185,7 +187,10 @@ func collectCurves(dir, data string, trainImages, evalImages int) (*Curves, erro
 		GoVersion: info.GoVersion, GoMLX: gomlxVersion(), TrainImages: trainImages, EvalImages: evalImages,
 		Arms: map[string][]Member{}}
 	for _, armName := range p.Arms {
-		arm := parseArm(armName)
+		arm, err := cnn.ParseArm(armName)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 		id := RunID{Recording, armName, 0}
 		space, err := p.Space(arm)
 		if err != nil {
@@ -280,7 +285,10 @@ func (c *Curves) check() error {
 		return fmt.Errorf("train_images %d and eval_images %d: want ≥ 1", c.TrainImages, c.EvalImages)
 	}
 	for _, armName := range p.Arms {
-		arm := parseArm(armName)
+		arm, err := cnn.ParseArm(armName)
+		if err != nil {
+			return err
+		}
 		space, err := p.Space(arm)
 		if err != nil {
 			return err
@@ -314,4 +322,18 @@ func (c *Curves) check() error {
 		}
 	}
 	return nil
+}
+
+// validMetrics reports whether the runner accepts a result: the metric is
+// there and every metric is finite.
+func validMetrics(r hpo.Result) bool {
+	if _, ok := r.Metrics[trainer.MetricAccuracy]; !ok {
+		return false
+	}
+	for _, v := range r.Metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -97,8 +97,10 @@ func (p Preset) sharedMutation() bool { return p.GeneticMutation != GeneticMutat
 // presetJSON is Preset without its JSON methods.
 type presetJSON Preset
 
-// MarshalJSON writes the preset with its recorded fields named, except
-// their legacy values, which are left out (see recordedField).
+// MarshalJSON writes the preset with its recorded fields named, except the
+// values that an absent field is read as (CostsGoMLX0282,
+// AHBWeightsHyperband, GeneticMutationPerArm), which are left out (see
+// recordedField).
 func (p Preset) MarshalJSON() ([]byte, error) {
 	q := p.resolved()
 	for _, f := range recordedFields() {
@@ -110,8 +112,8 @@ func (p Preset) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a preset, refusing unknown fields; a recorded field
-// that is absent gets its legacy value where it applies (see
-// recordedField).
+// that is absent is read as CostsGoMLX0282 (Costs, compute clock only),
+// AHBWeightsHyperband or GeneticMutationPerArm (see recordedField).
 func (p *Preset) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

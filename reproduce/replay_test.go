@@ -19,6 +19,7 @@ import (
 
 	"github.com/hgdtune/hgdtune/backend/backendtest"
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
@@ -87,27 +88,27 @@ func TestReplayIsExact(t *testing.T) {
 	live := Options{Preset: p, Dir: filepath.Join(t.TempDir(), "live"), Curves: pool, Data: data, Backend: be}
 	seeds := map[string]uint64{}
 	for armName, ms := range pool.Arms {
-		space, _ := p.Space(parseArm(armName))
+		space, _ := p.Space(mustArm(t, armName))
 		for _, m := range ms {
 			k, _ := configKey(space, m.Config)
 			seeds[armName+k] = m.Seed
 		}
 	}
-	live.newTrainable = func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
-		arm := "hgd"
+	live.Trainables = func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
+		arm := cnn.ArmHGD
 		if _, ok := cfg["learning_rate"]; ok {
-			arm = "sgd"
+			arm = cnn.ArmSGD
 		}
-		space, _ := p.Space(parseArm(arm))
+		space, _ := p.Space(arm)
 		k, err := configKey(space, cfg)
 		if err != nil {
 			return nil, err
 		}
-		seed, ok := seeds[arm+k]
+		seed, ok := seeds[arm.String()+k]
 		if !ok {
 			t.Errorf("trial config %s is not in the pool", k)
 		}
-		tr, err := newCNNTrial(live, split, parseArm(arm), seed, cfg)
+		tr, err := newCNNTrial(live, split, arm, seed, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -135,12 +136,12 @@ func TestReplayIsExact(t *testing.T) {
 // one, and the effective sample size of each is near n/1.52.
 func TestPoolWeights(t *testing.T) {
 	p := Presets()["cpu-study"]
-	space, err := p.Space(parseArm("sgd"))
+	space, err := p.Space(cnn.ArmSGD)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const n = 20000
-	d, err := newPoolDraws(space, parseArm("sgd"), 0, n)
+	d, err := newPoolDraws(space, cnn.ArmSGD, 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestPoolWeights(t *testing.T) {
 	}{{LRPriorLog, math.Log(1e-3/1e-5) / math.Log(0.2/1e-5), 0.02}, {LRPriorUniform, (1e-3 - 1e-5) / (0.2 - 1e-5), 0.005}} {
 		q := p
 		q.LRPrior = c.prior
-		w := replayWeights(q, parseArm("sgd"), members)
+		w := replayWeights(q, cnn.ArmSGD, members)
 		var sum, low float64
 		for i, m := range members {
 			sum += w[i]
@@ -175,14 +176,14 @@ func TestPoolWeights(t *testing.T) {
 // the space holds every configuration once, and a larger one is refused.
 func TestPoolCoversDiscreteSpace(t *testing.T) {
 	p := Presets()["cpu-study"]
-	space, err := p.Space(parseArm("hgd"))
+	space, err := p.Space(cnn.ArmHGD)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ok, size := choicesOnly(space); !ok || size != 324 {
 		t.Fatalf("cpu-study's HGD space: choices only %v, %d configurations; want 324", ok, size)
 	}
-	d, err := newPoolDraws(space, parseArm("hgd"), 0, 324)
+	d, err := newPoolDraws(space, cnn.ArmHGD, 0, 324)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestPoolCoversDiscreteSpace(t *testing.T) {
 		}
 		seen[k] = true
 	}
-	if _, err := newPoolDraws(space, parseArm("hgd"), 0, 325); !errors.Is(err, ErrConfig) {
+	if _, err := newPoolDraws(space, cnn.ArmHGD, 0, 325); !errors.Is(err, ErrConfig) {
 		t.Errorf("a pool of 325 in a space of 324: err %v, want ErrConfig", err)
 	}
 }
@@ -401,12 +402,12 @@ func TestLookupRecording(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fifo, ok := e.Scheduler.(*timedScheduler).Scheduler.(*hpo.FIFO)
+	fifo, ok := e.Scheduler.(*hpo.FIFO)
 	if !ok || fifo.Step != 1 || fifo.MaxBudget != p.MaxEpochs {
 		t.Errorf("scheduler %#v, want FIFO reporting every epoch to %d", e.Scheduler, p.MaxEpochs)
 	}
-	space, _ := p.Space(parseArm("sgd"))
-	draws, _ := newPoolDraws(space, parseArm("sgd"), 0, 5)
+	space, _ := p.Space(cnn.ArmSGD)
+	draws, _ := newPoolDraws(space, cnn.ArmSGD, 0, 5)
 	for id := range hpo.TrialID(6) {
 		cfg, err := e.Searcher.Suggest(nil, id)
 		if id == 5 {

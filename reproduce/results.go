@@ -12,13 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/plots"
 )
 
 // Results is what a results folder of Run holds, read back from its files: config.json and every run's
 // runs/<algorithm>-<arm>-s<seed>/journal.jsonl (hpo.LoadReport) and run.json
-// (its identity; older folders lack it, and the folder's name gives
+// (its identity; for a run folder without run.json, the folder's name gives
 // it). Reading the journals rather
 // than results.csv also works on a folder whose experiment is still running
 // or was interrupted.
@@ -138,7 +139,7 @@ func newResults(info runInfo) *Results {
 	p := info.Preset
 	r := &Results{Config: p, Preset: p.Name, Dataset: p.Dataset, Budget: time.Duration(p.Budget), Seeds: p.Seeds,
 		Backend: info.Backend, Machine: info.Machine, GoVersion: info.GoVersion, Started: info.Started}
-	r.Experiment = &plots.Experiment{Name: datasetName(p.Dataset), Budget: r.Budget.Seconds()}
+	r.Experiment = &plots.Experiment{Name: datasetName(p.Case()), Budget: r.Budget.Seconds()}
 	return r
 }
 
@@ -278,7 +279,7 @@ func readRunID(dir string) (RunID, bool, error) {
 // Paper returns the paper's table for the data set: Table 3 (CIFAR-10) or
 // Table 4 (CIFAR-100).
 func (r *Results) Paper() plots.PaperResults {
-	if r.Dataset == "cifar100" {
+	if r.Config.Case() == cnn.Case2 {
 		return plots.PaperTable4()
 	}
 	return plots.PaperTable3()

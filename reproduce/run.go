@@ -12,6 +12,7 @@ import (
 
 	"github.com/hgdtune/hgdtune/backend"
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hpo"
 	"github.com/hgdtune/hgdtune/hpo/asha"
@@ -67,10 +68,16 @@ type Options struct {
 	// mem, set by Targets, keeps a replay's checkpoints in memory.
 	mem *memStore
 
-	// Test seams, nil in real use: newTrainable replaces the CNN trainer,
-	// runClock the wall clock of the runs' budgets.
-	newTrainable hpo.Factory
-	runClock     hpo.Clock
+	// Trainables, when set, builds every trial's trainable instead of the
+	// paper's CNN: a model of one's own under the same protocol, its
+	// configurations drawn from the preset's space (Data and Backend are
+	// then not used by the trials). With Curves, it trains the replay's
+	// draws for real instead of serving them from the pool: what a replay
+	// must equal.
+	Trainables hpo.Factory
+	// Clock is the wall clock of the runs' budgets (nil: the system
+	// clock); the compute clock does not read it.
+	Clock hpo.Clock
 }
 
 // Objective returns the objective of every run: validation accuracy
@@ -153,8 +160,12 @@ func runAll(ctx context.Context, o Options) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	for _, arm := range p.Arms {
-		if _, err := p.Space(parseArm(arm)); err != nil {
+	arms, err := p.parseArms()
+	if err != nil {
+		return err
+	}
+	for _, arm := range arms {
+		if _, err := p.Space(arm); err != nil {
 			return err
 		}
 	}
@@ -172,12 +183,12 @@ func runAll(ctx context.Context, o Options) error {
 	var runs []RunStatus
 	total := len(p.Algorithms) * len(p.Arms) * p.Seeds
 	for _, alg := range p.Algorithms {
-		for _, arm := range p.Arms {
+		for i, arm := range p.Arms {
 			for s := range p.Seeds {
 				st := RunStatus{Index: len(runs), Total: total, ID: RunID{alg, arm, s},
 					Budget: time.Duration(p.Budget), ComputeClock: p.compute(), stats: &runStats{}}
 				if alg == Recording {
-					st.Pool, st.Epochs = p.poolSize(parseArm(arm)), p.MaxEpochs
+					st.Pool, st.Epochs = p.poolSize(arms[i]), p.MaxEpochs
 				}
 				runs = append(runs, st)
 			}
@@ -292,11 +303,14 @@ func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Schedule
 	return populationScheduler(p, alg, space, seed)
 }
 
-// experiment builds run id's experiment (its trainables counted in
-// stats, its scheduler timed in them), without its storage.
+// experiment builds run id's experiment (its events counted in stats),
+// without its storage.
 func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Experiment, error) {
 	p := o.Preset
-	arm := parseArm(id.Arm)
+	arm, err := cnn.ParseArm(id.Arm)
+	if err != nil {
+		return hpo.Experiment{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	space, err := p.Space(arm)
 	if err != nil {
 		return hpo.Experiment{}, err
@@ -315,8 +329,8 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 	}
 	e := hpo.Experiment{
 		Space: space, Metric: Objective(),
-		Scheduler: &timedScheduler{sched, stats}, Searcher: search, Slots: p.Slots,
-		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.runClock,
+		Scheduler: sched, Searcher: search, Slots: p.Slots,
+		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.Clock, OnEvent: stats.event,
 	}
 	var trainImages, evalCount int
 	if p.Replay != "" {
@@ -325,17 +339,17 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 		if err != nil {
 			return hpo.Experiment{}, err
 		}
-		if o.newTrainable != nil {
-			f = o.newTrainable // the same draws trained for real (a test's)
+		if o.Trainables != nil {
+			f = o.Trainables // the same draws trained for real (a test's)
 		}
-		e.Factory = countingFactory(f, stats)
+		e.Factory = f
 		e.Searcher = &replayDraws{members: members, order: replayOrder(replayWeights(p, arm, members), seed)}
 		if o.mem != nil {
 			e.Storage = o.mem
 		}
 		trainImages, evalCount = o.Curves.TrainImages, o.Curves.EvalImages
 	} else {
-		e.Factory = factory(o, data, arm, seed, stats)
+		e.Factory = factory(o, data, arm, seed)
 		trainImages, evalCount = data.Train.Len(), evalImages(p, data)
 	}
 	if p.compute() {
@@ -356,7 +370,7 @@ func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus, sr 
 	p, id, stats := o.Preset, st.ID, st.stats
 	dir := filepath.Join(o.Dir, "runs", id.String())
 	var mem *memStore
-	if p.Replay != "" && o.newTrainable == nil {
+	if p.Replay != "" && o.Trainables == nil {
 		// A replayed run keeps its checkpoints in memory and writes its
 		// journal when it ends (memStore).
 		mem = newMemStore()

@@ -7,19 +7,44 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
-// Case returns the paper's case study of the preset's data set.
-func (p Preset) Case() cnn.Case {
-	if p.Dataset == "cifar100" {
-		return cnn.Case2
+// The data sets of a preset (Preset.Dataset), as config.json and the
+// -dataset flag spell them.
+const (
+	DatasetCIFAR10  = "cifar10"
+	DatasetCIFAR100 = "cifar100"
+)
+
+// datasetCase returns the paper's case study of a data set spelled as
+// Preset.Dataset spells it; it is the one reader of those spellings.
+func datasetCase(dataset string) (cnn.Case, error) {
+	switch dataset {
+	case DatasetCIFAR10:
+		return cnn.Case1, nil
+	case DatasetCIFAR100:
+		return cnn.Case2, nil
 	}
-	return cnn.Case1
+	return 0, fmt.Errorf("%w: dataset %q (want %s or %s)", ErrConfig, dataset, DatasetCIFAR10, DatasetCIFAR100)
 }
 
-func parseArm(s string) cnn.Arm {
-	if s == "hgd" {
-		return cnn.ArmHGD
+// Case returns the paper's case study of the preset's data set: cnn.Case1
+// for CIFAR-10, cnn.Case2 for CIFAR-100, and the zero Case, which no
+// network accepts, for a data set that Validate refuses.
+func (p Preset) Case() cnn.Case {
+	c, _ := datasetCase(p.Dataset)
+	return c
+}
+
+// parseArms returns the preset's arms, parsed by cnn.ParseArm.
+func (p Preset) parseArms() ([]cnn.Arm, error) {
+	arms := make([]cnn.Arm, len(p.Arms))
+	for i, a := range p.Arms {
+		arm, err := cnn.ParseArm(a)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		arms[i] = arm
 	}
-	return cnn.ArmSGD
+	return arms, nil
 }
 
 // Space returns Table 2's search space of the preset's case for an arm,

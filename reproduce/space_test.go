@@ -72,3 +72,13 @@ func TestLRPrior(t *testing.T) {
 		t.Errorf("Diff does not name lr_prior: %q", d)
 	}
 }
+
+// mustArm parses an arm that the test knows to be valid.
+func mustArm(t testing.TB, name string) cnn.Arm {
+	t.Helper()
+	arm, err := cnn.ParseArm(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return arm
+}

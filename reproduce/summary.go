@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/hpo/asha"
 	"github.com/hgdtune/hgdtune/internal/dirlock"
 
@@ -28,8 +29,9 @@ func plotsArm(arm string) plots.Arm {
 	return plots.SGD
 }
 
-func datasetName(d string) string {
-	if d == "cifar100" {
+// datasetName is the name of case c's data set in tables and titles.
+func datasetName(c cnn.Case) string {
+	if c == cnn.Case2 {
 		return "CIFAR-100"
 	}
 	return "CIFAR-10"
@@ -99,7 +101,7 @@ func writeSummary(dir string) (*Summary, error) {
 	}
 	p := r.Config
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s reproduction, preset %q\n\n", datasetName(p.Dataset), p.Name)
+	fmt.Fprintf(&b, "# %s reproduction, preset %q\n\n", datasetName(p.Case()), p.Name)
 	fmt.Fprintf(&b, "- machine: %s\n- backend: %s\n- Go: %s\n- started: %s\n", r.Machine, r.Backend, r.GoVersion, r.Started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "- T = %v per run, %d seeds, %d slots; algorithms %s; arms %s\n", time.Duration(p.Budget), p.Seeds, p.Slots,
 		strings.Join(p.Algorithms, ", "), strings.Join(p.Arms, ", "))

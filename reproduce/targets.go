@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
 	"github.com/hgdtune/hgdtune/hpo"
 )
@@ -131,9 +132,13 @@ func Targets(ctx context.Context, o TargetOptions) (*TargetReport, error) {
 		}
 	}
 	r := &TargetReport{Algorithms: p.Algorithms, Arms: p.Arms, PoolSize: map[string]int{}, ESS: map[string]float64{}}
-	for _, arm := range p.Arms {
-		ms := o.Curves.Arms[arm]
-		r.PoolSize[arm], r.ESS[arm] = len(ms), ESS(replayWeights(p, parseArm(arm), ms))
+	for _, name := range p.Arms {
+		arm, err := cnn.ParseArm(name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		ms := o.Curves.Arms[name]
+		r.PoolSize[name], r.ESS[name] = len(ms), ESS(replayWeights(p, arm, ms))
 	}
 	T := time.Duration(p.Budget).Seconds()
 	for i := range o.GridPoints {

@@ -19,11 +19,11 @@ func syntheticPool(t *testing.T, n int, tauSGD, tauHGD float64) *Curves {
 	p.Algorithms, p.Seeds, p.Budget, p.PoolSGD, p.PoolHGD = []string{Recording}, 1, Duration(BudgetLimit), n, n
 	c := &Curves{Format: CurvesFormat, Preset: p, TrainImages: 3500, EvalImages: 500, Arms: map[string][]Member{}}
 	for arm, tau := range map[string]float64{"sgd": tauSGD, "hgd": tauHGD} {
-		space, err := p.Space(parseArm(arm))
+		space, err := p.Space(mustArm(t, arm))
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := newPoolDraws(space, parseArm(arm), 7, n)
+		d, err := newPoolDraws(space, mustArm(t, arm), 7, n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -185,14 +185,15 @@ func TestSpaces(t *testing.T) {
 				if !Table2(c).Contains(tr.Net, tr.BatchSize) {
 					t.Fatalf("%v: sampled %+v outside Table 2", c, tr)
 				}
-				if arm == ArmSGD && (tr.LearningRate < 1e-5 || tr.LearningRate > 0.2 || tr.Momentum < 0.7 || tr.Momentum > 0.99) {
-					t.Fatalf("lr %v momentum %v outside Table 2", tr.LearningRate, tr.Momentum)
+				lr, momentum := tr.Optimizer.Alpha0, tr.Optimizer.Gamma0
+				if arm == ArmSGD && (lr < 1e-5 || lr > 0.2 || momentum < 0.7 || momentum > 0.99) {
+					t.Fatalf("lr %v momentum %v outside Table 2", lr, momentum)
 				}
-				if arm == ArmSGD && (tr.Optimizer.Kind != hgd.Momentum || tr.Optimizer.Alpha0 != tr.LearningRate || tr.Optimizer.Gamma0 != tr.Momentum) {
-					t.Fatalf("SGD arm trial has optimizer %+v for lr %v momentum %v", tr.Optimizer, tr.LearningRate, tr.Momentum)
+				if arm == ArmSGD && (tr.Optimizer.Kind != hgd.Momentum || lr != cfg[ParamLearningRate] || momentum != cfg[ParamMomentum]) {
+					t.Fatalf("SGD arm trial has optimizer %+v for configuration %v", tr.Optimizer, cfg)
 				}
-				if arm == ArmHGD && (tr.LearningRate != 0 || tr.Momentum != 0 || tr.Optimizer != hgd.Defaults(hgd.HGD)) {
-					t.Fatalf("HGD arm trial has lr %v momentum %v optimizer %+v", tr.LearningRate, tr.Momentum, tr.Optimizer)
+				if arm == ArmHGD && tr.Optimizer != hgd.Defaults(hgd.HGD) {
+					t.Fatalf("HGD arm trial has optimizer %+v", tr.Optimizer)
 				}
 			}
 		}

@@ -95,12 +95,10 @@ func Space(c Case, arm Arm) hpo.Space {
 type Trial struct {
 	Net       Config
 	BatchSize int
-	// LearningRate and Momentum are the sampled values of the SGD arm; in
-	// the HGD arm, whose space does not hold them, they are 0.
-	LearningRate, Momentum float64
 	// Optimizer is the arm's optimizer: hgd.Defaults(hgd.HGD) in the HGD
-	// arm, hgd.Defaults(hgd.Momentum) with α = LearningRate and γ = Momentum
-	// in the SGD arm.
+	// arm; in the SGD arm hgd.Defaults(hgd.Momentum) with the sampled
+	// learning rate as Alpha0 and the sampled momentum as Gamma0 (both
+	// within their domains: FromConfig checks them against the space).
 	Optimizer hgd.Config
 }
 
@@ -133,14 +131,13 @@ func FromConfig(c Case, arm Arm, cfg hpo.Config) (Trial, error) {
 		return Trial{}, err
 	}
 	if arm == ArmSGD {
-		var ok1, ok2 bool
-		t.LearningRate, ok1 = norm[ParamLearningRate].(float64)
-		t.Momentum, ok2 = norm[ParamMomentum].(float64)
+		lr, ok1 := norm[ParamLearningRate].(float64)
+		momentum, ok2 := norm[ParamMomentum].(float64)
 		if !ok1 || !ok2 {
 			return Trial{}, fmt.Errorf("%w: the SGD arm needs %s and %s", ErrConfig, ParamLearningRate, ParamMomentum)
 		}
 		t.Optimizer = hgd.Defaults(hgd.Momentum)
-		t.Optimizer.Alpha0, t.Optimizer.Gamma0 = t.LearningRate, t.Momentum
+		t.Optimizer.Alpha0, t.Optimizer.Gamma0 = lr, momentum
 	}
 	return t, t.Net.Validate()
 }

@@ -37,9 +37,14 @@ const (
 	MetricSkipped   = "skipped"    // steps skipped for non-finite gradients
 )
 
-// Defaults.
+// Defaults of Config.
 const (
+	// DefaultBatchSize is the training batch size of a Config that leaves
+	// it 0, and hgdtune train's -batch default. (A cifar.Batcher used on
+	// its own has its own default, cifar.DefaultBatcherBatchSize.)
 	DefaultBatchSize = 32
+	// DefaultEvalBatch is the evaluation batch size of a Config that
+	// leaves it 0.
 	DefaultEvalBatch = 500
 )
 
@@ -114,14 +119,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: eval limit %d", ErrConfig, c.EvalLimit)
 	case c.Unit != Steps && c.Unit != Epochs:
 		return fmt.Errorf("%w: unknown unit %d", ErrConfig, int(c.Unit))
-	case c.Optimizer.Alpha0 > 10:
-		return fmt.Errorf("%w: learning rate %v", ErrConfig, c.Optimizer.Alpha0)
 	case c.Net.TrainingMemory(c.BatchSize) > cnn.MemoryLimit:
 		return fmt.Errorf("%w: %s with batches of %d needs about %.1f GiB to train, more than the %d GiB limit", ErrConfig,
 			c.Net, c.BatchSize, c.Net.TrainingMemory(c.BatchSize)/(1<<30), cnn.MemoryLimit>>30)
 	}
 	// The optimizer's own rules (known kind, finite and non-negative
-	// values, γ0 within its bound, …).
+	// values, γ0 within its bound, …). The learning rate's range is
+	// checked where it enters: hgdtune train's -lr flag, a search space's
+	// domain (cnn.FromConfig).
 	if err := c.Optimizer.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -166,157 +165,88 @@ func (r *Run) Close() error {
 // Train restores t from the run's checkpoint, if any, and trains it to the
 // budgets, saving and evaluating as configured. An interrupt (ctx
 // cancelled) is not an error: the checkpoint is saved and Summary says so.
+//
+// The loop and its hooks (periodic evaluation, progress, periodic
+// checkpoints) are in loop.go.
 func (r *Run) Train(ctx context.Context, t *Trainer, h RunHooks) (Summary, error) {
-	c, ck, msg, now := r.cfg, r.cfg.Checkpoint, r.cfg.Messages, r.cfg.Now
-	evalN := t.data.Val.Len()
-	if t.cfg.EvalLimit > 0 {
-		evalN = min(evalN, t.cfg.EvalLimit)
-	}
-	sess, last, lastEvalStep, err := r.restore(t, evalN)
+	c := r.cfg
+	ev := newEvaluator(t, c.EvalEvery)
+	sess, err := r.restore(t, ev)
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := r.openLog(t, h.Backend, sess.Steps, lastEvalStep >= 0); err != nil {
+	if err := r.openLog(t, h.Backend, sess.Steps, ev.step >= 0); err != nil {
 		return Summary{}, err
 	}
 	if h.Started != nil {
 		h.Started()
 	}
-	maxSteps := c.Steps
-	if c.Steps == 0 && c.Epochs == 0 && c.Time == 0 {
-		c.Epochs = 1
+	b := newBudget(c, t.StepsPerEpoch())
+	clock := startClock(c.Now, sess.TrainSeconds)
+	ck := &checkpointer{dir: c.Checkpoint, every: c.CheckpointEvery, now: c.Now, last: c.Now(), t: t, ev: ev, clock: clock}
+	rep := reporter{report: h.Progress, t: t, ev: ev, clock: clock, maxSteps: b.steps}
+	l := loop{t: t, budget: b, clock: clock, hooks: []stepHook{ev.afterStep, rep.afterStep, ck.afterStep}}
+	loss, interrupted, err := l.run(ctx)
+	if err != nil {
+		return Summary{}, err
 	}
-	if c.Epochs > 0 {
-		if s := c.Epochs * t.StepsPerEpoch(); maxSteps == 0 || s < maxSteps {
-			maxSteps = s
-		}
+	clock.stop()
+	rep.send(loss, true)
+	if err := r.finish(ctx, ev, ck, interrupted); err != nil {
+		return Summary{}, err
 	}
-	evalEvery := c.EvalEvery
-	if evalEvery == 0 {
-		evalEvery = t.StepsPerEpoch()
-	}
-	earlier := time.Duration(sess.TrainSeconds * float64(time.Second))
-	start := now()
-	// trained is what Time limits: the training time of all sessions, up
-	// to the end of the training loop (the final evaluation is not counted).
-	trained := func() time.Duration { return earlier + now().Sub(start) }
-	session := func() Session {
-		s := Session{Steps: t.Steps(), TrainSeconds: trained().Seconds()}
-		if lastEvalStep >= 0 && !math.IsNaN(last.Loss) && !math.IsInf(last.Loss, 0) {
-			s.Eval = &SavedEval{Step: lastEvalStep, Accuracy: last.Accuracy, Loss: last.Loss, N: last.N}
-		}
-		return s
-	}
-	save := func() error {
-		s := session()
-		return saveCheckpoint(ck, func(folder string) error {
-			if err := t.Save(folder); err != nil {
-				return err
-			}
-			return WriteSession(folder, s)
-		}, osOps())
-	}
-	progress := func(loss float64, final bool) {
-		if h.Progress != nil {
-			h.Progress(Progress{Step: t.Steps(), Loss: loss, Eval: last, Evaluated: lastEvalStep >= 0,
-				Alpha: t.Alpha(), Gamma: t.Gamma(), Trained: trained(), MaxSteps: maxSteps, Final: final})
-		}
-	}
-	lastSave := now()
-	var lastLoss float64
-	interrupted := false
-	for maxSteps == 0 || t.Steps() < maxSteps {
-		if c.Time > 0 && trained() >= c.Time {
-			break
-		}
-		if ctx.Err() != nil {
-			interrupted = true
-			break
-		}
-		l, err := t.Step()
-		if err != nil {
-			return Summary{}, err
-		}
-		lastLoss = l
-		if t.Steps()%evalEvery == 0 {
-			if last, err = t.Evaluate(ctx); err != nil {
-				if ctx.Err() != nil {
-					interrupted = true
-					break
-				}
-				return Summary{}, err
-			}
-			lastEvalStep = t.Steps()
-		}
-		progress(lastLoss, false)
-		if ck != "" && c.CheckpointEvery > 0 && now().Sub(lastSave) >= c.CheckpointEvery {
-			if err := save(); err != nil {
-				return Summary{}, err
-			}
-			lastSave = now()
-		}
-	}
-	end := trained()
-	trained = func() time.Duration { return end }
-	progress(lastLoss, true)
-	// Save before the final evaluation, so that a kill during it loses no
-	// training; the evaluation is added to the checkpoint after.
-	if ck != "" {
-		if err := save(); err != nil {
-			return Summary{}, err
-		}
-	}
-	if !interrupted && lastEvalStep != t.Steps() {
-		fmt.Fprintf(msg, "evaluating on %d validation images…\n", evalN)
-		if last, err = t.Evaluate(context.WithoutCancel(ctx)); err != nil {
-			return Summary{}, err
-		}
-		lastEvalStep = t.Steps()
-		if ck != "" {
-			if err := WriteSession(filepath.Join(ck, CheckpointCurrent), session()); err != nil {
-				return Summary{}, err
-			}
-		}
-	}
-	if lastEvalStep >= 0 {
-		fmt.Fprintf(msg, "step %d: validation accuracy %.4f, loss %.4f\n", lastEvalStep, last.Accuracy, last.Loss)
-	}
-	if ck != "" {
-		fmt.Fprintf(msg, "checkpoint written to %s\n", filepath.Join(ck, CheckpointCurrent))
-	}
-	s := Summary{Steps: t.Steps(), Epochs: t.Epochs(), Alpha: t.Alpha(), Gamma: t.Gamma(),
-		Seconds: now().Sub(start).Seconds(), TrainSeconds: end.Seconds(), Interrupted: interrupted}
-	if lastEvalStep >= 0 {
-		s.Eval = &SavedEval{Step: lastEvalStep, Accuracy: last.Accuracy, Loss: last.Loss, N: last.N}
-	}
-	return s, nil
+	return Summary{Steps: t.Steps(), Epochs: t.Epochs(), Eval: ev.saved(), Alpha: t.Alpha(), Gamma: t.Gamma(),
+		Seconds: clock.session().Seconds(), TrainSeconds: clock.trained().Seconds(), Interrupted: interrupted}, nil
 }
 
-// restore restores t from the run's checkpoint, if any, and returns the
-// restored session and its last evaluation when it is still valid (same
-// step, same number of validation images; step −1: none).
-func (r *Run) restore(t *Trainer, evalN int) (sess Session, last Eval, lastEvalStep int, err error) {
-	lastEvalStep = -1
+// finish ends a run after its loop: it saves the checkpoint before the
+// final evaluation, so that a kill during that evaluation loses no
+// training; evaluates, unless interrupted or already evaluated at the last
+// step, and adds that evaluation to the checkpoint; and tells the results.
+func (r *Run) finish(ctx context.Context, ev *evaluator, ck *checkpointer, interrupted bool) error {
+	msg := r.cfg.Messages
+	if err := ck.save(); err != nil {
+		return err
+	}
+	if !interrupted && ev.step != ev.t.Steps() {
+		fmt.Fprintf(msg, "evaluating on %d validation images…\n", ev.n)
+		if err := ev.evaluate(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+		if err := ck.addEval(); err != nil {
+			return err
+		}
+	}
+	if ev.step >= 0 {
+		fmt.Fprintf(msg, "step %d: validation accuracy %.4f, loss %.4f\n", ev.step, ev.last.Accuracy, ev.last.Loss)
+	}
+	if ck.dir != "" {
+		fmt.Fprintf(msg, "checkpoint written to %s\n", filepath.Join(ck.dir, CheckpointCurrent))
+	}
+	return nil
+}
+
+// restore restores t from the run's checkpoint, if any, returns the
+// restored session and gives ev its evaluation when still valid.
+func (r *Run) restore(t *Trainer, ev *evaluator) (sess Session, err error) {
 	if r.ckpt == "" {
-		return sess, last, lastEvalStep, nil
+		return sess, nil
 	}
 	if r.ckpt != r.cfg.Checkpoint { // the layout with session.json
 		if sess, err = ReadSession(r.ckpt); err != nil {
-			return sess, last, lastEvalStep, err
+			return sess, err
 		}
 	}
 	if err := t.Restore(r.ckpt); err != nil {
-		return sess, last, lastEvalStep, err
+		return sess, err
 	}
 	if r.ckpt == r.cfg.Checkpoint {
 		sess.Steps = t.Steps()
 	}
-	if e := sess.Eval; e != nil && e.Step == t.Steps() && e.N == evalN {
-		last, lastEvalStep = Eval{Accuracy: e.Accuracy, Loss: e.Loss, N: e.N}, e.Step
-	}
+	ev.restore(sess.Eval)
 	fmt.Fprintf(r.cfg.Messages, "resumed from %s at step %d, %v of training\n", r.ckpt, t.Steps(),
 		time.Duration(sess.TrainSeconds*float64(time.Second)).Round(100*time.Millisecond))
-	return sess, last, lastEvalStep, nil
+	return sess, nil
 }
 
 // openLog trims the log to the restored step, opens it and writes the

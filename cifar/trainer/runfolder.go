@@ -19,8 +19,8 @@ package trainer
 // current/ (a crash between the renames) keeps previous/ until the new
 // current/ is in place. Loading takes current/, else previous/.
 //
-// Checkpoints written by earlier versions of hgdtune (trainer.json directly
-// in the folder) are restored too; the first save moves them to current/.
+// A checkpoint whose files lie directly in the folder (LegacyCheckpointFiles,
+// no current/) is restored too; the first save moves it to current/.
 
 import (
 	"bufio"
@@ -30,13 +30,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hgdtune/hgdtune/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/hgdtune/hgdtune/internal/atomicfile"
 )
 
 // Entries of a -checkpoint folder.
@@ -50,23 +51,15 @@ const (
 	SessionFile = "session.json"
 )
 
-// LegacyCheckpointFiles are the files of a checkpoint written directly into the
-// -checkpoint folder (hgdtune before the current/ layout).
+// LegacyCheckpointFiles are the files of a checkpoint that lies directly in
+// the -checkpoint folder instead of in current/, a layout that is restored
+// and moved to current/ by the first save.
 func LegacyCheckpointFiles() []string {
 	return []string{"trainer.json", "variables.bin", "checksums.sha256"}
 }
 
 // errSession wraps every error reading session.json.
 var errSession = errors.New("bad checkpoint session file")
-
-// fileOps are the folder operations of a checkpoint swap; tests replace them
-// to crash a save between any two of them.
-type fileOps struct {
-	rename    func(oldpath, newpath string) error
-	removeAll func(path string) error
-}
-
-func osOps() fileOps { return fileOps{rename: os.Rename, removeAll: os.RemoveAll} }
 
 func exists(path string) bool {
 	_, err := os.Stat(path)
@@ -75,7 +68,7 @@ func exists(path string) bool {
 
 // findCheckpoint returns the checkpoint to restore from in the -checkpoint
 // folder dir: current/, else previous/, else dir itself when it holds a
-// checkpoint of the earlier layout; "" when there is none.
+// checkpoint of the layout without current/; "" when there is none.
 func findCheckpoint(dir string) string {
 	for _, p := range []string{filepath.Join(dir, CheckpointCurrent), filepath.Join(dir, ckPrevious)} {
 		if exists(p) {
@@ -91,68 +84,65 @@ func findCheckpoint(dir string) string {
 // saveCheckpoint writes a new checkpoint into the -checkpoint folder dir
 // with write (which fills the folder it is given) and swaps it in for the
 // current one, crash-safely (see the top of this file).
-func saveCheckpoint(dir string, write func(folder string) error, ops fileOps) error {
+func saveCheckpoint(dir string, write func(folder string) error) error {
+	for _, step := range checkpointSwap(dir, write) {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkpointSwap returns the steps of saveCheckpoint, in order. A crash
+// can come between any two of them; the test of the swap runs the first n
+// steps alone, for every n, to play a kill after the n-th (so no test hook
+// lives in the save itself). Each step decides what to do when it runs,
+// from the folder as the steps before it left it.
+func checkpointSwap(dir string, write func(folder string) error) []func() error {
 	cur, next, prev := filepath.Join(dir, CheckpointCurrent), filepath.Join(dir, ckNext), filepath.Join(dir, ckPrevious)
-	if err := ops.removeAll(next); err != nil { // left by an interrupted save
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err := os.Mkdir(next, 0o755); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err := write(next); err != nil {
-		ops.removeAll(next)
-		return err
-	}
-	if err := syncDir(next); err != nil {
-		return err
-	}
-	if exists(cur) {
-		// current/ is complete, so previous/ (left by an interrupted save)
-		// is not needed.
-		if err := ops.removeAll(prev); err != nil {
+	fail := func(err error) error {
+		if err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
-		if err := ops.rename(cur, prev); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
-		}
+		return nil
 	}
-	if err := ops.rename(next, cur); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	return []func() error{
+		func() error { return fail(os.RemoveAll(next)) }, // left by an interrupted save
+		func() error { return fail(os.Mkdir(next, 0o755)) },
+		func() error {
+			if err := write(next); err != nil {
+				os.RemoveAll(next)
+				return err
+			}
+			return nil
+		},
+		func() error { return fail(atomicfile.SyncDir(next)) },
+		func() error {
+			// current/ is complete, so previous/ (left by an interrupted
+			// save) is not needed.
+			if !exists(cur) {
+				return nil
+			}
+			return fail(os.RemoveAll(prev))
+		},
+		func() error {
+			if !exists(cur) {
+				return nil
+			}
+			return fail(os.Rename(cur, prev))
+		},
+		func() error { return fail(os.Rename(next, cur)) },
+		func() error { return fail(atomicfile.SyncDir(dir)) },
+		func() error { return fail(os.RemoveAll(prev)) },
+		func() error { // an earlier layout's checkpoint, now replaced
+			for _, name := range LegacyCheckpointFiles() {
+				if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+					return fail(err)
+				}
+			}
+			return nil
+		},
 	}
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	if err := ops.removeAll(prev); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	for _, name := range LegacyCheckpointFiles() { // an earlier layout's checkpoint, now replaced
-		if err := ops.removeAll(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
-		}
-	}
-	return nil
-}
-
-// syncDir makes the entries of a folder (renames, new files) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("checkpoint: sync %s: %w", dir, err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file in path's folder, syncs it
-// and renames it to path.
-func writeFileAtomic(path string, data []byte) error {
-	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // SavedEval is an evaluation kept in session.json.
@@ -199,7 +189,7 @@ func WriteSession(folder string, s Session) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(folder, SessionFile), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(folder, SessionFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
@@ -264,7 +254,7 @@ func runID(dir string, settings map[string]string, hasCheckpoint bool) (string, 
 	}
 	r.Settings = settings
 	out, _ := json.Marshal(r)
-	if err := writeFileAtomic(path, append(out, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(out, '\n'), 0o644); err != nil {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	return r.Run, nil

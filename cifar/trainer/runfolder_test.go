@@ -9,26 +9,21 @@ import (
 	"testing"
 )
 
-// crashingOps runs the first n folder operations and fails every later one
-// without doing it, as if the process had been killed after the n-th.
-func crashingOps(n int) fileOps {
-	count := 0
-	alive := func() bool { count++; return count <= n }
-	errCrash := errors.New("crashed")
-	return fileOps{
-		rename: func(a, b string) error {
-			if !alive() {
-				return errCrash
-			}
-			return os.Rename(a, b)
-		},
-		removeAll: func(p string) error {
-			if !alive() {
-				return errCrash
-			}
-			return os.RemoveAll(p)
-		},
+// saveCrashing runs the first n steps of a checkpoint save, as if the
+// process had been killed after the n-th; it reports whether the save was
+// complete (n is at least its number of steps).
+func saveCrashing(t *testing.T, dir string, write func(string) error, n int) bool {
+	t.Helper()
+	steps := checkpointSwap(dir, write)
+	for i, step := range steps {
+		if i == n {
+			return false
+		}
+		if err := step(); err != nil {
+			t.Fatalf("save step %d: %v", i+1, err)
+		}
 	}
+	return true
 }
 
 // writeMarker is a checkpoint writer: one file naming the checkpoint.
@@ -56,24 +51,24 @@ func loaded(t *testing.T, dir string) string {
 // itself starts from the state a killed save left — never leaves the folder
 // without a complete checkpoint, and the next save cleans up.
 func TestCheckpointSwapCrash(t *testing.T) {
-	const maxOps = 10 // more than a save performs
-	for k1 := 0; k1 <= maxOps; k1++ {
-		for k2 := 0; k2 <= maxOps; k2++ {
+	n := len(checkpointSwap(t.TempDir(), writeMarker("")))
+	for k1 := 0; k1 <= n; k1++ {
+		for k2 := 0; k2 <= n; k2++ {
 			dir := t.TempDir()
-			if err := saveCheckpoint(dir, writeMarker("old"), osOps()); err != nil {
+			if err := saveCheckpoint(dir, writeMarker("old")); err != nil {
 				t.Fatal(err)
 			}
-			err1 := saveCheckpoint(dir, writeMarker("new"), crashingOps(k1))
+			done1 := saveCrashing(t, dir, writeMarker("new"), k1)
 			got := loaded(t, dir)
-			if got != "old" && got != "new" || err1 == nil && got != "new" {
-				t.Fatalf("crash after %d operations: loads %q (save error %v)", k1, got, err1)
+			if got != "old" && got != "new" || done1 && got != "new" {
+				t.Fatalf("crash after %d steps: loads %q (save complete: %v)", k1, got, done1)
 			}
-			err2 := saveCheckpoint(dir, writeMarker("newer"), crashingOps(k2))
+			done2 := saveCrashing(t, dir, writeMarker("newer"), k2)
 			got = loaded(t, dir)
-			if got == "" || err2 == nil && got != "newer" {
-				t.Fatalf("crash after %d, then %d operations: loads %q (save error %v)", k1, k2, got, err2)
+			if got == "" || done2 && got != "newer" {
+				t.Fatalf("crash after %d, then %d steps: loads %q (save complete: %v)", k1, k2, got, done2)
 			}
-			if err := saveCheckpoint(dir, writeMarker("last"), osOps()); err != nil {
+			if err := saveCheckpoint(dir, writeMarker("last")); err != nil {
 				t.Fatal(err)
 			}
 			if got := loaded(t, dir); got != "last" {
@@ -92,14 +87,14 @@ func TestCheckpointSwapCrash(t *testing.T) {
 // A save whose writer fails leaves the current checkpoint alone.
 func TestCheckpointWriteFails(t *testing.T) {
 	dir := t.TempDir()
-	if err := saveCheckpoint(dir, writeMarker("old"), osOps()); err != nil {
+	if err := saveCheckpoint(dir, writeMarker("old")); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("disk full")
 	err := saveCheckpoint(dir, func(folder string) error {
 		os.WriteFile(filepath.Join(folder, "marker"), []byte("ne"), 0o644)
 		return boom
-	}, osOps())
+	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("save error %v, want %v", err, boom)
 	}

@@ -2,7 +2,7 @@ package trainer
 
 // The wiring before a Trainer: data, split, backend. It lives here, next to
 // New and SplitData, because everything it returns is what New takes, and
-// every program that trains (hgdtune train, the scripts) went through the
+// every program that trains (hgdtune train, the scripts) goes through the
 // same four steps: load a training set, keep its first images, split it
 // 70/30 with SplitData, open the backend.
 

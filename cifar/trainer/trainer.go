@@ -26,6 +26,12 @@
 // training on gives bit-identical parameters to training without the
 // interruption (on the pure-Go backend; tested).
 //
+// A Run with a checkpoint folder (RunConfig.Checkpoint; "hgdtune train
+// -checkpoint") keeps its checkpoint in the folder's current/, replaced
+// atomically at each save. A checkpoint whose files lie directly in the
+// folder (LegacyCheckpointFiles) is restored too; the first save moves it
+// to current/.
+//
 // # Divergence
 //
 // A step whose loss is NaN or ±Inf fails with ErrDiverged; the Trainer is

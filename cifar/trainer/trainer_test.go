@@ -209,7 +209,7 @@ func TestConfigErrors(t *testing.T) {
 		{Net: small1, BatchSize: -1},
 		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Gamma0 = 1 })},
 		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Alpha0 = -1 })},
-		{Net: small1, Optimizer: opt(hgd.Momentum, func(c *hgd.Config) { c.Alpha0 = 11 })}, // above the trainer's limit (10)
+		{Net: small1, Optimizer: opt(hgd.Momentum, func(c *hgd.Config) { c.Alpha0 = math.Inf(1) })}, // not finite
 		{Net: small1, Unit: 7},
 		{Net: small1, Optimizer: opt(99, func(*hgd.Config) {})},
 		{Net: small1, Optimizer: opt(hgd.HGD, func(c *hgd.Config) { c.Gamma0 = 0.995 })},     // above the optimizer's γ bound (0.99)

@@ -29,7 +29,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	preset := fs.String("preset", "cpu-quick", "preset: "+strings.Join(reproduce.PresetNames(), ", "))
 	out := fs.String("out", "", "results folder (default results/<preset>-<dataset>); rerun with the same folder to resume")
 	be := fs.String("backend", "", backendFlagHelp)
-	budget := fs.Duration("time", 0, fmt.Sprintf("override T, the wall-clock budget of each run (> 0, ≤ %v)", reproduce.BudgetLimit))
+	budget := fs.Duration("time", 0, fmt.Sprintf("override T, the budget of each run: compute time with -clock compute (the CPU presets), else wall-clock time (> 0, ≤ %v)", reproduce.BudgetLimit))
 	seeds := fs.Int("seeds", 0, fmt.Sprintf("override the number of seeds (1 to %d)", reproduce.SeedsLimit))
 	slots := fs.Int("slots", 0, fmt.Sprintf("override the trials trained at once within a run (1 to %d)", reproduce.SlotsLimit))
 	algs := fs.String("algorithms", "", "override the algorithms (comma-separated: "+strings.Join(knownAlgorithms(), ",")+")")
@@ -141,7 +141,7 @@ flags:`)
 			oneOf(*lrPrior, reproduce.LRPriorLog, reproduce.LRPriorUniform)
 			p.LRPrior = *lrPrior
 			if p.LRPrior == reproduce.LRPriorLog {
-				p.LRPrior = "" // the default, as folders made before the flag record it
+				p.LRPrior = "" // the default is recorded as empty
 			}
 		}
 	})

@@ -71,7 +71,7 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(path))
 }
 
 // createTemp creates a new temporary file beside path, with mode perm less
@@ -89,9 +89,11 @@ func createTemp(path string, perm os.FileMode) (*os.File, error) {
 	return nil, fmt.Errorf("no unused temporary name %s*", prefix)
 }
 
-// syncDir makes a rename in dir durable. File systems that cannot sync a
-// folder (EINVAL) are fine: the rename is done.
-func syncDir(dir string) error {
+// SyncDir makes the entries of folder dir durable: the files created,
+// renamed or removed in it (fsync of the folder). File systems that cannot
+// sync a folder (EINVAL, ENOTSUP) are fine: the entries are changed, there
+// is nothing more to wait for. Its errors name dir.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,25 @@ func TestRemoveTemps(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
 			t.Errorf("%s not removed", n)
 		}
+	}
+}
+
+// SyncDir syncs a folder and changes nothing in it; a missing folder is an
+// error that names it.
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 || ents[0].Name() != "a" {
+		t.Errorf("folder holds %v", ents)
+	}
+	missing := filepath.Join(dir, "missing")
+	err := SyncDir(missing)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing folder: err = %v", err)
 	}
 }
