@@ -4,10 +4,32 @@
 // Adam — as GoMLX optimizers (optimizer.Interface of gomlx
 // ml/train/optimizer, v0.28.16) for train.Trainer.
 //
-// The update rules, sign conventions (heavy ball: θ_t = θ_{t−1} − α_t·g_{t−1}
-// + γ_t·Δ_{t−1}, the paper's typos corrected), safeguards and defaults are
-// those of package ref, which is the test oracle: the GoMLX graph computes
-// exactly ref.Update, in the dtype of the loss.
+// The update rules, sign conventions, safeguards and defaults are those of
+// package ref, which is the test oracle: the GoMLX graph computes exactly
+// ref.Update, in the dtype of the loss.
+//
+// # Update rule
+//
+// With g_t the gradient at θ_t (plus WeightDecay·θ_t when set), one HGD
+// step moves α and γ along their one-step hypergradients, projects them
+// into their bounds, and takes a heavy-ball step Δ_t:
+//
+//	α_t = α_{t−1} + β·(g_{t−1}·g_{t−2})       projected into [AlphaMin, AlphaMax]
+//	γ_t = γ_{t−1} − η·(g_{t−1}·Δ_{t−2})       projected into [0, GammaMax]
+//	Δ_t = γ_t·Δ_{t−1} − α_t·g_{t−1}
+//	θ_t = θ_{t−1} + Δ_t
+//
+// The dot products run over all parameters flattened together, missing
+// history is zero, and Config.Unbounded turns the projection off. The signs
+// are the heavy-ball convention, with the paper's typos corrected: the
+// paper writes the momentum term with a minus sign in eq. (2) and
+// Algorithm 1 and with a plus in eq. (9), and with the minus sign a
+// momentum of 0.9 would push back against the last step instead of keeping
+// its direction (the same algorithm under γ ↦ −γ).
+// Config.Normalized selects the multiplicative rule, which moves α and γ by
+// cosines instead of dot products and is invariant to the scale of the
+// gradients. Package ref gives every kind's rule (Baydin et al.'s included)
+// and its exact semantics.
 //
 // # Structure
 //
@@ -67,75 +89,26 @@
 // all its terms are, so the finiteness of the hypergradient h_α = g·g_{t−2}
 // is the finiteness of g — and one dot product for the others.
 //
-// # Defaults and the sweep behind them
+// # Defaults
 //
-// The paper gives no β, η, α0 or γ0. The defaults (ref.DefaultAlpha0 = 0.01,
-// ref.DefaultGamma0 = 0.9, ref.DefaultBeta = 1e-4, ref.DefaultEta = 1e-2,
-// α ∈ [0, 0.2], γ ∈ [0, 0.99]) come from the sweep of scripts/hgdsweep
-// (hgd/ref on CIFAR-10 pixels, standardized per channel; 10,000 training
-// images of data_batch_1, 2,000 validation images of data_batch_2; 16,000
-// images seen per run; batch 8 and 64; seed 1). Since HGD's purpose is to
-// take α and γ out of the search, the criterion is the mean and the worst
-// validation accuracy over the α0 × γ0 × batch grid:
+// The paper gives no β, η, α0 or γ0. The defaults are ref.DefaultAlpha0 =
+// 0.01 and ref.DefaultGamma0 = 0.9 (the middle of the paper's search
+// ranges), ref.DefaultBeta = 1e-4 and ref.DefaultEta = 1e-2, with
+// α ∈ [0, 0.2] (the largest learning rate the paper searches) and
+// γ ∈ [0, 0.99]. β and η were chosen by a sweep on CIFAR-10 with softmax
+// regression and a small MLP (scripts/hgdsweep), for the best worst-case
+// validation accuracy over a grid of α0, γ0 and batch sizes, since HGD is
+// meant to take α and γ out of the search; docs/results/hgd-defaults.md has
+// the tables, and docs/results/hgd-horizon.md checks the defaults over 20
+// epochs of the paper's case-1 CNN. Adam-HD keeps Baydin et al.'s
+// α0 = 1e-3, β = 1e-7.
 //
-//	go run ./scripts/hgdsweep                                    # softmax, α0 ∈ {1e-4,1e-3,1e-2,1e-1}, γ0 ∈ {0.5,0.9}
-//	go run ./scripts/hgdsweep -model mlp -hidden 32 -gamma0 0.9  # MLP, α0 ∈ {1e-3,1e-2,1e-1}
-//
-// Softmax regression 3072→10 (16 runs per row; β = η = 0 is SGD+momentum
-// with the fixed α0, γ0; upper bound of α was 1 in this run):
-//
-//	| β     | η      | mean val acc | worst val acc |
-//	|-------|--------|--------------|---------------|
-//	| 0     | 0      | 0.3176       | 0.2660        |
-//	| 0     | 0.01   | 0.3273       | 0.2645        |
-//	| 1e-05 | 0.01   | 0.3396       | 0.2865        |
-//	| 1e-04 | 0      | 0.2871       | 0.2470        |
-//	| 1e-04 | 0.001  | 0.3107       | 0.2655        |
-//	| 1e-04 | 0.01   | 0.3243       | 0.2875        |
-//	| 1e-03 | 0.01   | 0.3000       | 0.2505        |
-//	| 1e-02 | 0.01   | 0.2834       | 0.2275        |
-//
-// MLP 3072→32→10, ReLU (6 runs per row, γ0 = 0.9):
-//
-//	| β     | η      | mean val acc | worst val acc | note                           |
-//	|-------|--------|--------------|---------------|--------------------------------|
-//	| 0     | 0      | 0.2528       | 0.0955        | SGD+momentum: α0 = 0.1 diverges |
-//	| 0     | 0.01   | 0.3257       | 0.0800        |                                |
-//	| 1e-05 | 0.01   | 0.3661       | 0.2945        |                                |
-//	| 1e-04 | 0      | 0.1138       | 0.0685        | α runs to its bound, diverges  |
-//	| 1e-04 | 0.001  | 0.1949       | 0.0750        |                                |
-//	| 1e-04 | 0.01   | 0.3523       | 0.3310        | chosen                          |
-//	| 1e-03 | 0.01   | 0.2556       | 0.0955        | batch 8 diverges               |
-//	| 1e-02 | 0.01   | 0.1037       | 0.0670        |                                |
-//
-// (The MLP rows with β = 1e-5 come from a run with α ≤ 0.2; the β = 1e-4,
-// η = 1e-2 and β = η = 0 rows were identical in both runs: α stayed below
-// 0.2.) The best fixed SGD+momentum runs reach 0.3920 (MLP, α0 = 0.01,
-// batch 64) and 0.3700 (softmax). With the chosen defaults HGD's worst run
-// over all α0 is 6 (MLP) and 8 (softmax) points below those, fixed
-// SGD+momentum's worst is 30 and 10 points below.
-// β = 1e-4, η = 1e-2 has the best worst case on both models; β = 1e-5 has a
-// slightly better mean. β is not scale-free: g_{t−1}·g_{t−2} grows with the
-// squared gradient norm, and a β ≥ 1e-3 drives α to its bound and diverges
-// on these pixel-input models (that is what the α bound of 0.2 — the
-// largest learning rate the paper searches — is for; without it the
-// divergence is faster). Models with smaller gradient norms (a CNN with
-// normalization) tolerate a larger β; re-run the sweep on the target CNN when
-// it exists. The normalized rule (Config.Normalized) is scale-free and is the
-// safer choice when the gradient scale is unknown; its β, η are not swept
-// here. α0 and γ0 matter little once adapted (γ drops well below 0.9 at
-// batch 8, where consecutive gradients are noisy); α0 = 0.01 and γ0 = 0.9 are
-// the middle of the paper's search ranges.
-//
-// On the paper's case-1 CNN (scripts/cnnsweep, docs/results/cnnsweep-cifar10.md)
-// the defaults lead SGD+momentum early (0.555 vs 0.528 validation accuracy
-// after 1,000 steps) and then drive α towards 0 (0.005 after 1,500 steps,
-// 0.0004 after 5 minutes, where SGD+momentum is ahead); β = 1e-5, η = 1e-3
-// adapt more slowly and were best after 1,500 steps. Adapting α without γ
-// (η = 0) at γ = 0.9 loses accuracy. A longer sweep on the CNN should decide
-// whether the defaults change.
-//
-// Adam-HD keeps Baydin et al.'s α0 = 1e-3, β = 1e-7.
+// β is not scale-free: g_{t−1}·g_{t−2} grows with the squared gradient
+// norm, so a β that suits one model can drive α to its bound on another
+// (which is what the bound on α is for). The normalized rule
+// (Config.Normalized) is scale-free and the safer choice when the gradient
+// scale is unknown; with β = η = 0.01 it is also the safer choice when α0
+// or γ0 may be far off (docs/results/hgd-horizon.md).
 //
 // # Longer horizons
 //
@@ -149,35 +122,9 @@
 // and γ, so that one step's anti-correlation weighs less; Config.HyperDecay
 // decays β and η as τ/(τ + n − 1) (ref.DecayedRate), so that the
 // adaptation settles; and Config.AlphaMin, set to a fraction of Alpha0,
-// floors α.
-//
-// docs/results/hgd-horizon.md measures them (scripts/horizon reruns it):
-// the paper's plain rule, smaller β and η, the normalized rule, these three
-// options and Baydin et al.'s SGD-HD, SGDN-HD and Adam-HD against
-// SGD+momentum, over 20 epochs of the case-1 CNN (reduced widths, 3,500
-// training images), 3 paired seeds, from the default start (α0 0.01, γ0 0.9)
-// and from bad ones (α0 1e-4 or 0.2, γ0 0.5 or 0.99). The defaults stay the
-// paper's plain rule, because of what it does from the default start, where
-// every reproduction's HGD arm begins:
-//   - It is ahead of SGD+momentum at 5 epochs (+1.4 ± 1.0 points, p 0.03).
-//   - It is level at 20 (+0.7 ± 2.0): α still collapses (0.01 → 0.0019),
-//     but that costs nothing measurable at this horizon.
-//
-// No candidate also beats SGD+momentum from every bad start:
-//   - The plain rule rescues γ0 0.99 (+37.6 points) but cannot move a tiny
-//     α0 (its step is proportional to the gradients) and loses 8 points
-//     from γ0 0.5.
-//   - No additive rule with momentum survives α0 0.2.
-//
-// HyperEMA 0.99 is the only setting ahead at 20 epochs from the default
-// start (+2.6 ± 0.7, p 0.003), but it also loses from γ0 0.5. When α0 or γ0
-// may be far off, use the normalized rule (Normalized: true, Beta: 0.01,
-// Eta: 0.01):
-//   - It is never significantly behind SGD+momentum at 20 epochs from any
-//     start.
-//   - It rescues α0 1e-4 (+20.3) and γ0 0.99 (+37.7), and two of three seeds
-//     from α0 0.2.
-//   - It costs −2.7 ± 5.3 points from the default start.
+// floors α. All three are off by default: docs/results/hgd-horizon.md
+// (scripts/horizon) compares them, the normalized rule and Baydin et al.'s
+// kinds with the paper's rule and SGD+momentum from good and bad starts.
 //
 // # Tolerances of the tests
 //
@@ -193,15 +140,10 @@
 //
 // The hypergradients are dot products (DotGeneral of the flattened tensors)
 // in the same graph as the update: one execution per step, no host round
-// trips. One training step of an MLP 3072→320→128→10 (1,025,898 parameters,
-// batch 128, float32, Go backend with GOEXPERIMENT=simd, 2 shared AMD EPYC
-// cores) with HGD vs SGD+momentum (hgd.Momentum, the same code path without
-// hypergradients): BenchmarkStepRatio, the median ratio over 30 interleaved
-// rounds of 10 steps, gave 1.005 and 1.023 in two sessions;
-// BenchmarkStepHGD/BenchmarkStepSGD, 3×100 steps: 13.07 ms vs 12.75 ms
-// (ratio 1.025). On the paper's case-1 CNN (conv 32/64/128, fc 256/128;
-// scripts/throughput -repeats 5, GoMLX v0.28.16, quiet machine) HGD's step
-// takes 1.001 (batch 32) and 0.984 (batch 128) times SGD+momentum's CPU
-// time on one core, 1.012 and 1.014 on two: medians of 5 paired repeats
-// whose ranges span ±7–16%, so no overhead is measurable.
+// trips. BenchmarkStepRatio measures HGD's step time over SGD+momentum's
+// (hgd.Momentum, the same code path without hypergradients) on an MLP
+// 3072→320→128→10 (1,025,898 parameters, batch 128, float32): 1.005 and
+// 1.023 in two sessions on 2 shared AMD EPYC cores. On the paper's case-1
+// CNN the difference is within the spread of repeated measurements
+// (scripts/throughput, docs/results/throughput-cpu.md).
 package hgd

@@ -116,7 +116,7 @@
 // same in any storage. Package hpo/internal/storagetest is the conformance
 // test that every implementation passes.
 //
-// Beyond the shape first sketched for it, the interface has ReadJournal, a
+// The interface also has ReadJournal, a
 // read-only read for LoadReportFrom (OpenJournal truncates a torn last
 // line, which a reader must not do while the holder writes), and a
 // contract on errors that lets Run tell whose fault a failure is: an error
@@ -174,9 +174,9 @@
 // truncated; a corrupt line elsewhere is ErrJournal, as is a header that
 // does not match the experiment. Every line ends with a checksum (Sum,
 // SealEvent) of itself and of the line before it, so that a line changed,
-// removed or inserted is ErrJournal too, naming its line (JournalChain);
-// lines without one are read as before only at the start of a journal
-// (journals written before lines were sealed). Killing the process at any moment and
+// removed or inserted is ErrJournal too, naming its line (JournalChain).
+// Lines without a checksum are accepted only at the start of a journal,
+// before its first sealed line. Killing the process at any moment and
 // running the same command again therefore loses no journaled result and
 // duplicates none; work in flight at the kill is redone from the last
 // checkpoint.
@@ -253,23 +253,20 @@
 // runs, and LoadReportFrom from any Storage's; ReadJournal reads the raw
 // events of a journal file.
 //
-// # Changes from the design sketch
+// # Schedulers and searchers
 //
-//   - Start decisions name the new trial's id (View.NextTrial) so a
-//     scheduler can assign a seeded bracket before the trial exists; the
-//     scheduler learns that the trial was created in Add (a Start can be
-//     refused when the searcher is exhausted). Stop/Complete/Resume/Exploit
-//     from Next act on paused trials, which lets synchronous algorithms end
-//     the trials they do not promote.
-//   - View (Trial, NextTrial, Metric, Now) replaces direct access to the
-//     runner, and the searcher also receives it, so searchers that learn
-//     from history (the genetic algorithm, PB2) can read trials.
-//   - Domain gained Normalize (JSON numbers back to ints, choice values back
-//     to their own type); validation is the optional Validator interface.
-//   - Checkpoints are taken by the worker after every Train and journaled
-//     with the result rather than as a separate step, which makes "result
-//     journaled ⇒ checkpoint exists" an invariant.
-//   - Resume is replay of inputs rather than snapshots of scheduler state.
+// Schedulers and searchers see the experiment through a View (Trial,
+// NextTrial, Metric, Now), never the runner itself; searchers that learn
+// from history (the genetic algorithm, PB2) read trials through it. A
+// Start decision names the new trial's id (View.NextTrial), so a scheduler
+// can assign a seeded bracket before the trial exists; the scheduler learns
+// that the trial was created in Add (a Start creates no trial when the
+// searcher has none to suggest). Stop, Complete, Resume and Exploit from
+// Next act on paused trials, which lets synchronous algorithms end the
+// trials they do not promote. Domain.Normalize brings values decoded from
+// JSON back to the domain's type (numbers to ints, choice values to their
+// own type); a domain that can check itself implements the optional
+// Validator interface, which Space.Validate calls.
 //
 // Algorithms: Random (searcher) with FIFO (scheduler) is random search;
 // package hyperband is synchronous Hyperband; package asha is ASHA

@@ -49,9 +49,9 @@ type Event struct {
 	Checkpoint string             `json:"checkpoint,omitempty"`
 	Error      string             `json:"error,omitempty"`
 	Reason     string             `json:"reason,omitempty"`
-	// (Journals written before 2026-12 may hold "reset": true on exploit
-	// decisions, from when hpo asked trainables to reset adapted
-	// hyperparameters; it is ignored: that is the trainable's policy now.)
+	// (A "reset" field on an exploit decision, which some recorded
+	// journals hold, is ignored: what an exploit does with adapted
+	// hyperparameters is the trainable's policy.)
 
 	// Header fields (EvExperiment).
 	Seed   uint64   `json:"seed,omitempty"`
@@ -64,9 +64,10 @@ type Event struct {
 	Clock string `json:"clock,omitempty"`
 
 	// Sum chains the event to the journal's line before it (SealEvent): a
-	// line changed, or one removed or inserted before it, no longer
-	// matches. It is the last field, so that it ends the line. Journals
-	// written before lines were sealed have none.
+	// changed line, or one after a removed or inserted line, does not
+	// match. It is the last field, so that it ends the line. A journal's
+	// lines may lack it only at its start, before its first sealed line
+	// (JournalChain).
 	Sum string `json:"sum,omitempty"`
 }
 
@@ -106,7 +107,7 @@ type JournalChain struct {
 
 // Check verifies event e, decoded from raw (its exact JSON text, without
 // the newline). A line without a Sum is accepted only while no line before
-// it had one (a journal written before lines were sealed).
+// it had one.
 func (c *JournalChain) Check(raw []byte, e *Event) error {
 	if e.Sum == "" {
 		if c.sealed {

@@ -1,5 +1,5 @@
 // Command hgdtune is the command-line front end of hgdtune: data checks,
-// training and (as they land) the paper's HPO experiments.
+// training and the paper's HPO experiments.
 //
 //	hgdtune reproduce [flags]   run the paper's experiment; write Tables 3/4 and Figures 2-5
 //	hgdtune data  [flags]   find, download and verify CIFAR data; print a summary
@@ -10,6 +10,17 @@
 //	hgdtune env   [flags]   show the compute backend that would be used
 //
 // Run "hgdtune <command> -h" for a command's flags.
+//
+// # Exit codes
+//
+// Every command exits 0 on success, 2 on a usage error (an unknown
+// command or flag, a flag value out of range: checked before any data is
+// read or anything written) and 1 on any other error, which it prints
+// naming what failed. Ctrl-C stops reproduce and train cleanly with exit
+// code 1 (rerunning the same command resumes); a worker stopped with Ctrl-C
+// gives its tasks back and exits 0. "hgdtune data" exits 0 when the
+// training set is complete and verified, also when the test set is not
+// available (the paper's protocol uses only the training set).
 package main
 
 import (
@@ -48,6 +59,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'hgdtune <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "Exit codes: 0 success, 1 error, 2 usage error.")
 }
 
 func main() {

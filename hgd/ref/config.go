@@ -74,7 +74,8 @@ func (k Kind) HasGamma() bool { return k == HGD || k == Momentum || k == SGDNHD 
 func (k Kind) IsAdam() bool { return k == Adam || k == AdamHD }
 
 // Default hyperparameters. The SGD-family values were chosen by the sweep
-// recorded in package hgd's documentation; the Adam ones are Baydin et al.'s.
+// of scripts/hgdsweep (docs/results/hgd-defaults.md; see package hgd); the
+// Adam ones are Baydin et al.'s.
 const (
 	DefaultAlpha0     = 0.01  // α0 for SGD, Momentum, HGD, SGD-HD, SGDN-HD
 	DefaultGamma0     = 0.9   // γ0 (μ for SGDN-HD)
