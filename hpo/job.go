@@ -122,3 +122,14 @@ func checkResult(res Result, until int, metric string) (Result, error) {
 	}
 	return res, nil
 }
+
+// runJob carries out job j in this process (trainJob), keeping the
+// trainable for the trial's next job.
+func (r *runner) runJob(j *job) outcome {
+	if j.failed != nil {
+		return outcome{job: j, t: j.t, err: j.failed}
+	}
+	t, res, ckpt, trialErr, fatal := trainJob(r.wctx, r.st, r.e.Factory, r.e.Metric.Name, jobSpec{
+		id: j.id, cfg: j.cfg, t: j.t, reconfigure: j.reconfigure, restore: j.restore, until: j.until})
+	return outcome{job: j, t: t, res: res, ckpt: ckpt, err: trialErr, fatal: fatal}
+}

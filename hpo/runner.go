@@ -2,11 +2,9 @@ package hpo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -57,6 +55,13 @@ func Run(ctx context.Context, e Experiment) (*Report, error) {
 	return rep, err
 }
 
+// runner runs one experiment. Its parts, each in its own file, are the
+// modes it runs in: replayState (replay.go) feeds the journal's events back
+// while a run resumes; liveState (live.go) trains jobs once the replay is
+// over, here (job.go) or through a Remote (remote.go); the clock orders
+// the inputs, wallState (wall.go) on the wall clock or virtualState
+// (virtual.go) on compute time. runner.go is the loop that asks the
+// scheduler and applies its decisions (apply.go).
 type runner struct {
 	e        Experiment
 	searcher Searcher
@@ -66,36 +71,22 @@ type runner struct {
 	// does not interrupt.
 	st   Storage
 	sctx context.Context
+	j    JournalWriter // nil: no journal
 
-	j      JournalWriter // nil: no journal
-	replay []Event
-	cur    int
-
-	trials   []*Trial
-	records  []Record
-	curve    []Point
-	inflight map[TrialID]*job
-	order    []TrialID // dispatch order of jobs while replaying (for relaunch)
-
-	now       time.Duration
-	offset    time.Duration
-	start     time.Time
-	isLive    bool
-	exhausted bool
-	notReady  bool
+	trials    []*Trial
+	records   []Record
+	curve     []Point
+	inflight  map[TrialID]*job
+	now       time.Duration // experiment time
+	exhausted bool          // the searcher has no more configurations
+	notReady  bool          // the searcher has none yet
 	ended     bool
 	reason    string
 
-	wctx    context.Context
-	wcancel context.CancelFunc
-	jobs    chan *job
-	done    chan outcome
-	running int
-	timer   <-chan time.Time
-	wg      sync.WaitGroup
-	// early holds, on compute time, outcomes that arrived before their
-	// turn (the order of virtual end times).
-	early map[TrialID]outcome
+	replayState
+	liveState
+	wallState
+	virtualState
 }
 
 // virtual reports whether the experiment runs on compute time.
@@ -145,31 +136,6 @@ func newRunner(ctx context.Context, e Experiment, st Storage, journaled bool) (*
 	return r, nil
 }
 
-// log appends e to the journal, if there is one, and passes it to the
-// observer. A failure is a storage error (or, for an event that cannot be
-// encoded, ErrJournal).
-func (r *runner) log(e *Event) error {
-	if r.j != nil {
-		if err := r.j.Append(e); err != nil {
-			if wraps(err, ErrStorage) || errors.Is(err, ErrJournal) {
-				return err
-			}
-			return storageFailure(err, "appending to the journal")
-		}
-	}
-	if e.Kind != EvExperiment && e.Kind != EvResume {
-		r.observe(e)
-	}
-	return nil
-}
-
-// observe passes an event of the run to Experiment.OnEvent.
-func (r *runner) observe(e *Event) {
-	if r.e.OnEvent != nil {
-		r.e.OnEvent(*e)
-	}
-}
-
 func (r *runner) header() Event {
 	h := Event{Kind: EvExperiment, Trial: -1, Seed: r.e.Seed, Slots: r.e.Slots,
 		Metric: r.e.Metric.Name, Goal: r.e.Metric.Goal.String(), Params: r.e.Space.Names()}
@@ -202,8 +168,18 @@ func checkHeader(got, want *Event) error {
 	return nil
 }
 
-// ---- the view ----
+// input is what the runner waits for: a job's outcome (EvResult, EvFail),
+// or the end of the time budget (EvTimeout), live or replayed.
+type input struct {
+	kind string
+	id   TrialID
+	res  Result
+	ckpt string
+	err  string
+	t    Trainable
+}
 
+// view is the runner's state as the scheduler and searcher see it (View).
 type view struct{ r *runner }
 
 func (v view) Trial(id TrialID) (Trial, bool) {
@@ -220,8 +196,6 @@ func (v view) Now() time.Duration         { return v.r.now }
 func (r *runner) canStart() bool {
 	return !r.ended && !r.exhausted && !r.notReady && (r.e.MaxTrials == 0 || len(r.trials) < r.e.MaxTrials)
 }
-
-// ---- the loop ----
 
 func (r *runner) loop(ctx context.Context) error {
 	for !r.ended {
@@ -241,6 +215,16 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// nextInput returns the next input: a job's outcome or the end of the time
+// budget, in the order of the experiment's clock (nextWall, nextVirtual),
+// from the journal while the run replays.
+func (r *runner) nextInput(ctx context.Context) (input, error) {
+	if r.virtual() {
+		return r.nextVirtual(ctx)
+	}
+	return r.nextWall(ctx)
 }
 
 func (r *runner) timeUp() bool { return r.e.TimeBudget > 0 && r.now >= r.e.TimeBudget }
