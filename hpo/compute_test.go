@@ -43,7 +43,7 @@ func computeExp(s hpo.Scheduler, slots, workers int, jitter time.Duration, dir s
 	p := &synthetic.Problem{Seed: 3, Noise: 0.01, StepCost: time.Second}
 	return hpo.Experiment{
 		Space: synthetic.Space(), Metric: hpotest.Acc, Scheduler: s, Slots: slots, Workers: workers,
-		Seed: 3, Dir: dir, Cost: p.Cost,
+		Seed: 3, Storage: hpotest.At(dir), Cost: p.Cost,
 		Factory: func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 			t, err := p.New(cfg)
 			if err != nil {

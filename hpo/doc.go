@@ -102,9 +102,9 @@
 // # Storage
 //
 // An experiment lives in a Storage: its journal, its checkpoints, and the
-// lock that makes one runner at a time its owner. Experiment.Dir means
-// DirStorage(Dir), a local folder (journal.jsonl, checkpoints/, .lock);
-// Experiment.Storage sets another one: package hpo/pgstore keeps
+// lock that makes one runner at a time its owner (Experiment.Storage).
+// DirStorage(dir) is a local folder (journal.jsonl, checkpoints/, .lock);
+// package hpo/pgstore keeps
 // experiments in a PostgreSQL database, where they outlive the machine
 // that runs them and can be read from another one while they run
 // (LoadReportFrom). Run reaches an experiment through the interface alone:
@@ -149,8 +149,8 @@
 //
 // # Journal, resume and determinism
 //
-// With a storage (Experiment.Dir or Storage), every event is appended to
-// the experiment's journal (in a folder, Dir/journal.jsonl, one JSON object
+// With a Storage, every event is appended to the experiment's journal (in
+// a folder, dir/journal.jsonl, one JSON object
 // (Event) per line, written with a single write; in a database, a row per
 // event): the header ("experiment": seed, slots, metric, parameter names),
 // then "trial" (created, with its config), "decision", "status",

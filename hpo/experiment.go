@@ -26,16 +26,12 @@ type Experiment struct {
 	// no cap. When it runs out, running trials are interrupted (they keep
 	// their last checkpoint) and the experiment ends.
 	TimeBudget time.Duration
-	// Dir holds the journal (journal.jsonl) and the checkpoints
-	// (checkpoints/t<trial>/b<budget>): it means Storage DirStorage(Dir).
-	// Running again with the same Dir resumes the experiment. With neither
-	// Dir nor Storage there is no journal, and checkpoints live in a
-	// temporary directory removed at the end.
-	Dir string
-	// Storage keeps the journal and the checkpoints elsewhere than in a
-	// local folder (package hpo/pgstore: a PostgreSQL database); running
-	// again on the same storage resumes the experiment. At most one of Dir
-	// and Storage may be set.
+	// Storage keeps the journal and the checkpoints: DirStorage(dir), a
+	// local folder (dir/journal.jsonl, dir/checkpoints/t<trial>/b<budget>),
+	// or package hpo/pgstore's PostgreSQL database. Running again on the
+	// same storage resumes the experiment. Without a Storage there is no
+	// journal, and checkpoints live in a temporary folder removed at the
+	// end.
 	Storage Storage
 	// Remote, when set, trains the trials elsewhere (package hpo/pgstore:
 	// worker processes on any machine): Slots jobs at once, each a Task
@@ -99,10 +95,8 @@ func (e *Experiment) Validate() error {
 		return fmt.Errorf("%w: Workers %d ≠ Slots %d needs a Cost (compute time)", ErrInvalid, e.Workers, e.Slots)
 	case e.TimeBudget < 0:
 		return fmt.Errorf("%w: TimeBudget %v < 0", ErrInvalid, e.TimeBudget)
-	case e.Dir != "" && e.Storage != nil:
-		return fmt.Errorf("%w: both Dir and Storage are set (Dir means Storage DirStorage(Dir))", ErrInvalid)
-	case e.Remote != nil && e.Dir == "" && e.Storage == nil:
-		return fmt.Errorf("%w: a Remote needs a Storage (or Dir) that its workers share", ErrInvalid)
+	case e.Remote != nil && e.Storage == nil:
+		return fmt.Errorf("%w: a Remote needs a Storage that its workers share", ErrInvalid)
 	case e.Storage == DirStorage(""):
 		return fmt.Errorf("%w: Storage is DirStorage(\"\"), a folder without a name", ErrInvalid)
 	}

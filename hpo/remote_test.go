@@ -27,7 +27,7 @@ type inProcess struct {
 
 func (p *inProcess) Train(ctx context.Context, task hpo.Task) (hpo.Result, error) {
 	p.tasks.Add(1)
-	return hpo.RunTask(ctx, hpo.DirStorage(p.e.Dir), p.e.Space, p.e.Factory, p.e.Metric.Name, task)
+	return hpo.RunTask(ctx, p.e.Storage, p.e.Space, p.e.Factory, p.e.Metric.Name, task)
 }
 
 // TestRemoteSameAsLocal: an experiment whose trials run as Tasks (built
@@ -104,7 +104,7 @@ func TestRemoteErrors(t *testing.T) {
 	if _, err := hpo.Run(context.Background(), e); !errors.Is(err, hpo.ErrStorage) {
 		t.Fatalf("err %v, want ErrStorage", err)
 	}
-	e.Dir = ""
+	e.Storage = nil
 	if _, err := hpo.Run(context.Background(), e); !errors.Is(err, hpo.ErrInvalid) {
 		t.Fatalf("a Remote without storage: err %v, want ErrInvalid", err)
 	}

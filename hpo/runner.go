@@ -20,9 +20,6 @@ func Run(ctx context.Context, e Experiment) (*Report, error) {
 		return nil, err
 	}
 	st, tmp := e.Storage, ""
-	if e.Dir != "" {
-		st = DirStorage(e.Dir)
-	}
 	if st == nil {
 		// No journal: checkpoints in a temporary folder, removed at the end.
 		d, err := os.MkdirTemp("", "hpo-checkpoints-")

@@ -31,7 +31,7 @@ func synth(sched hpo.Scheduler, slots, trials int, dir string) (hpo.Experiment, 
 	p := &synthetic.Problem{Seed: 3, Noise: 0.01, StepCost: time.Second, Clock: clock}
 	return hpo.Experiment{
 		Space: synthetic.Space(), Metric: acc, Factory: p.Factory(), Scheduler: sched,
-		Slots: slots, MaxTrials: trials, Seed: 11, Clock: clock, Dir: dir,
+		Slots: slots, MaxTrials: trials, Seed: 11, Clock: clock, Storage: hpotest.At(dir),
 	}, p
 }
 
@@ -70,14 +70,15 @@ func TestValidationBeforeAnything(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := good()
 			tt.edit(&e)
-			e.Dir = filepath.Join(t.TempDir(), "exp")
+			dir := filepath.Join(t.TempDir(), "exp")
+			e.Storage = hpo.DirStorage(dir)
 			if _, err := hpo.Run(context.Background(), e); !errors.Is(err, hpo.ErrInvalid) {
 				t.Fatalf("Run = %v, want ErrInvalid", err)
 			}
 			if built.Load() != 0 {
 				t.Fatal("a trial was built")
 			}
-			if _, err := os.Stat(e.Dir); err == nil {
+			if _, err := os.Stat(dir); err == nil {
 				t.Fatal("experiment dir created before validation")
 			}
 		})

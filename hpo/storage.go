@@ -13,7 +13,7 @@ import (
 
 // Storage keeps one experiment: its journal, its checkpoints, and the lock
 // that lets one runner at a time own them. DirStorage keeps them in a local
-// folder (what Experiment.Dir means); package hpo/pgstore keeps them in a
+// folder; package hpo/pgstore keeps them in a
 // PostgreSQL database. Run uses nothing else, so any implementation that
 // keeps the contract below runs, resumes and replays experiments the same.
 //

@@ -387,7 +387,7 @@ func runOne(ctx context.Context, o Options, data trainer.Data, st RunStatus, sr 
 	switch {
 	case mem != nil: // the experiment's Storage
 	case sr == nil:
-		e.Dir = dir
+		e.Storage = hpo.DirStorage(dir)
 	default:
 		e.Storage = sr
 		if o.Remote {

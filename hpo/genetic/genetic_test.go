@@ -107,7 +107,7 @@ func run(t testing.TB, s hpo.Searcher, slots, trials int, seed uint64, dir strin
 	t.Helper()
 	rep, err := hpo.Run(context.Background(), hpo.Experiment{Space: mixedSpace(), Metric: hpotest.Acc,
 		Factory: sphereFactory, Scheduler: &hpo.FIFO{MaxBudget: 1}, Searcher: s, Slots: slots,
-		MaxTrials: trials, Seed: seed, Dir: dir})
+		MaxTrials: trials, Seed: seed, Storage: hpotest.At(dir)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestExploitsNeverSeeDeletedCheckpoints(t *testing.T) {
 	p := &synthetic.Problem{Seed: 8, Noise: 0.02, Sleep: 200 * time.Microsecond}
 	var restores atomic.Int64
 	rep, err := hpo.Run(context.Background(), hpo.Experiment{
-		Space: synthetic.Space(), Metric: hpotest.Acc, Scheduler: s, Slots: 8, Seed: 1, Dir: dir,
+		Space: synthetic.Space(), Metric: hpotest.Acc, Scheduler: s, Slots: 8, Seed: 1, Storage: hpotest.At(dir),
 		Factory: func(_ context.Context, _ hpo.TrialID, cfg hpo.Config) (hpo.Trainable, error) {
 			st, err := p.New(cfg)
 			if err != nil {

@@ -77,7 +77,7 @@ func TestPopulationRuns(t *testing.T) {
 					t.Fatalf("trial %d in group %d", tr.ID, tr.Group)
 				}
 			}
-			exploits := countExploits(t, e.Dir)
+			exploits := countExploits(t, hpotest.Folder(e))
 			if exploits == 0 {
 				t.Fatal("no exploit")
 			}
@@ -191,7 +191,7 @@ func TestReconfigureRebuild(t *testing.T) {
 		if runErr != nil {
 			t.Fatal(runErr)
 		}
-		return rep, built.Load(), countExploits(t, e.Dir)
+		return rep, built.Load(), countExploits(t, hpotest.Folder(e))
 	}
 	// Rebuilding: every exploit builds a new trainable.
 	rebuilt, built, exploits := run(t, fmt.Errorf("new width: %w", hpo.ErrRebuild))

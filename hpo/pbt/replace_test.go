@@ -53,7 +53,7 @@ func TestFailedMemberReplaced(t *testing.T) {
 				t.Fatalf("%d failed, %d completed in %d slots; want 1 failed and %d completed, one per slot",
 					failed, completed, len(groups), pop)
 			}
-			events, _, err := hpo.ReadJournal(filepath.Join(e.Dir, "journal.jsonl"))
+			events, _, err := hpo.ReadJournal(filepath.Join(hpotest.Folder(e), "journal.jsonl"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -41,12 +41,12 @@ const killSettings = `{"test": "kill"}`
 // runOnFolder runs e on a new folder and returns its report and journal.
 func runOnFolder(t *testing.T, e hpo.Experiment) (*hpo.Report, []hpo.Event) {
 	t.Helper()
-	e.Dir = t.TempDir()
+	e.Storage = hpo.DirStorage(t.TempDir())
 	rep, err := hpo.Run(ctx, e)
 	if err != nil {
 		t.Fatalf("run on a folder: %v", err)
 	}
-	events, _, err := hpo.ReadJournal(filepath.Join(e.Dir, "journal.jsonl"))
+	events, _, err := hpo.ReadJournal(filepath.Join(string(e.Storage.(hpo.DirStorage)), "journal.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -289,7 +289,7 @@ func (r *workerRun) runExperiment(ctx context.Context, id int64, x *workerExp) {
 		r.logf("experiment %q: %v", st.name, err)
 		return
 	}
-	e.Dir, e.Storage, e.Remote = "", st, st.Remote()
+	e.Storage, e.Remote = st, st.Remote()
 	r.logf("owning experiment %q", st.name)
 	rep, err := hpo.Run(ctx, e)
 	switch {

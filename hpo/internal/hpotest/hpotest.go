@@ -36,7 +36,7 @@ func Synth(s hpo.Scheduler, slots int, seed uint64, noise float64, dir string) (
 	p := &synthetic.Problem{Seed: seed, Noise: noise, StepCost: time.Second, Clock: clock}
 	return hpo.Experiment{
 		Space: synthetic.Space(), Metric: Acc, Factory: p.Factory(), Scheduler: s,
-		Slots: slots, Seed: seed, Clock: clock, Dir: dir,
+		Slots: slots, Seed: seed, Clock: clock, Storage: At(dir),
 	}, p
 }
 
@@ -47,7 +47,7 @@ func Synth(s hpo.Scheduler, slots int, seed uint64, noise float64, dir string) (
 func KillExperiment(s hpo.Scheduler, searcher hpo.Searcher, sleep time.Duration, dir string, slots int) hpo.Experiment {
 	p := &synthetic.Problem{Seed: 5, Noise: 0.01, Sleep: sleep}
 	return hpo.Experiment{Space: synthetic.Space(), Metric: Acc, Factory: p.Factory(),
-		Scheduler: s, Searcher: searcher, Slots: slots, Seed: 2, Dir: dir}
+		Scheduler: s, Searcher: searcher, Slots: slots, Seed: 2, Storage: At(dir)}
 }
 
 // FailingAt wraps a trainable whose training fails (a divergence) past
@@ -96,4 +96,18 @@ func RunPopulation(t testing.TB, e hpo.Experiment) *hpo.Report {
 		}
 	}
 	return rep
+}
+
+// At is the storage of an experiment in folder dir, nil (no journal) for "".
+func At(dir string) hpo.Storage {
+	if dir == "" {
+		return nil
+	}
+	return hpo.DirStorage(dir)
+}
+
+// Folder is the folder of an experiment kept in a DirStorage.
+func Folder(e hpo.Experiment) string {
+	d, _ := e.Storage.(hpo.DirStorage)
+	return string(d)
 }
