@@ -52,6 +52,18 @@
 // Experiment.TimeBudget (experiment time, counted across resumed runs) runs
 // out; MaxTrials caps the number of trials.
 //
+// The runner is one type whose files are its parts: runner.go the loop
+// (ask the scheduler, take the next input, handle it), apply.go the one
+// path of every decision, replay.go the journal (fed back while a run
+// resumes, appended to afterwards), live.go the worker goroutines, wall.go
+// and virtual.go the two clocks that order the inputs, job.go the path of
+// every training job and remote.go the jobs trained elsewhere. They are
+// methods of one runner and call one another both ways — the loop calls
+// the clocks, the clocks call back into the journal and the jobs, and the
+// replay goes live when the journal runs out — so these files stand on no
+// single layer of their own; the rest of the package (spaces, decisions,
+// the journal's format, storage) lies below them.
+//
 // # Checkpoints
 //
 // After every successful Train the worker saves a checkpoint, named
