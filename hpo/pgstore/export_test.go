@@ -40,7 +40,3 @@ func CheckpointFolder(ctx context.Context, st *Store) (string, error) {
 	err := st.pool.QueryRow(ctx, `SELECT checkpoint_dir FROM hgdtune_experiments WHERE id = $1`, st.id).Scan(&dir)
 	return dir, err
 }
-
-// ListenDelay delays the connection on which a Store's Remote listens, as
-// a slow network would.
-func ListenDelay(d time.Duration) Option { return func(s *Store) { s.listenDelay = d } }

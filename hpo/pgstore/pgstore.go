@@ -161,11 +161,9 @@ type Store struct {
 	// ttl/3 when 0).
 	renew time.Duration
 	poll  time.Duration // see Poll
-	// listenDelay delays the runner's listening connection, as a slow
-	// network would. Only a test sets it (export_test.go's ListenDelay):
-	// no public seam reaches the connection, and one would be an API
-	// that nobody else needs.
-	listenDelay time.Duration
+	// listenURL is where the connection that LISTENs goes (ListenURL;
+	// url when empty).
+	listenURL string
 	// ckptDir is the shared folder of checkpoints (CheckpointDir), "" to
 	// keep them in the database.
 	ckptDir string
@@ -219,6 +217,12 @@ func Open(ctx context.Context, url, name string, settings []byte, opts ...Option
 // RenewEvery makes the heartbeat renew the lease every d instead of every
 // third of the TTL: shorter on a network that drops packets.
 func RenewEvery(d time.Duration) Option { return func(s *Store) { s.renew = d } }
+
+// ListenURL sends the one connection that waits for notifications (LISTEN:
+// a Remote's results) to url instead of the Store's URL: for a Store whose
+// URL goes through a connection pooler that does not pass LISTEN on
+// (PgBouncer in transaction mode), url reaches the database directly.
+func ListenURL(url string) Option { return func(s *Store) { s.listenURL = url } }
 
 // CheckpointDir keeps the experiment's checkpoints in folder dir (an
 // absolute path that every machine mounts at the same place, for models

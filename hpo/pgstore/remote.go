@@ -158,7 +158,11 @@ func (s *Store) startWaiter() (*waiter, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &waiter{ids: map[int64]chan struct{}{}, stopF: cancel, done: make(chan struct{})}
 	ready := make(chan struct{})
-	go w.listen(ctx, s.url, chanDone, s.listenDelay, ready, func(payload string) {
+	url := s.url
+	if s.listenURL != "" {
+		url = s.listenURL
+	}
+	go w.listen(ctx, url, chanDone, ready, func(payload string) {
 		if id, err := strconv.ParseInt(payload, 10, 64); err == nil {
 			w.wake(id)
 		}
@@ -208,14 +212,8 @@ func (w *waiter) stop() {
 // listen holds a connection that LISTENs on channel and calls on for each
 // notification, reconnecting (after a pause) when the connection fails,
 // until ctx is done. Missed notifications only cost a poll.
-func (w *waiter) listen(ctx context.Context, url, channel string, delay time.Duration, ready chan<- struct{}, on func(payload string)) {
+func (w *waiter) listen(ctx context.Context, url, channel string, ready chan<- struct{}, on func(payload string)) {
 	defer close(w.done)
-	if delay > 0 { // tests: a slow connection
-		select {
-		case <-ctx.Done():
-		case <-time.After(delay):
-		}
-	}
 	listen(ctx, url, channel, ready, on)
 }
 

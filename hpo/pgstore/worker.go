@@ -64,6 +64,11 @@ type Worker struct {
 	// Log receives a line per task taken and finished and per experiment
 	// owned (nil: none).
 	Log io.Writer
+	// ListenURL, when set, is where the connection that waits for
+	// notifications (LISTEN: tasks queued) goes instead of Run's URL: the
+	// database reached directly, when Run's URL goes through a pooler that
+	// does not pass LISTEN on (PgBouncer in transaction mode).
+	ListenURL string
 	// Renew is how often the worker renews its leases (default LeaseTTL/3):
 	// shorter on a network that drops packets, so that a lease survives a
 	// lost renewal or two.
@@ -149,7 +154,11 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	}
 	defer base.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM hgdtune_workers WHERE id = $1`, r.id)
 	lctx, stopListen := context.WithCancel(ctx)
-	go listen(lctx, url, chanTasks, nil, func(string) { r.signal() })
+	listenURL := url
+	if w.ListenURL != "" {
+		listenURL = w.ListenURL
+	}
+	go listen(lctx, listenURL, chanTasks, nil, func(string) { r.signal() })
 	defer stopListen()
 	for range max(w.Slots, 1) {
 		r.wg.Add(1)

@@ -300,8 +300,9 @@ func TestFirstTaskNotified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	slow := slowProxy(t, url, 200*time.Millisecond)
 	for i := range 5 {
-		st := open(t, url, fmt.Sprintf("first-%d", i), `{}`, pgstore.Poll(time.Hour), pgstore.ListenDelay(200*time.Millisecond))
+		st := open(t, url, fmt.Sprintf("first-%d", i), `{}`, pgstore.Poll(time.Hour), pgstore.ListenURL(slow))
 		release, err := st.Lock(ctx)
 		if err != nil {
 			t.Fatal(err)
