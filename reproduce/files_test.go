@@ -43,3 +43,29 @@ func TestWriteFileErrorNamesPath(t *testing.T) {
 		}
 	}
 }
+
+// A run folder names its arm in run.json or in its name: an arm that is
+// not one is an error naming the file (run.json), or no run (a folder's
+// name), never a run counted in the SGD arm.
+func TestReadRunIDArms(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "asha-hgd-s1")
+	bad := filepath.Join(dir, "asha-xyz-s2")
+	for _, d := range []string{good, bad} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if id, ok, err := readRunID(good); err != nil || !ok || id != (RunID{"asha", "hgd", 1}) {
+		t.Errorf("a run folder's name: %v %v %v", id, ok, err)
+	}
+	if id, ok, err := readRunID(bad); err != nil || ok {
+		t.Errorf("a folder named with an unknown arm: %v %v %v, want no run", id, ok, err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "run.json"), []byte(`{"algorithm":"asha","arm":"xyz","seed":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readRunID(bad); err == nil || !strings.Contains(err.Error(), "run.json") || !strings.Contains(err.Error(), "xyz") {
+		t.Errorf("run.json with an unknown arm: %v, want an error naming the file and the arm", err)
+	}
+}

@@ -18,11 +18,11 @@ const (
 	GeneticMutationPerArm = "per-arm"
 )
 
-// recordedField is a preset field whose meaning grew: its zero value in
-// memory means the current behaviour, while a preset read from JSON
-// without it was written before the field existed and ran the legacy
-// behaviour. Written to JSON, the legacy value is left out again, so that
-// old folders and databases keep their exact settings.
+// recordedField is a preset field with two zero values: in memory its
+// zero value means the default behaviour, while a preset read from JSON
+// without the field means the behaviour recorded as its legacy value.
+// Written to JSON, the legacy value is left out again, so that every
+// folder and database keeps its exact settings.
 type recordedField struct {
 	name            string // the JSON name
 	field           func(*Preset) *string

@@ -250,7 +250,7 @@ func writeRunFile(dir string, id RunID, dataset string) error {
 }
 
 // readRunID returns the identity of the run in folder dir, from its
-// run.json or, in older results folders that lack it, from the folder's
+// run.json or, in a results folder without it, from the folder's
 // name (<algorithm>-<arm>-s<seed>); false for a folder that is not a run.
 func readRunID(dir string) (RunID, bool, error) {
 	path := filepath.Join(dir, "run.json")
@@ -258,6 +258,9 @@ func readRunID(dir string) (RunID, bool, error) {
 	if err == nil {
 		var f runFile
 		if err := json.Unmarshal(b, &f); err != nil {
+			return RunID{}, false, fmt.Errorf("reproduce: %s: %w", path, err)
+		}
+		if _, err := cnn.ParseArm(f.Arm); err != nil {
 			return RunID{}, false, fmt.Errorf("reproduce: %s: %w", path, err)
 		}
 		return RunID{f.Algorithm, f.Arm, f.Seed}, true, nil
@@ -272,6 +275,9 @@ func readRunID(dir string) (RunID, bool, error) {
 	seed, err := strconv.Atoi(parts[2][1:])
 	if err != nil {
 		return RunID{}, false, nil
+	}
+	if _, err := cnn.ParseArm(parts[1]); err != nil {
+		return RunID{}, false, nil // not a run's folder
 	}
 	return RunID{parts[0], parts[1], seed}, true, nil
 }

@@ -22,6 +22,9 @@ type Summary struct {
 	Files []string
 }
 
+// plotsArm is the arm of a run for the figures and tables. Its runs' arms
+// were checked where they entered (Preset.Validate, readRunID): "hgd" or
+// "sgd".
 func plotsArm(arm string) plots.Arm {
 	if arm == "hgd" {
 		return plots.HGD

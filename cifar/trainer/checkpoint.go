@@ -62,8 +62,7 @@ type trainerState struct {
 	Variables []savedVar         `json:"variables"`
 	// Seed is the writer's Config.Seed: a checkpoint whose seed differs
 	// from the restoring trainer's was written by another trial (a PBT
-	// donor). Absent in checkpoints written before 2026-12 (taken as the
-	// trainer's own).
+	// donor). A checkpoint without it is taken as the trainer's own.
 	Seed *uint64 `json:"seed,omitempty"`
 }
 

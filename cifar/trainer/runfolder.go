@@ -134,7 +134,7 @@ func checkpointSwap(dir string, write func(folder string) error) []func() error 
 		func() error { return fail(os.Rename(next, cur)) },
 		func() error { return fail(atomicfile.SyncDir(dir)) },
 		func() error { return fail(os.RemoveAll(prev)) },
-		func() error { // an earlier layout's checkpoint, now replaced
+		func() error { // a checkpoint in the legacy layout (files directly in the folder), replaced
 			for _, name := range LegacyCheckpointFiles() {
 				if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 					return fail(err)

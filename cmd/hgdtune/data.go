@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/hgdtune/hgdtune/cifar"
+	"github.com/hgdtune/hgdtune/cifar/cnn"
 	"github.com/hgdtune/hgdtune/cifar/trainer"
+	"github.com/hgdtune/hgdtune/reproduce"
 )
 
 // dataFlags are the flags every command that reads CIFAR shares.
@@ -52,7 +54,7 @@ func defaultDataDir() string {
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dataset, "dataset", "cifar10", "data set: cifar10 or cifar100")
+	fs.StringVar(&f.dataset, "dataset", reproduce.DatasetCIFAR10, "data set: cifar10 or cifar100")
 	fs.StringVar(&f.dataDir, "data", defaultDataDir(),
 		"read-only folder holding cifar-10-batches-bin/, cifar-100-binary/ or the official .tar.gz archives ($"+cifar.EnvData+")")
 	fs.Var((*folderFlag)(&f.cacheDir), "cache",
@@ -101,13 +103,14 @@ func (f *dataFlags) load(ctx context.Context, progress io.Writer) (train, test *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	switch f.dataset {
-	case "cifar10":
-		train, test, err = cifar.LoadCIFAR10(ctx, cfg)
-	case "cifar100":
+	set, _, err := f.parsed()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if set == cifar.CIFAR100Train {
 		train, test, err = cifar.LoadCIFAR100(ctx, cfg)
-	default:
-		return nil, nil, nil, fmt.Errorf("unknown -dataset %q (want cifar10 or cifar100)", f.dataset)
+	} else {
+		train, test, err = cifar.LoadCIFAR10(ctx, cfg)
 	}
 	if errors.Is(err, cifar.ErrNoTestSet) && train != nil {
 		return train, nil, err, nil // the paper's protocol needs only the training set
@@ -122,16 +125,24 @@ func (f *dataFlags) loadTrain(ctx context.Context, progress io.Writer) (*cifar.D
 	if err != nil {
 		return nil, err
 	}
-	var d *cifar.Dataset
-	switch f.dataset {
-	case "cifar10":
-		d, err = cifar.Load(ctx, cfg, cifar.CIFAR10Train)
-	case "cifar100":
-		d, err = cifar.Load(ctx, cfg, cifar.CIFAR100Train)
-	default:
-		return nil, fmt.Errorf("unknown -dataset %q (want cifar10 or cifar100)", f.dataset)
+	set, _, err := f.parsed()
+	if err != nil {
+		return nil, err
 	}
+	d, err := cifar.Load(ctx, cfg, set)
 	return d, f.explain(err)
+}
+
+// parsed is the -dataset flag as typed values: its training set and the
+// paper's case study on it.
+func (f *dataFlags) parsed() (cifar.Set, cnn.Case, error) {
+	switch f.dataset {
+	case reproduce.DatasetCIFAR10:
+		return cifar.CIFAR10Train, cnn.Case1, nil
+	case reproduce.DatasetCIFAR100:
+		return cifar.CIFAR100Train, cnn.Case2, nil
+	}
+	return 0, 0, fmt.Errorf("unknown -dataset %q (want %s or %s)", f.dataset, reproduce.DatasetCIFAR10, reproduce.DatasetCIFAR100)
 }
 
 // flagError replaces the message of err (kept for errors.Is and errors.As)

@@ -86,7 +86,7 @@ flags:`)
 		}
 		switch f.Name {
 		case "dataset":
-			oneOf(df.dataset, "cifar10", "cifar100")
+			oneOf(df.dataset, reproduce.DatasetCIFAR10, reproduce.DatasetCIFAR100)
 			p.Dataset = df.dataset
 		case "time":
 			if *budget <= 0 || *budget > reproduce.BudgetLimit {

@@ -121,11 +121,9 @@ func dropoutRate(v float64, set bool) float64 {
 // flag's range before any data is read, so that a mistake costs nothing.
 // set holds the names of the flags given on the command line.
 func (f *trainFlags) config(set map[string]bool) (trainer.Config, error) {
-	c := cnn.Case1
-	if f.data.dataset == "cifar100" {
-		c = cnn.Case2
-	} else if f.data.dataset != "cifar10" {
-		return trainer.Config{}, fmt.Errorf("unknown -dataset %q (want cifar10 or cifar100)", f.data.dataset)
+	_, c, err := f.data.parsed()
+	if err != nil {
+		return trainer.Config{}, err
 	}
 	net := cnn.Default(c)
 	if f.conv != "" {
