@@ -86,7 +86,7 @@ func (r *runner) apply(d Decision, o origin) error {
 		if o.tt == nil {
 			restore = t.Checkpoint
 		}
-		r.dispatch(&job{id: t.ID, cfg: t.Config, t: o.tt, restore: restore, until: d.Until})
+		r.dispatch(&job{jobSpec: jobSpec{id: t.ID, cfg: t.Config, t: o.tt, restore: restore, until: d.Until}})
 	case Pause, Stop, Complete:
 		if err := r.emitDecision(t.ID, d); err != nil {
 			return err
@@ -204,7 +204,7 @@ func (r *runner) startTrial(d Decision) error {
 	if err := r.emitDecision(id, d); err != nil {
 		return err
 	}
-	j := &job{id: id, cfg: cfg, until: d.Until}
+	j := &job{jobSpec: jobSpec{id: id, cfg: cfg, until: d.Until}}
 	if donor != nil {
 		failed, err := r.copyFromDonor(t, donor, donor.CheckpointBudget)
 		if err != nil {
@@ -272,7 +272,7 @@ func (r *runner) exploit(t *Trial, d Decision, tt Trainable) error {
 	if tt == nil || from != t.ID {
 		restore = t.Checkpoint
 	}
-	r.dispatch(&job{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true, failed: failed})
+	r.dispatch(&job{jobSpec: jobSpec{id: t.ID, cfg: cfg, t: tt, restore: restore, until: d.Until, reconfigure: true}, failed: failed})
 	return nil
 }
 

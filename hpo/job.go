@@ -8,16 +8,13 @@ import (
 	"time"
 )
 
+// job is a training job of the runner's: what to train (jobSpec) and how
+// it stands.
 type job struct {
-	id          TrialID
-	cfg         Config
-	t           Trainable // nil: build with the factory
-	restore     string    // checkpoint to restore (relative), "" for none
-	until       int
-	reconfigure bool  // t must take cfg (an exploit)
-	failed      error // the trial fails at once with this error (a donor checkpoint that could not be copied)
-	launched    bool
-	end         time.Duration // on compute time: the virtual time at which the job ends
+	jobSpec
+	failed   error // the trial fails at once with this error (a donor checkpoint that could not be copied)
+	launched bool
+	end      time.Duration // on compute time: the virtual time at which the job ends
 }
 
 type outcome struct {
@@ -129,7 +126,6 @@ func (r *runner) runJob(j *job) outcome {
 	if j.failed != nil {
 		return outcome{job: j, t: j.t, err: j.failed}
 	}
-	t, res, ckpt, trialErr, fatal := trainJob(r.wctx, r.st, r.e.Factory, r.e.Metric.Name, jobSpec{
-		id: j.id, cfg: j.cfg, t: j.t, reconfigure: j.reconfigure, restore: j.restore, until: j.until})
+	t, res, ckpt, trialErr, fatal := trainJob(r.wctx, r.st, r.e.Factory, r.e.Metric.Name, j.jobSpec)
 	return outcome{job: j, t: t, res: res, ckpt: ckpt, err: trialErr, fatal: fatal}
 }

@@ -25,10 +25,6 @@ func (r *runner) live() error {
 	if r.isLive {
 		return nil
 	}
-	return r.goLive()
-}
-
-func (r *runner) goLive() error {
 	r.isLive = true
 	r.offset = r.now
 	r.start = r.clock.Now()

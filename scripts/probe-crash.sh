@@ -1,5 +1,5 @@
 # The crash part of scripts/probe.sh, which sources it (it uses that
-# script's $bin, $data, $work, check, has and run): kill -9 of `reproduce`
+# script's $bin, $data, $work, $r, check, has and run): kill -9 of `reproduce`
 # and of `train` at moments placed by their progress, a full tmpfs at six
 # points of a reproduction and two of a training, and, with the throwaway
 # cluster of scripts/pg.sh, a database stopped for 20 s under two workers
@@ -10,7 +10,6 @@
 # was recorded as a failed trial.
 
 RANDOM=25 # the kill moments are random but the same at every probe
-r=(reproduce -data "$data" -preset cpu-quick -train-images 300 -seeds 1 -algorithms asha,pbt -arms sgd -asha-mode promotion -time 6s)
 tr=(train -data "$data" -train-files 1 -subset 600 -conv 4,4,4 -fc 8,8 -batch 32 -eval-every 20 -eval-limit 100 -steps 400)
 
 # same_results REF DIR prints what differs between two results folders of

@@ -29,6 +29,10 @@ run() { "$bin" "$@" >"$work/out" 2>"$work/err"; echo $?; }
 
 echo "# hgdtune probe, $(date -u +%Y-%m-%dT%H:%MZ), $(cd "$src" && git rev-parse --short HEAD), data $data"
 
+# The small reproduction that the damage, kill, full-disk and database
+# checks run.
+r=(reproduce -data "$data" -preset cpu-quick -train-images 300 -seeds 1 -algorithms asha,pbt -arms sgd -asha-mode promotion -time 6s)
+
 part() { case " ${PROBE_PARTS:-input kill full db} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if part input; then
@@ -81,7 +85,6 @@ ok=1; [ "$code" -ne 0 ] && has "$work/err" "run.json" && ok=0
 check "train: a checkpoint without run.json refused" $ok "exit $code: $(head -c 200 "$work/err")"
 
 # 6. reproduce: damaged results folders stop with an error naming the damage.
-r=(reproduce -data "$data" -preset cpu-quick -train-images 300 -seeds 1 -algorithms asha,pbt -arms sgd -asha-mode promotion -time 6s)
 out="$work/repro"
 code=$(run "${r[@]}" -out "$out")
 check "reproduce: a small run" "$code" "exit $code: $(tail -c 300 "$work/err")"
