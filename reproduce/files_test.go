@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +68,15 @@ func TestReadRunIDArms(t *testing.T) {
 	}
 	if _, _, err := readRunID(bad); err == nil || !strings.Contains(err.Error(), "run.json") || !strings.Contains(err.Error(), "xyz") {
 		t.Errorf("run.json with an unknown arm: %v, want an error naming the file and the arm", err)
+	}
+}
+
+// A shared run whose settings name an unknown arm is refused, naming it,
+// not counted in the SGD arm.
+func TestLoadSharedRefusesUnknownArm(t *testing.T) {
+	p := Presets()["cpu-quick"]
+	_, err := LoadShared([]SharedRunReport{{Settings: RunSettings{Preset: p, Algorithm: "asha", Arm: "xyz"}}})
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "xyz") {
+		t.Errorf("LoadShared: %v, want ErrConfig naming the arm", err)
 	}
 }

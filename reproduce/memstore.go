@@ -163,8 +163,8 @@ func (m *memStore) load(dir string) (curveState, bool, error) {
 	return st, true, nil
 }
 
-// memJournal numbers events, and keeps them when its store has a journal
-// file.
+// memJournal numbers events, and seals and keeps them when its store has
+// a journal file.
 type memJournal struct {
 	m    *memStore
 	seq  int64
@@ -179,8 +179,6 @@ func (j *memJournal) Append(e *hpo.Event) error {
 			return err
 		}
 		j.last = e.Sum
-	}
-	if j.m.path != "" {
 		j.m.mu.Lock()
 		j.m.events = append(j.m.events, *e)
 		j.m.mu.Unlock()

@@ -245,7 +245,7 @@ func PresetNames() []string {
 // Validate checks the preset before anything runs.
 func (p Preset) Validate() error {
 	known := append(PaperAlgorithms(), Random, Recording)
-	if _, err := datasetCase(p.Dataset); err != nil {
+	if _, err := DatasetCase(p.Dataset); err != nil {
 		return err
 	}
 	switch {

@@ -119,6 +119,9 @@ func LoadShared(runs []SharedRunReport) (*Results, error) {
 		if diff := p.Diff(s.Preset); len(diff) > 0 {
 			return nil, fmt.Errorf("%w: the runs have different presets (%s)", ErrConfig, strings.Join(diff, "; "))
 		}
+		if _, err := cnn.ParseArm(s.Arm); err != nil {
+			return nil, fmt.Errorf("%w: run %s-%s-s%d: %w", ErrConfig, s.Algorithm, s.Arm, s.Seed, err)
+		}
 		id := RunID{s.Algorithm, s.Arm, s.Seed}
 		if run.Report == nil {
 			continue // not started

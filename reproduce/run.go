@@ -71,9 +71,9 @@ type Options struct {
 	// Trainables, when set, builds every trial's trainable instead of the
 	// paper's CNN: a model of one's own under the same protocol, its
 	// configurations drawn from the preset's space (Data and Backend are
-	// then not used by the trials). With Curves, it trains the replay's
-	// draws for real instead of serving them from the pool: what a replay
-	// must equal.
+	// still required: the split's sizes price the compute clock). With
+	// Curves, it trains the replay's draws for real instead of serving
+	// them from the pool: what a replay must equal.
 	Trainables hpo.Factory
 	// Clock is the wall clock of the runs' budgets (nil: the system
 	// clock); the compute clock does not read it.
@@ -303,8 +303,8 @@ func scheduler(p Preset, alg string, space hpo.Space, seed uint64) (hpo.Schedule
 	return populationScheduler(p, alg, space, seed)
 }
 
-// experiment builds run id's experiment (its events counted in stats),
-// without its storage.
+// experiment builds run id's experiment (its events counted in stats; nil:
+// not counted), without its storage.
 func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Experiment, error) {
 	p := o.Preset
 	arm, err := cnn.ParseArm(id.Arm)
@@ -330,7 +330,10 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 	e := hpo.Experiment{
 		Space: space, Metric: Objective(),
 		Scheduler: sched, Searcher: search, Slots: p.Slots,
-		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.Clock, OnEvent: stats.event,
+		TimeBudget: time.Duration(p.Budget), Seed: seed, Clock: o.Clock,
+	}
+	if stats != nil {
+		e.OnEvent = stats.event
 	}
 	var trainImages, evalCount int
 	if p.Replay != "" {
@@ -340,7 +343,7 @@ func experiment(o Options, data trainer.Data, id RunID, stats *runStats) (hpo.Ex
 			return hpo.Experiment{}, err
 		}
 		if o.Trainables != nil {
-			f = o.Trainables // the same draws trained for real (a test's)
+			f = o.Trainables // the same draws trained for real
 		}
 		e.Factory = f
 		e.Searcher = &replayDraws{members: members, order: replayOrder(replayWeights(p, arm, members), seed)}

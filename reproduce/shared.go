@@ -180,6 +180,6 @@ func Lookup(lo LookupOptions) func(ctx context.Context, name string, settings []
 			split[key] = data
 		}
 		o := Options{Preset: p, Data: d, Backend: lo.Backend, BackendSpec: lo.BackendSpec}
-		return experiment(o, data, RunID{rs.Algorithm, rs.Arm, rs.Seed}, &runStats{})
+		return experiment(o, data, RunID{rs.Algorithm, rs.Arm, rs.Seed}, nil)
 	}
 }

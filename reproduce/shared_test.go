@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gomlx/compute"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,13 +31,7 @@ func TestRunShared(t *testing.T) {
 	be := backendtest.Go(t)
 	p := tinyPreset(ASHA, PBT)
 	data := toyDataset(400)
-	shared := func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
-		st, err := pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
-		if errors.Is(err, pgstore.ErrSettingsMismatch) {
-			return nil, fmt.Errorf("%w: %w", ErrSharedSettings, err)
-		}
-		return st, err
-	}
+	shared := sharedOpener(url)
 	run := func(name string, remote bool) string {
 		dir := t.TempDir()
 		o := Options{Preset: p, Dir: dir, Data: data, Backend: be, BackendSpec: "go", Name: name, Remote: remote, Wait: 50 * time.Millisecond}
@@ -67,18 +62,7 @@ func TestRunShared(t *testing.T) {
 	})
 
 	t.Run("workers", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		w := &pgstore.Worker{Slots: 2, Poll: 50 * time.Millisecond, Lookup: Lookup(LookupOptions{Backend: be, BackendSpec: "go",
-			Load: func(context.Context, string) (*cifar.Dataset, error) { return data, nil }})}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := w.Run(ctx, url); err != nil {
-				t.Error(err)
-			}
-		}()
-		defer func() { cancel(); wg.Wait() }()
+		startWorker(t, url, be, data)
 		sameResults(t, ref, run("remote", true))
 	})
 
@@ -125,6 +109,32 @@ func TestRecordShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	startWorker(t, url, be, data)
+	remote, err := Record(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: data, Backend: be, BackendSpec: "go",
+		Name: "pool", Shared: sharedOpener(url), Remote: true, Wait: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remote.ID() != local.ID() {
+		t.Errorf("the pool recorded by a worker is %s, in a folder %s", remote.ID(), local.ID())
+	}
+}
+
+// sharedOpener is Options.Shared for the database at url, as the command
+// line makes it: a settings mismatch is ErrSharedSettings.
+func sharedOpener(url string) func(context.Context, string, []byte) (SharedRun, error) {
+	return func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
+		st, err := pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
+		if errors.Is(err, pgstore.ErrSettingsMismatch) {
+			return nil, fmt.Errorf("%w: %w", ErrSharedSettings, err)
+		}
+		return st, err
+	}
+}
+
+// startWorker runs a worker (2 slots) on the database at url, training on
+// data with backend be, until the test ends.
+func startWorker(t *testing.T, url string, be compute.Backend, data *cifar.Dataset) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	w := &pgstore.Worker{Slots: 2, Poll: 50 * time.Millisecond, Lookup: Lookup(LookupOptions{Backend: be, BackendSpec: "go",
@@ -136,16 +146,5 @@ func TestRecordShared(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	defer func() { cancel(); wg.Wait() }()
-	shared := func(ctx context.Context, name string, settings []byte) (SharedRun, error) {
-		return pgstore.Open(ctx, url, name, settings, pgstore.Poll(50*time.Millisecond))
-	}
-	remote, err := Record(context.Background(), Options{Preset: p, Dir: t.TempDir(), Data: data, Backend: be, BackendSpec: "go",
-		Name: "pool", Shared: shared, Remote: true, Wait: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if remote.ID() != local.ID() {
-		t.Errorf("the pool recorded by a worker is %s, in a folder %s", remote.ID(), local.ID())
-	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
 }

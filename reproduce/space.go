@@ -14,9 +14,10 @@ const (
 	DatasetCIFAR100 = "cifar100"
 )
 
-// datasetCase returns the paper's case study of a data set spelled as
-// Preset.Dataset spells it; it is the one reader of those spellings.
-func datasetCase(dataset string) (cnn.Case, error) {
+// DatasetCase returns the paper's case study of a data set spelled as
+// Preset.Dataset and the -dataset flag spell it; it is the one reader of
+// those spellings.
+func DatasetCase(dataset string) (cnn.Case, error) {
 	switch dataset {
 	case DatasetCIFAR10:
 		return cnn.Case1, nil
@@ -30,7 +31,7 @@ func datasetCase(dataset string) (cnn.Case, error) {
 // for CIFAR-10, cnn.Case2 for CIFAR-100, and the zero Case, which no
 // network accepts, for a data set that Validate refuses.
 func (p Preset) Case() cnn.Case {
-	c, _ := datasetCase(p.Dataset)
+	c, _ := DatasetCase(p.Dataset)
 	return c
 }
 

@@ -191,7 +191,7 @@ func replayCurves(ctx context.Context, p Preset, c *Curves, seeds int, progress 
 		for _, arm := range p.Arms {
 			for s := range seeds {
 				o := Options{Preset: p, Curves: c, mem: newMemStore()}
-				e, err := experiment(o, trainer.Data{}, RunID{alg, arm, s}, &runStats{})
+				e, err := experiment(o, trainer.Data{}, RunID{alg, arm, s}, nil)
 				if err != nil {
 					return nil, err
 				}
@@ -247,7 +247,9 @@ func defaultTargets(runs []replayed) []float64 {
 	return out
 }
 
-// quantile is the q-quantile of sorted xs (linear interpolation).
+// quantile is the q-quantile of sorted xs (linear interpolation). Between
+// an infinite value and another the quantile is that infinity (NaN between
+// −Inf and +Inf).
 func quantile(xs []float64, q float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
@@ -257,14 +259,18 @@ func quantile(xs []float64, q float64) float64 {
 	if i >= len(xs)-1 {
 		return xs[len(xs)-1]
 	}
-	lo, hi := xs[i], xs[i+1]
-	if math.IsInf(lo, 1) || math.IsInf(hi, 1) {
-		if pos-float64(i) == 0 {
-			return lo
-		}
-		return math.Inf(1)
+	lo, hi, frac := xs[i], xs[i+1], pos-float64(i)
+	switch {
+	case frac == 0:
+		return lo
+	case math.IsInf(lo, -1) && math.IsInf(hi, 1):
+		return math.NaN()
+	case math.IsInf(lo, -1):
+		return lo
+	case math.IsInf(hi, 1):
+		return hi
 	}
-	return lo + (pos-float64(i))*(hi-lo)
+	return lo + frac*(hi-lo)
 }
 
 // hitTime is the first time (seconds) the curve's best reaches target;

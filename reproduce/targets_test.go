@@ -152,4 +152,15 @@ func TestRobustSD(t *testing.T) {
 	if got := robustSD([]float64{0, inf, inf, inf}); !math.IsNaN(got) {
 		t.Errorf("an infinite quartile: %v, want NaN", got)
 	}
+	// A replicate whose speed-up is 0 has a log of −Inf: a quartile
+	// between it and a finite value is −Inf, not NaN by accident.
+	if got := quantile([]float64{-inf, 1}, 0.5); !math.IsInf(got, -1) {
+		t.Errorf("quantile between −Inf and 1: %v, want −Inf", got)
+	}
+	if got := quantile([]float64{-inf, inf}, 0.5); !math.IsNaN(got) {
+		t.Errorf("quantile between −Inf and +Inf: %v, want NaN", got)
+	}
+	if got := robustSD([]float64{-inf, -inf, 1, 2, 3, 4, 5, 6}); !math.IsNaN(got) {
+		t.Errorf("a quartile of −Inf: %v, want NaN", got)
+	}
 }

@@ -56,9 +56,10 @@ type RunConfig struct {
 	Settings map[string]string
 }
 
-// ErrSettings reports a checkpoint folder that cannot be resumed with the
-// settings given, or whose run.json is missing beside a checkpoint.
-var ErrSettings = errors.New("trainer: the checkpoint folder was trained with other settings")
+// ErrSettings reports a checkpoint folder that cannot be resumed: it was
+// trained with other settings than those given, or its run.json is missing
+// or damaged beside a checkpoint.
+var ErrSettings = errors.New("trainer: the checkpoint folder cannot be resumed")
 
 // RunHooks is what Train tells its caller, and the description of the
 // backend it cannot know. The zero value reports nothing.

@@ -136,13 +136,14 @@ func (f *dataFlags) loadTrain(ctx context.Context, progress io.Writer) (*cifar.D
 // parsed is the -dataset flag as typed values: its training set and the
 // paper's case study on it.
 func (f *dataFlags) parsed() (cifar.Set, cnn.Case, error) {
-	switch f.dataset {
-	case reproduce.DatasetCIFAR10:
-		return cifar.CIFAR10Train, cnn.Case1, nil
-	case reproduce.DatasetCIFAR100:
-		return cifar.CIFAR100Train, cnn.Case2, nil
+	c, err := reproduce.DatasetCase(f.dataset)
+	if err != nil {
+		return 0, 0, fmt.Errorf("unknown -dataset %q (want %s or %s)", f.dataset, reproduce.DatasetCIFAR10, reproduce.DatasetCIFAR100)
 	}
-	return 0, 0, fmt.Errorf("unknown -dataset %q (want %s or %s)", f.dataset, reproduce.DatasetCIFAR10, reproduce.DatasetCIFAR100)
+	if c == cnn.Case2 {
+		return cifar.CIFAR100Train, c, nil
+	}
+	return cifar.CIFAR10Train, c, nil
 }
 
 // flagError replaces the message of err (kept for errors.Is and errors.As)

@@ -310,7 +310,9 @@ flags:`)
 	}
 	cfg, err := f.config(set)
 	if err != nil {
-		return err
+		// Every error of config is a flag's value: a usage error.
+		fmt.Fprintf(stderr, "invalid flag %v\n", err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	run, err := trainer.OpenRun(trainer.RunConfig{
 		Steps: f.steps, Epochs: f.epochs, Time: f.duration, EvalEvery: f.evalEvery,

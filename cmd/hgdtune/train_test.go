@@ -157,6 +157,9 @@ func TestTrainFlagErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not name %q", err, tc.want)
 			}
+			if !errors.Is(err, errUsage) || !strings.Contains(e.String(), tc.want) {
+				t.Errorf("not a usage error (exit code 2) printed on stderr: %v\n%s", err, e.String())
+			}
 		})
 	}
 }
