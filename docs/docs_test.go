@@ -14,33 +14,44 @@ import (
 // repoRoot is the repository's root, the folder above this one.
 const repoRoot = ".."
 
-// definedTests returns the names of every test function in the repository.
-func definedTests(t *testing.T) map[string]bool {
+// walkGo calls fn with the path and contents of every Go file of the
+// repository (not under .git, node_modules or testdata).
+func walkGo(t *testing.T, fn func(path string, b []byte)) {
 	t.Helper()
-	def := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
-	tests := map[string]bool{}
 	err := filepath.WalkDir(repoRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata") {
 			return filepath.SkipDir
 		}
-		if !strings.HasSuffix(p, "_test.go") {
+		if !strings.HasSuffix(p, ".go") {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		for _, m := range def.FindAllSubmatch(b, -1) {
-			tests[string(m[1])] = true
-		}
+		fn(p, b)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// definedTests returns the names of every test function in the repository.
+func definedTests(t *testing.T) map[string]bool {
+	t.Helper()
+	def := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
+	tests := map[string]bool{}
+	walkGo(t, func(p string, b []byte) {
+		if strings.HasSuffix(p, "_test.go") {
+			for _, m := range def.FindAllSubmatch(b, -1) {
+				tests[string(m[1])] = true
+			}
+		}
+	})
 	return tests
 }
 
@@ -112,24 +123,9 @@ func TestNoHistoryInDocs(t *testing.T) {
 		}
 		check(doc, string(b))
 	}
-	err := filepath.WalkDir(repoRoot, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	walkGo(t, func(p string, b []byte) {
+		if !strings.HasSuffix(p, "_test.go") {
+			check(strings.TrimPrefix(p, repoRoot+"/"), string(b))
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		check(strings.TrimPrefix(p, repoRoot+"/"), string(b))
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

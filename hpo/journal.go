@@ -99,10 +99,9 @@ func chainSum(prev string, body []byte) string {
 
 // JournalChain checks the checksums of a journal's lines as they are read
 // in order (the file journal and package pgstore use it). The zero value
-// is ready; Last is the Sum to seal the next appended event with.
+// is ready.
 type JournalChain struct {
-	last   string
-	sealed bool
+	last string // the Sum of the last line checked ("": none sealed yet)
 }
 
 // Check verifies event e, decoded from raw (its exact JSON text, without
@@ -110,7 +109,7 @@ type JournalChain struct {
 // it had one.
 func (c *JournalChain) Check(raw []byte, e *Event) error {
 	if e.Sum == "" {
-		if c.sealed {
+		if c.last != "" {
 			return errors.New("the line has no checksum, but the lines before it have")
 		}
 		return nil
@@ -123,12 +122,9 @@ func (c *JournalChain) Check(raw []byte, e *Event) error {
 	if chainSum(c.last, body) != e.Sum {
 		return errors.New("the line's checksum does not match: the line, or a line before it, was changed, removed or inserted")
 	}
-	c.last, c.sealed = e.Sum, true
+	c.last = e.Sum
 	return nil
 }
-
-// Last is the Sum of the last line checked.
-func (c *JournalChain) Last() string { return c.last }
 
 func (e *Event) isInput() bool {
 	return e.Kind == EvResult || e.Kind == EvFail || e.Kind == EvTimeout

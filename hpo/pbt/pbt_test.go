@@ -294,9 +294,9 @@ func TestToyProblem(t *testing.T) {
 func spaceOf() hpo.Space { return synthetic.Space() }
 
 // Replacements that keep failing before their first result do not loop:
-// after a population's worth of them in a row, no more are started, the
-// healthy members train to the end, and the run's reason says that the
-// population could not recover.
+// after a population's worth of them in a row, no more are started (the
+// other members go on until they fail too), and the run's reason says
+// that the population could not recover.
 func TestReplacementsThatKeepFailing(t *testing.T) {
 	s := mustNew(t, pbt.Config{Space: synthetic.Space(), PopulationSize: 4, Interval: 3, MaxBudget: 1000, Seed: 9})
 	e, p := hpotest.Synth(s, 2, 3, 0.01, t.TempDir())
@@ -312,7 +312,7 @@ func TestReplacementsThatKeepFailing(t *testing.T) {
 		case id >= 4:
 			return hpotest.FailingAt{Trainable: st, At: 0}, nil // every replacement fails at once
 		}
-		return hpotest.FailingAt{Trainable: st, At: 9}, nil // the others end at budget 9
+		return hpotest.FailingAt{Trainable: st, At: 9}, nil // the others fail past budget 9
 	}
 	rep, err := hpo.Run(context.Background(), e)
 	if err != nil {

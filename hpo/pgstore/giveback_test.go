@@ -71,27 +71,11 @@ func TestWorkerStopGivesTaskBack(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("the stopped worker: %v", err)
 	}
-	conn := connect(t, url)
-	defer conn.Close(ctx)
-	var held int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM hgdtune_tasks WHERE done IS NULL AND worker IS NOT NULL`).Scan(&held); err != nil {
-		t.Fatal(err)
-	}
-	if held != 0 {
+	if held := count(t, url, "hgdtune_tasks WHERE done IS NULL AND worker IS NOT NULL"); held != 0 {
 		t.Fatalf("%d tasks still held by the stopped worker", held)
 	}
 	var log syncBuffer
-	second := &pgstore.Worker{Lookup: lookup(nil), LeaseTTL: time.Hour, Poll: 50 * time.Millisecond, Log: &log}
-	sctx, stopSecond := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := second.Run(sctx, url); err != nil {
-			t.Errorf("second worker: %v", err)
-		}
-	}()
-	defer func() { stopSecond(); wg.Wait() }()
+	startWorkers(t, url, 1, func(w *pgstore.Worker) { w.Lookup, w.LeaseTTL, w.Log = lookup(nil), time.Hour, &log })
 	if err := <-res; err != nil {
 		t.Fatalf("Train: %v", err)
 	}

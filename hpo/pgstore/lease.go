@@ -84,7 +84,7 @@ func (l *lease) lostErr() error {
 }
 
 // Lock implements hpo.Storage: it takes the experiment's lease, or takes
-// over an expired one, and renews it every third of LeaseTTL until
+// over an expired one, and renews it every third of LeaseTTL (RenewEvery) until
 // release. A live lease of another holder (or of this Store) is an error
 // wrapping hpo.ErrLocked that names it.
 func (s *Store) Lock(ctx context.Context) (func() error, error) {

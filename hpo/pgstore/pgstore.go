@@ -56,7 +56,7 @@
 //
 // Lock inserts the experiment's lease row (a random owner id, a line
 // describing the holder, an expiry LeaseTTL ahead in the database's clock)
-// and a goroutine renews it every third of LeaseTTL; release deletes it. A
+// and a goroutine renews it every third of LeaseTTL (RenewEvery); release deletes it. A
 // live lease of another holder makes Lock fail with an error wrapping
 // hpo.ErrLocked that names it; an expired one (its holder died or lost the
 // database for longer than LeaseTTL) is taken over. While a Store holds the
@@ -224,6 +224,14 @@ func RenewEvery(d time.Duration) Option { return func(s *Store) { s.renew = d } 
 // (PgBouncer in transaction mode), url reaches the database directly.
 func ListenURL(url string) Option { return func(s *Store) { s.listenURL = url } }
 
+// listenAt is the URL of the connections that LISTEN.
+func (s *Store) listenAt() string {
+	if s.listenURL != "" {
+		return s.listenURL
+	}
+	return s.url
+}
+
 // CheckpointDir keeps the experiment's checkpoints in folder dir (an
 // absolute path that every machine mounts at the same place, for models
 // too large for database rows) instead of the database: checkpoint key of
@@ -250,6 +258,9 @@ func dial(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		addr: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.renew < 0 || s.renew >= s.ttl {
+		return nil, fmt.Errorf("%w: pgstore: a renewal every %v must be shorter than the lease (%v), or 0", hpo.ErrInvalid, s.renew, s.ttl)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

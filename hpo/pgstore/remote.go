@@ -158,11 +158,7 @@ func (s *Store) startWaiter() (*waiter, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &waiter{ids: map[int64]chan struct{}{}, stopF: cancel, done: make(chan struct{})}
 	ready := make(chan struct{})
-	url := s.url
-	if s.listenURL != "" {
-		url = s.listenURL
-	}
-	go w.listen(ctx, url, chanDone, ready, func(payload string) {
+	go w.listen(ctx, s.listenAt(), chanDone, ready, func(payload string) {
 		if id, err := strconv.ParseInt(payload, 10, 64); err == nil {
 			w.wake(id)
 		}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -12,6 +13,12 @@ import (
 // opens each connection after delay, as a slow network would; it closes
 // with the test.
 func slowProxy(t *testing.T, db string, delay time.Duration) string {
+	u, _ := countingProxy(t, db, delay)
+	return u
+}
+
+// countingProxy is slowProxy that also counts the connections it accepts.
+func countingProxy(t *testing.T, db string, delay time.Duration) (string, *atomic.Int32) {
 	t.Helper()
 	u, err := url.Parse(db)
 	if err != nil {
@@ -23,12 +30,14 @@ func slowProxy(t *testing.T, db string, delay time.Duration) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	conns := new(atomic.Int32)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			conns.Add(1)
 			go func() {
 				defer c.Close()
 				time.Sleep(delay) // the slow network the proxy stands for
@@ -43,5 +52,5 @@ func slowProxy(t *testing.T, db string, delay time.Duration) string {
 		}
 	}()
 	u.Host = ln.Addr().String()
-	return u.String()
+	return u.String(), conns
 }

@@ -25,7 +25,7 @@ const DefaultMaxAttempts = 3
 //
 // A worker takes the oldest task that nobody holds, or whose worker let
 // its lease expire (SELECT … FOR UPDATE SKIP LOCKED: two workers never
-// take the same task), renews its lease every third of LeaseTTL while it
+// take the same task), renews its lease every third of LeaseTTL (Renew) while it
 // trains, and stores the checkpoint, the result and the task's end in one
 // transaction that first checks the task is still its own. A worker that
 // dies stops renewing: after LeaseTTL another worker takes the task and
@@ -64,8 +64,9 @@ type Worker struct {
 	// Log receives a line per task taken and finished and per experiment
 	// owned (nil: none).
 	Log io.Writer
-	// ListenURL, when set, is where the connection that waits for
-	// notifications (LISTEN: tasks queued) goes instead of Run's URL: the
+	// ListenURL, when set, is where the connections that wait for
+	// notifications (LISTEN: tasks queued, and the results of the tasks of
+	// experiments it owns) go instead of Run's URL: the
 	// database reached directly, when Run's URL goes through a pooler that
 	// does not pass LISTEN on (PgBouncer in transaction mode).
 	ListenURL string
@@ -77,16 +78,15 @@ type Worker struct {
 
 // workerRun is one Worker.Run.
 type workerRun struct {
-	w       *Worker
-	base    *Store // the connection pool, without an experiment
-	id      string // this worker's id in hgdtune_workers and on tasks
-	wake    chan struct{}
-	logMu   sync.Mutex
-	trouble trouble // errors of the loops, shown once
-	mu      sync.Mutex
-	exps    map[int64]*workerExp
-	owning  map[int64]bool
-	wg      sync.WaitGroup
+	w      *Worker
+	base   *Store // the connection pool, without an experiment
+	id     string // this worker's id in hgdtune_workers and on tasks
+	wake   chan struct{}
+	logMu  sync.Mutex
+	mu     sync.Mutex
+	exps   map[int64]*workerExp
+	owning map[int64]bool
+	wg     sync.WaitGroup
 }
 
 // workerExp is what a worker knows of one experiment.
@@ -136,7 +136,7 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	if w.Renew < 0 || w.Renew >= w.ttl() {
 		return fmt.Errorf("%w: pgstore: Worker.Renew %v must be shorter than its lease (%v), or 0", hpo.ErrInvalid, w.Renew, w.ttl())
 	}
-	base, err := dial(ctx, url, LeaseTTL(w.ttl()))
+	base, err := dial(ctx, url, LeaseTTL(w.ttl()), RenewEvery(w.Renew), ListenURL(w.ListenURL))
 	if err != nil && ctx.Err() != nil {
 		return nil // stopped while it started
 	}
@@ -154,11 +154,7 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	}
 	defer base.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM hgdtune_workers WHERE id = $1`, r.id)
 	lctx, stopListen := context.WithCancel(ctx)
-	listenURL := url
-	if w.ListenURL != "" {
-		listenURL = w.ListenURL
-	}
-	go listen(lctx, listenURL, chanTasks, nil, func(string) { r.signal() })
+	go listen(lctx, base.listenAt(), chanTasks, nil, func(string) { r.signal() })
 	defer stopListen()
 	for range max(w.Slots, 1) {
 		r.wg.Add(1)
@@ -193,13 +189,14 @@ func (r *workerRun) slot(ctx context.Context) {
 	defer r.wg.Done()
 	tick := time.NewTicker(r.w.poll())
 	defer tick.Stop()
+	var tr trouble // this loop's errors
 	for ctx.Err() == nil {
 		took, err := r.takeOne(ctx)
 		switch {
 		case err == nil:
-			r.worked()
+			r.worked(&tr)
 		case ctx.Err() == nil:
-			r.failed(err)
+			r.failed(&tr, err)
 		}
 		if took {
 			continue
@@ -218,14 +215,15 @@ func (r *workerRun) housekeeping(ctx context.Context) {
 	defer r.wg.Done()
 	tick := time.NewTicker(min(r.w.poll(), r.w.renewEvery()))
 	defer tick.Stop()
+	var tr trouble // this loop's errors
 	for {
 		r.base.pool.Exec(ctx, `UPDATE hgdtune_workers SET seen = now() WHERE id = $1`, r.id)
 		if r.w.Own {
 			switch err := r.own(ctx); {
 			case err == nil:
-				r.worked()
+				r.worked(&tr)
 			case ctx.Err() == nil:
-				r.failed(err)
+				r.failed(&tr, err)
 			}
 		}
 		select {
@@ -289,7 +287,7 @@ func (r *workerRun) runExperiment(ctx context.Context, id int64, x *workerExp) {
 	}()
 	// A Store of its own: the lease belongs to this run.
 	st := &Store{pool: r.base.pool, shared: true, name: x.st.name, id: id, addr: r.base.addr, db: r.base.db,
-		url: r.base.url, ttl: r.w.ttl(), renew: r.w.Renew, poll: r.w.poll(), ckptDir: x.st.ckptDir}
+		url: r.base.url, listenURL: r.base.listenURL, ttl: r.w.ttl(), renew: r.w.Renew, poll: r.w.poll(), ckptDir: x.st.ckptDir}
 	defer st.Close()
 	// A fresh experiment: its scheduler and searcher start from nothing
 	// and replay the journal (the one kept for tasks may have run before).

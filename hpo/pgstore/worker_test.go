@@ -283,6 +283,39 @@ func TestWorkerOwnsAgain(t *testing.T) {
 	}
 }
 
+// A worker's ListenURL carries every LISTEN of the worker: for tasks, and
+// for the results of the experiment it owns (whose runner it is), so that
+// a pooler in front of Run's URL is never asked to pass one on.
+func TestWorkerListenURL(t *testing.T) {
+	url := testDB(t)
+	listenAt, conns := countingProxy(t, url, 0)
+	st := open(t, url, "listen-url", killSettings)
+	startExperiment(t, url, "listen-url")
+	startWorkers(t, url, 1, func(w *pgstore.Worker) {
+		w.Own, w.LeaseTTL, w.Poll, w.ListenURL = true, time.Second, 20*time.Millisecond, listenAt
+		w.Lookup = func(context.Context, string, []byte) (hpo.Experiment, error) {
+			return killExperiment(t, 0), nil
+		}
+	})
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		events, err := st.ReadJournal(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) > 0 && events[len(events)-1].Kind == hpo.EvEnd {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the owned experiment did not end")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the journal, not waiting for time to pass
+	}
+	if n := conns.Load(); n < 2 {
+		t.Errorf("%d connections through ListenURL, want at least 2 (the worker's and its owned experiment's)", n)
+	}
+}
+
 // The runner listens before it queues its first task: a worker that takes
 // and finishes it at once wakes the runner, even when the listening
 // connection is slow to open; otherwise the runner (here one that looks

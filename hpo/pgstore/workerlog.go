@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -16,27 +15,28 @@ func (r *workerRun) logf(format string, args ...any) {
 	fmt.Fprintf(r.w.Log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 }
 
-// failed logs an error of the worker's loops through its trouble gate.
-func (r *workerRun) failed(err error) {
-	if line := r.trouble.fail(time.Now(), err); line != "" {
+// failed logs an error of one of the worker's loops through that loop's
+// trouble gate.
+func (r *workerRun) failed(tr *trouble, err error) {
+	if line := tr.fail(time.Now(), err); line != "" {
 		r.logf("%s", line)
 	}
 }
 
-// worked tells the trouble gate that a loop's round went through.
-func (r *workerRun) worked() {
-	if line := r.trouble.ok(time.Now()); line != "" {
+// worked tells a loop's trouble gate that a round went through.
+func (r *workerRun) worked(tr *trouble) {
+	if line := tr.ok(time.Now()); line != "" {
 		r.logf("%s", line)
 	}
 }
 
-// trouble keeps a worker's log readable while the database fails: the
+// trouble keeps a worker's log readable while the database fails: its
 // loops retry every poll, so an outage would log two lines a second. Each
-// message is shown the first time it comes; repeats are counted, and the
-// first round that goes through after them logs how long the trouble
-// lasted. The zero value is ready.
+// loop has its own gate (one loop's success says nothing of another's
+// error). Each message is shown the first time it comes; repeats are
+// counted, and the first round that goes through after them logs how long
+// the trouble lasted. The zero value is ready; one goroutine uses it.
 type trouble struct {
-	mu    sync.Mutex
 	n     int             // failed rounds since the last good one
 	since time.Time       // the first of them
 	shown map[string]bool // the messages shown since then
@@ -45,8 +45,6 @@ type trouble struct {
 // fail records a failed round at now and returns the line to log ("": a
 // repeat).
 func (t *trouble) fail(now time.Time, err error) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.n == 0 {
 		t.since = now
 	}
@@ -65,8 +63,6 @@ func (t *trouble) fail(now time.Time, err error) string {
 // ok records a round that went through at now and returns the line to log
 // ("": there was no trouble).
 func (t *trouble) ok(now time.Time) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.n == 0 {
 		return ""
 	}

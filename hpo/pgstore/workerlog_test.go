@@ -10,8 +10,8 @@ import (
 	"github.com/hgdtune/hgdtune/hpo"
 )
 
-// While the database fails, a worker's slots and housekeeping fail every
-// poll, each with its own message: the log shows each message once, then
+// While the database fails, a worker's loop fails every poll, its message
+// varying with what it was doing: the log shows each message once, then
 // one line when the database answers, saying for how long it did not.
 func TestTroubleLog(t *testing.T) {
 	var tr trouble
@@ -56,6 +56,16 @@ func TestWorkerRenewShorterThanLease(t *testing.T) {
 	for _, w := range []*Worker{{Lookup: lookup, LeaseTTL: time.Second, Renew: time.Second}, {Lookup: lookup, Renew: -time.Second}} {
 		if err := w.Run(context.Background(), "postgres://nobody@127.0.0.1:1/none"); !errors.Is(err, hpo.ErrInvalid) {
 			t.Errorf("Renew %v with a lease of %v: %v, want ErrInvalid", w.Renew, w.ttl(), err)
+		}
+	}
+}
+
+// A Store renewing its lease as seldom as the lease lives would lose it:
+// refused before connecting.
+func TestRenewEveryShorterThanLease(t *testing.T) {
+	for _, d := range []time.Duration{DefaultLeaseTTL, -time.Second} {
+		if _, err := Open(context.Background(), "postgres://nobody@127.0.0.1:1/none", "x", []byte(`{}`), RenewEvery(d)); !errors.Is(err, hpo.ErrInvalid) {
+			t.Errorf("RenewEvery(%v): %v, want ErrInvalid", d, err)
 		}
 	}
 }
